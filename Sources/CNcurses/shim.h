@@ -1,0 +1,40 @@
+#pragma once
+#define _XOPEN_SOURCE_EXTENDED 1
+#define NCURSES_WIDECHAR 1
+#include <locale.h>
+#include <ncursesw/ncurses.h>
+
+// Swift cannot see C macros with arguments nor some globals: wrap them.
+static inline int kp2d_cols(void) { return COLS; }
+static inline int kp2d_lines(void) { return LINES; }
+static inline int kp2d_colors(void) { return COLORS; }
+static inline int kp2d_color_pairs(void) { return COLOR_PAIRS; }
+static inline WINDOW *kp2d_stdscr(void) { return stdscr; }
+static inline int kp2d_color_pair(int n) { return (int)COLOR_PAIR(n); }
+static inline int kp2d_key_resize(void) { return KEY_RESIZE; }
+static inline int kp2d_key_up(void) { return KEY_UP; }
+static inline int kp2d_key_down(void) { return KEY_DOWN; }
+static inline int kp2d_key_left(void) { return KEY_LEFT; }
+static inline int kp2d_key_right(void) { return KEY_RIGHT; }
+static inline int kp2d_key_enter(void) { return KEY_ENTER; }
+static inline int kp2d_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int kp2d_key_home(void) { return KEY_HOME; }
+static inline int kp2d_key_end(void) { return KEY_END; }
+static inline int kp2d_key_npage(void) { return KEY_NPAGE; }
+static inline int kp2d_key_ppage(void) { return KEY_PPAGE; }
+static inline int kp2d_key_btab(void) { return KEY_BTAB; }
+static inline int kp2d_key_f(int n) { return KEY_F(n); }
+static inline int kp2d_err(void) { return ERR; }
+static inline unsigned long kp2d_a_bold(void) { return A_BOLD; }
+static inline unsigned long kp2d_a_reverse(void) { return A_REVERSE; }
+static inline unsigned long kp2d_a_dim(void) { return A_DIM; }
+static inline unsigned long kp2d_a_underline(void) { return A_UNDERLINE; }
+static inline void kp2d_set_locale(void) { setlocale(LC_ALL, ""); }
+static inline int kp2d_getch(void) { return getch(); }
+// Put one wide character with attributes and a colour pair at (y, x).
+static inline int kp2d_put_wch(int y, int x, wchar_t ch, attr_t attrs, short pair) {
+    cchar_t c;
+    wchar_t s[2] = { ch, 0 };
+    setcchar(&c, s, attrs, pair, NULL);
+    return mvadd_wch(y, x, &c);
+}

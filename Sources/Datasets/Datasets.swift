@@ -1,0 +1,1 @@
+// Module Datasets: see Package.swift for what lives here.

@@ -1,0 +1,1 @@
+// Module Evaluation: see Package.swift for what lives here.

@@ -1,0 +1,1 @@
+// Module Geometry: see Package.swift for what lives here.

@@ -1,0 +1,1 @@
+// Module KP2D: see Package.swift for what lives here.

@@ -1,0 +1,1 @@
+// Module NN: see Package.swift for what lives here.

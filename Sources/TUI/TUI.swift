@@ -1,0 +1,1 @@
+// Module TUI: see Package.swift for what lives here.

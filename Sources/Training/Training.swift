@@ -1,0 +1,1 @@
+// Module Training: see Package.swift for what lives here.
