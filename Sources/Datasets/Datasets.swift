@@ -1,1 +1,0 @@
-// Module Datasets: see Package.swift for what lives here.

@@ -1,1 +1,0 @@
-// Module NN: see Package.swift for what lives here.
