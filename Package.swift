@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "KP2D", dependencies: ["TensorEngine", "NN", "Geometry"], swiftSettings: v5),
         .target(name: "Evaluation", dependencies: ["Geometry"], swiftSettings: v5),
         .target(name: "Training", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
-        .target(name: "TUI", dependencies: ["CNcurses"], swiftSettings: v5),
-        .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "KP2D", "Evaluation"], swiftSettings: v5),
+        .target(name: "TUI", dependencies: ["CNcurses", "Datasets", "KP2D", "Evaluation", "Training"], swiftSettings: v5),
+        .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .executableTarget(
             name: "kp2d-tui",
             dependencies: [
@@ -49,13 +49,13 @@ let package = Package(
             swiftSettings: v5),
 
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine", "Verification"], swiftSettings: v5),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Verification"], swiftSettings: v5),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TensorEngine", "Verification"], swiftSettings: v5),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "Verification"], swiftSettings: v5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: v5),
-        .testTarget(name: "KP2DTests", dependencies: ["KP2D", "Verification"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Geometry", "TensorEngine"], swiftSettings: v5),
+        .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "TensorEngine", "Verification"], swiftSettings: v5),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Verification"], swiftSettings: v5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: v5),
-        .testTarget(name: "TUITests", dependencies: ["TUI"], swiftSettings: v5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Training", "Datasets", "KP2D"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", swiftSettings: v5),
     ]

@@ -1,1 +1,0 @@
-// Module KP2D: see Package.swift for what lives here.

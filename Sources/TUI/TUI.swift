@@ -1,1 +1,0 @@
-// Module TUI: see Package.swift for what lives here.

@@ -1,0 +1,1 @@
+// TUI: layout into a plain cell grid (testable without a terminal) plus one thin ncurses layer.

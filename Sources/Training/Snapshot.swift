@@ -1,0 +1,135 @@
+import Datasets
+import KP2D
+
+// What the trainer publishes (behind a lock) for the UI and scripts, and the commands it takes.
+// Plain values only: a snapshot is copied out under the lock and read without it.
+
+/// One training step's record (also one line of the JSON-lines metrics log).
+public struct StepRecord: Sendable, Codable, Equatable {
+    public var step: Int
+    /// Training time in seconds since the run started, pauses excluded.
+    public var time: Double
+    public var epoch: Int
+    public var terms: LossTerms
+    public var lr: Float
+    public var weights: LossWeights
+    public var stepsPerSecond: Double
+    /// True if the update was skipped (non-finite loss).
+    public var skipped: Bool
+
+    public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, weights: LossWeights,
+                stepsPerSecond: Double, skipped: Bool) {
+        self.step = step; self.time = time; self.epoch = epoch; self.terms = terms; self.lr = lr
+        self.weights = weights; self.stepsPerSecond = stepsPerSecond; self.skipped = skipped
+    }
+
+    /// The score term as it enters the total: L_usp + 2 * L_consistency.
+    public var scoreLoss: Float { terms.usp + 2 * terms.consistency }
+}
+
+/// A change of loss weights or learning rate at a step (drawn as a vertical marker on every chart).
+public struct ParameterChange: Sendable, Codable, Equatable {
+    public var step: Int
+    public var weights: LossWeights
+    public var lr: Float
+    public var description: String
+    public init(step: Int, weights: LossWeights, lr: Float, description: String) {
+        self.step = step; self.weights = weights; self.lr = lr; self.description = description
+    }
+}
+
+public struct Keypoint: Sendable, Equatable {
+    public var x: Float, y: Float, score: Float
+    public init(x: Float, y: Float, score: Float) { self.x = x; self.y = y; self.score = score }
+}
+
+public struct Match: Sendable, Equatable {
+    public var source: Int, target: Int
+    public var correct: Bool
+    public init(source: Int, target: Int, correct: Bool) { self.source = source; self.target = target; self.correct = correct }
+}
+
+/// Match statistics of a pair (or averaged over recent steps). NaN where undefined.
+public struct MatchStats: Sendable, Equatable, Codable {
+    public var keypoints: Double = .nan
+    public var matches: Double = .nan
+    public var correctMatches: Double = .nan
+    public var repeatability: Double = .nan
+    public var localizationError: Double = .nan
+    public var descriptorRecall: Double = .nan
+    public var ioPrecision: Double = .nan
+    public var ioRecall: Double = .nan
+    /// Mean corner error of the homography estimated from the matches versus the true one (pixels).
+    public var cornerError: Double = .nan
+    public init() {}
+}
+
+/// The current training pair for the preview pane: images in [0,1], keypoints in pixels,
+/// `homography` maps source pixels to target pixels (row-major 3x3).
+public struct PairPreview: Sendable {
+    public var step: Int
+    public var source: Image
+    public var target: Image
+    public var sourceKeypoints: [Keypoint]
+    public var targetKeypoints: [Keypoint]
+    public var matches: [Match]
+    public var homography: [Double]
+    public var stats: MatchStats
+    public init(step: Int, source: Image, target: Image, sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint],
+                matches: [Match], homography: [Double], stats: MatchStats) {
+        self.step = step; self.source = source; self.target = target; self.sourceKeypoints = sourceKeypoints
+        self.targetKeypoints = targetKeypoints; self.matches = matches; self.homography = homography; self.stats = stats
+    }
+}
+
+public enum TrainerState: Sendable, Equatable {
+    case starting, running, paused, finished, failed(String)
+}
+
+public struct TrainerStatus: Sendable {
+    public var state: TrainerState = .starting
+    public var step = 0
+    public var epoch = 0
+    public var stepsPerEpoch = 0
+    /// Planned total number of steps, if the run has an end.
+    public var totalSteps: Int? = nil
+    public var lr: Float = 0
+    public var weights = LossWeights()
+    public var stepsPerSecond: Double = 0
+    /// Training time in seconds, pauses excluded.
+    public var elapsed: Double = 0
+    public var checkpointPath: String = ""
+    /// Step of the last checkpoint written, nil if none yet.
+    public var lastSavedStep: Int? = nil
+    public var preset: String = ""
+    public var dataDescription: String = ""
+    /// The latest message for the status line (warnings, "saved ...").
+    public var message: String = ""
+    public init() {}
+
+    /// Steps trained since the last save (what quitting would lose).
+    public var unsavedSteps: Int { step - (lastSavedStep ?? 0) }
+}
+
+/// Everything the UI needs, copied out under the lock. `version` increases with every publication.
+public struct TrainerSnapshot: Sendable {
+    public var version = 0
+    public var status = TrainerStatus()
+    public var history: [StepRecord] = []
+    public var changes: [ParameterChange] = []
+    public var preview: PairPreview? = nil
+    /// Match statistics averaged over recent steps.
+    public var recentStats = MatchStats()
+    public init() {}
+}
+
+/// Commands the UI (or a script) sends to the trainer; applied between steps.
+public enum TrainerCommand: Sendable, Equatable {
+    case pause, resume
+    /// Train exactly one step while paused.
+    case step
+    case setWeights(LossWeights)
+    case setLearningRate(Float)
+    case save
+    case quit
+}

@@ -1,1 +1,0 @@
-// Module Training: see Package.swift for what lives here.
