@@ -8,6 +8,8 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "homography.dlt": return EvalFixtures.homographyDLT
+        case "eval.metrics": return EvalFixtures.evalMetrics
         default: return nil
         }
     }
