@@ -8,6 +8,13 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "op.grid_sample": return EngineOpFixtures.gridSample
+        case "op.instance_norm": return EngineOpFixtures.instanceNorm
+        case "op.l2_normalize": return EngineOpFixtures.l2Normalize
+        case "op.triplet_margin_loss": return EngineOpFixtures.tripletMarginLoss
+        case "op.mse_loss": return EngineOpFixtures.mseLoss
+        case "op.descriptor_distance": return EngineOpFixtures.descriptorDistance
+        case "op.adam": return EngineOpFixtures.adam
         default: return nil
         }
     }
