@@ -41,6 +41,19 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(g.count, 1)
     }
 
+    func testTwoBackwardsOnOneTapeAddEachLossOnce() {
+        // Two losses sharing x * 2, backpropagated one after the other without reset.
+        let g = Graph()
+        let x = Variable(Tensor(shape: [2], values: [1, 2]), requiresGrad: true)
+        let h = g.scale(x, 2)
+        let l1 = g.sum(h), l2 = g.sum(g.square(h))
+        g.backward(l1)
+        XCTAssertEqual(x.grad?.array, [2, 2])
+        g.backward(l2)   // d l2/dx = 2 * h * 2 = 8x
+        XCTAssertEqual(x.grad?.array, [2 + 8, 2 + 16])
+        XCTAssertNil(h.grad, "op outputs do not keep gradients after backward")
+    }
+
     func testOpsOnConstantsRecordNothing() {
         let g = Graph()
         let c = Variable(Tensor(shape: [2], values: [1, 2]))
