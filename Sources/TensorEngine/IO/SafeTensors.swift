@@ -221,26 +221,27 @@ public enum AtomicFile {
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let tmp = path + ".tmp-\(getpid())"
+        // Unique per call, so two threads saving the same path never share a temporary file.
+        let tmp = path + ".tmp-\(getpid())-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
             throw SafeTensorsError.unreadable(path: tmp, reason: "cannot create file")
         }
         let fd = open(tmp, O_WRONLY | O_TRUNC)
         guard fd >= 0 else { throw SafeTensorsError.unreadable(path: tmp, reason: String(cString: strerror(errno))) }
-        var ok = true
+        var failure: Int32 = 0   // errno of the first failure, read before close/unlink can change it
         data.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
                 let w = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if w <= 0 { ok = false; break }
+                if w <= 0 { failure = w < 0 ? errno : ENOSPC; break }
                 off += w
             }
         }
-        if fsync(fd) != 0 { ok = false }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
-        guard ok else {
+        guard failure == 0 else {
             unlink(tmp)
-            throw SafeTensorsError.unreadable(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+            throw SafeTensorsError.unreadable(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
         }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))
