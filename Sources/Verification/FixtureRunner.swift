@@ -14,6 +14,13 @@ public enum FixtureRunner {
         case "op.pointwise": return ConvOpFixtures.pointwise
         case "op.maxpool2d": return ConvOpFixtures.maxPool2d
         case "op.pixel_shuffle": return ConvOpFixtures.pixelShuffle
+        case "op.grid_sample": return EngineOpFixtures.gridSample
+        case "op.instance_norm": return EngineOpFixtures.instanceNorm
+        case "op.l2_normalize": return EngineOpFixtures.l2Normalize
+        case "op.triplet_margin_loss": return EngineOpFixtures.tripletMarginLoss
+        case "op.mse_loss": return EngineOpFixtures.mseLoss
+        case "op.descriptor_distance": return EngineOpFixtures.descriptorDistance
+        case "op.adam": return EngineOpFixtures.adam
         default: return nil
         }
     }
