@@ -8,6 +8,9 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "keypointnet.train": return KeypointNetFixtures.runTrain
+        case "keypointnet.eval": return KeypointNetFixtures.runEval
+        case "keypointnet.full_eval": return KeypointNetFixtures.runFullEval
         default: return nil
         }
     }
