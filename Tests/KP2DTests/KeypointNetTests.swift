@@ -179,3 +179,23 @@ final class KeypointNetTests: XCTestCase {
         XCTAssertEqual(coord.grad!.array, [0.25, 0.75, 1, 2])
     }
 }
+
+final class KeypointExtractionTests: XCTestCase {
+    func testKeepsPositiveScoresSortedThenTopK() {
+        // 1 image, 3x4 cells, 2-d descriptors; border cells have score 0 as the network makes them.
+        let score = Tensor(shape: [1, 1, 3, 4], values: [0, 0, 0, 0,  0, 0.7, 0.9, 0,  0, 0, 0, 0])
+        var coordValues = [Float](repeating: 0, count: 24)
+        for p in 0..<12 { coordValues[p] = Float(p); coordValues[12 + p] = Float(100 + p) }
+        let coord = Tensor(shape: [1, 2, 3, 4], values: coordValues)
+        var featValues = [Float](repeating: 0, count: 24)
+        for p in 0..<12 { featValues[p] = Float(p) / 10; featValues[12 + p] = -Float(p) }
+        let out = KeypointNetOutput(score: Variable(score), coord: Variable(coord),
+                                    feat: Variable(Tensor(shape: [1, 2, 3, 4], values: featValues)))
+        let all = KeypointExtraction.extract(out)
+        XCTAssertEqual(all.keypoints, [DetectedKeypoint(x: 6, y: 106, score: 0.9), DetectedKeypoint(x: 5, y: 105, score: 0.7)])
+        XCTAssertEqual(all.descriptors, [0.6, -6, 0.5, -5])
+        let one = KeypointExtraction.extract(out, topK: 1)
+        XCTAssertEqual(one.keypoints.count, 1)
+        XCTAssertEqual(Array(one.descriptor(0)), [0.6, -6])
+    }
+}
