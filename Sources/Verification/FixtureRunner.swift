@@ -8,6 +8,12 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "op.conv2d": return ConvOpFixtures.conv2d
+        case "op.batchnorm2d_train": return ConvOpFixtures.batchNorm2dTrain
+        case "op.batchnorm2d_eval": return ConvOpFixtures.batchNorm2dEval
+        case "op.pointwise": return ConvOpFixtures.pointwise
+        case "op.maxpool2d": return ConvOpFixtures.maxPool2d
+        case "op.pixel_shuffle": return ConvOpFixtures.pixelShuffle
         case "keypointnet.train": return KeypointNetFixtures.runTrain
         case "keypointnet.eval": return KeypointNetFixtures.runEval
         case "keypointnet.full_eval": return KeypointNetFixtures.runFullEval
