@@ -17,6 +17,13 @@ public enum FixtureRunner {
         case "keypointnet.train": return KeypointNetFixtures.runTrain
         case "keypointnet.eval": return KeypointNetFixtures.runEval
         case "keypointnet.full_eval": return KeypointNetFixtures.runFullEval
+        case "op.grid_sample": return EngineOpFixtures.gridSample
+        case "op.instance_norm": return EngineOpFixtures.instanceNorm
+        case "op.l2_normalize": return EngineOpFixtures.l2Normalize
+        case "op.triplet_margin_loss": return EngineOpFixtures.tripletMarginLoss
+        case "op.mse_loss": return EngineOpFixtures.mseLoss
+        case "op.descriptor_distance": return EngineOpFixtures.descriptorDistance
+        case "op.adam": return EngineOpFixtures.adam
         default: return nil
         }
     }
