@@ -24,6 +24,8 @@ public enum FixtureRunner {
         case "op.mse_loss": return EngineOpFixtures.mseLoss
         case "op.descriptor_distance": return EngineOpFixtures.descriptorDistance
         case "op.adam": return EngineOpFixtures.adam
+        case "homography.dlt": return EvalFixtures.homographyDLT
+        case "eval.metrics": return EvalFixtures.evalMetrics
         default: return nil
         }
     }
