@@ -14,6 +14,9 @@ public enum FixtureRunner {
         case "op.pointwise": return ConvOpFixtures.pointwise
         case "op.maxpool2d": return ConvOpFixtures.maxPool2d
         case "op.pixel_shuffle": return ConvOpFixtures.pixelShuffle
+        case "keypointnet.train": return KeypointNetFixtures.runTrain
+        case "keypointnet.eval": return KeypointNetFixtures.runEval
+        case "keypointnet.full_eval": return KeypointNetFixtures.runFullEval
         case "op.grid_sample": return EngineOpFixtures.gridSample
         case "op.instance_norm": return EngineOpFixtures.instanceNorm
         case "op.l2_normalize": return EngineOpFixtures.l2Normalize

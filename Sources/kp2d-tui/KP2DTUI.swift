@@ -9,6 +9,7 @@ struct KP2DTUI: ParsableCommand {
             VerifyCommand.self,
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
+            DetectCommand.self,
         ]
     )
 }
