@@ -8,6 +8,7 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "kp2d.train_step": return TrainStepFixture.run
         default: return nil
         }
     }
