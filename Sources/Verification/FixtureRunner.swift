@@ -8,6 +8,7 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "kp2d.train_step": return TrainStepFixture.run
         case "op.conv2d": return ConvOpFixtures.conv2d
         case "op.batchnorm2d_train": return ConvOpFixtures.batchNorm2dTrain
         case "op.batchnorm2d_eval": return ConvOpFixtures.batchNorm2dEval
