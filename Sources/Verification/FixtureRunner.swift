@@ -10,6 +10,7 @@ public enum FixtureRunner {
         switch kind {
         case "homography.dlt": return EvalFixtures.homographyDLT
         case "eval.metrics": return EvalFixtures.evalMetrics
+        case "kp2d.train_step": return TrainStepFixture.run
         case "op.conv2d": return ConvOpFixtures.conv2d
         case "op.batchnorm2d_train": return ConvOpFixtures.batchNorm2dTrain
         case "op.batchnorm2d_eval": return ConvOpFixtures.batchNorm2dEval
