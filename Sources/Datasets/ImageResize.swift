@@ -1,62 +1,3 @@
-<<<<<<< HEAD
-import Foundation
-
-// Resizing to the training size like PIL's Image.resize with ANTIALIAS (Lanczos, a = 3): a separable
-// convolution whose filter support widens by the scale factor when shrinking, so downscaling averages
-// instead of aliasing. Pixel centres sit at i + 0.5 in both images.
-
-public enum ImageResize {
-    public static func resize(_ image: Image, width: Int, height: Int) -> Image {
-        if image.width == width && image.height == height { return image }
-        let horizontal = resample(image, axisLength: image.width, newLength: width, horizontal: true)
-        return resample(horizontal, axisLength: image.height, newLength: height, horizontal: false)
-    }
-
-    private static func lanczos(_ x: Double) -> Double {
-        if x == 0 { return 1 }
-        if abs(x) >= 3 { return 0 }
-        let px = Double.pi * x
-        return 3 * sin(px) * sin(px / 3) / (px * px)
-    }
-
-    /// Per output index: first input index and normalised weights.
-    private static func coefficients(inLength: Int, outLength: Int) -> [(start: Int, weights: [Double])] {
-        let scale = Double(inLength) / Double(outLength)
-        let filterScale = max(scale, 1)
-        let support = 3 * filterScale
-        return (0..<outLength).map { i in
-            let centre = (Double(i) + 0.5) * scale
-            let lo = max(Int((centre - support).rounded(.down)), 0)
-            let hi = min(Int((centre + support).rounded(.up)), inLength)
-            var w: [Double] = []
-            for j in lo..<hi { w.append(lanczos((Double(j) + 0.5 - centre) / filterScale)) }
-            let total = w.reduce(0, +)
-            if total != 0 { w = w.map { $0 / total } }
-            return (lo, w)
-        }
-    }
-
-    private static func resample(_ image: Image, axisLength: Int, newLength: Int, horizontal: Bool) -> Image {
-        if axisLength == newLength { return image }
-        let coeffs = coefficients(inLength: axisLength, outLength: newLength)
-        let ow = horizontal ? newLength : image.width, oh = horizontal ? image.height : newLength
-        var out = Image(width: ow, height: oh, channels: image.channels)
-        let iw = image.width, ih = image.height
-        image.pixels.withUnsafeBufferPointer { src in
-            out.pixels.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<image.channels {
-                    for y in 0..<oh {
-                        for x in 0..<ow {
-                            let (start, w) = horizontal ? coeffs[x] : coeffs[y]
-                            var s = 0.0
-                            if horizontal {
-                                let row = (c * ih + y) * iw
-                                for k in 0..<w.count { s += w[k] * Double(src[row + start + k]) }
-                            } else {
-                                for k in 0..<w.count { s += w[k] * Double(src[(c * ih + start + k) * iw + x]) }
-                            }
-                            dst[(c * oh + y) * ow + x] = Float(min(max(s, 0), 1))
-=======
 // Bilinear image resizing with half-pixel centres (cv2.resize INTER_LINEAR / PyTorch
 // interpolate(mode="bilinear", align_corners=False) without antialiasing):
 //   src = (dst + 0.5) * (inSize / outSize) - 0.5, clamped at 0; neighbours beyond the last pixel repeat it.
@@ -91,23 +32,11 @@ extension Image {
                                 let bottom = src[r1 + x0] * (1 - fx) + src[r1 + x1] * fx
                                 dst[outPlane + y * outW + x] = top * (1 - fy) + bottom * fy
                             }
->>>>>>> keypointnet
                         }
                     }
                 }
             }
         }
-<<<<<<< HEAD
-        return out
-    }
-
-    /// Gray (1 channel) replicated into RGB; RGB unchanged. Other channel counts are an error upstream.
-    public static func rgb(_ image: Image) -> Image {
-        if image.channels == 3 { return image }
-        precondition(image.channels == 1, "rgb: expected 1 or 3 channels, got \(image.channels)")
-        return Image(width: image.width, height: image.height, channels: 3,
-                     pixels: image.pixels + image.pixels + image.pixels)
-=======
         return Image(width: outW, height: outH, channels: channels, pixels: out)
     }
 
@@ -126,6 +55,5 @@ extension Image {
         var out = [Float](repeating: 0, count: n)
         for i in 0..<n { out[i] = 0.299 * pixels[i] + 0.587 * pixels[n + i] + 0.114 * pixels[2 * n + i] }
         return Image(width: width, height: height, channels: 1, pixels: out)
->>>>>>> keypointnet
     }
 }

@@ -26,7 +26,7 @@ public struct TrainingPair: Sendable {
 public enum PairAugmenter {
     /// `decoded` is any decoded image (1 or 3 channels, any size).
     public static func makePair(from decoded: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> TrainingPair {
-        var target = ImageResize.resize(ImageResize.rgb(decoded), width: c.width, height: c.height)
+        var target = AntialiasResize.resize(decoded.asRGB(), width: c.width, height: c.height)
         if c.spatial { target = SpatialAugmentation.apply(target, config: c.spatialConfig, rng: &rng) }
         let h = HomographySampler.sample(height: c.height, width: c.width, config: c.homography, rng: &rng)
         var source = HomographyWarp.warp(target, homography: h)
