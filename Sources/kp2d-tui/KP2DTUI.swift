@@ -8,6 +8,7 @@ struct KP2DTUI: ParsableCommand {
         subcommands: [
             VerifyCommand.self,
             DetectCommand.self,
+            TrainCommand.self,
         ]
     )
 }
