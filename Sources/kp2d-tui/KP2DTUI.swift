@@ -10,6 +10,7 @@ struct KP2DTUI: ParsableCommand {
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
             DetectCommand.self,
+            TrainCommand.self,
         ]
     )
 }
