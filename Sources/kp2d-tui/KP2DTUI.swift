@@ -11,6 +11,7 @@ struct KP2DTUI: ParsableCommand {
             PrepareImagesCommand.self,
             DetectCommand.self,
             TrainCommand.self,
+            DemoUICommand.self,
         ]
     )
 }
