@@ -62,7 +62,7 @@ extension Image {
         return out
     }
 
-    /// 3 channels: gray replicated into RGB; colour images unchanged.
+    /// Gray replicated into 3 channels (as the official loaders do); RGB returned unchanged.
     public func asRGB() -> Image {
         guard channels == 1 else { return self }
         return Image(width: width, height: height, channels: 3, pixels: pixels + pixels + pixels)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Evaluation
 import Foundation
+import KP2D
 import Training
 
 struct EvalCommand: ParsableCommand {
@@ -111,8 +112,9 @@ enum EvalTable {
                             r.settings.topK, r.settings.channelOrder.rawValue.uppercased(), r.sequences.count)]
         lines.append("split   Rep    LocErr  C1     C3     C5     MScore  pairs  seconds")
         func row(_ name: String, _ s: HPatchesSummary) -> String {
-            String(format: "%-6@  %.3f  %6.3f  %.3f  %.3f  %.3f  %.3f   %5d  %7.1f", name as NSString, s.repeatability, s.localizationError,
-                   s.c1, s.c3, s.c5, s.matchingScore, s.pairs, s.seconds)
+            name.padding(toLength: 6, withPad: " ", startingAt: 0) +
+                String(format: "  %.3f  %6.3f  %.3f  %.3f  %.3f  %.3f   %5d  %7.1f", s.repeatability, s.localizationError,
+                       s.c1, s.c3, s.c5, s.matchingScore, s.pairs, s.seconds)
         }
         lines.append(row("all", r.all))
         if let i = r.illumination { lines.append(row("i", i)) }

@@ -10,6 +10,9 @@ struct KP2DTUI: ParsableCommand {
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
             EvalCommand.self,
+            DetectCommand.self,
+            TrainCommand.self,
+            DemoUICommand.self,
         ]
     )
 }
