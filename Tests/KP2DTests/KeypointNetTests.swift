@@ -312,3 +312,42 @@ final class KeypointNetForwardTests: XCTestCase {
         }
     }
 }
+
+/// scripts/ckpt_to_safetensors.py's own safetensors code against ours (skipped without python3).
+final class ConversionScriptTests: XCTestCase {
+    func testScriptRewritesOurFileAndWeLoadItBack() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let script = root.appendingPathComponent("scripts/ckpt_to_safetensors.py").path
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 not installed") }
+        var rng = SeededRandom(seed: 21)
+        let net = KeypointNet(config: .reduced, rng: &rng)
+        net.conv4b.norm.numBatchesTracked.data[0] = 3
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kp2d-script-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = dir + "/ours.safetensors", dst = dir + "/script.safetensors"
+        // Prefixed keys, so the script's prefix stripping and module ordering are exercised too.
+        try SafeTensors.write(net.stateDict(prefix: "keypoint_net.").reversed(), to: src)
+        let code = """
+            import importlib.util, sys
+            spec = importlib.util.spec_from_file_location('c', sys.argv[1]); c = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(c)
+            t, _ = c.read_safetensors(sys.argv[2])
+            items = sorted(c.keypoint_net_items(t.items()), key=lambda kv: c.module_rank(kv[0]))
+            c.write_safetensors(sys.argv[3], [(k,) + v for k, v in items])
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", code, script, src, dst]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let file = try SafeTensors.read(dst)
+        XCTAssertEqual(file.names, net.stateEntries().map { $0.key })   // PyTorch order restored
+        XCTAssertEqual(file.tensors["conv4b.1.num_batches_tracked"], .i64(shape: [], values: [3]))
+        let loaded = try KeypointNetWeights.load(dst)
+        XCTAssertEqual(loaded.config.widths, KeypointNetConfig.reduced.widths)
+        for (a, b) in zip(net.stateEntries(), loaded.stateEntries()) { XCTAssertEqual(a.tensor.array, b.tensor.array, a.key) }
+    }
+}
