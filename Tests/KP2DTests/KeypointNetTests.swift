@@ -64,6 +64,12 @@ final class KeypointNetTests: XCTestCase {
     func testNormalizeIsOfficialColorNormalisation() {
         let t = Tensor(shape: [1, 1, 1, 3], values: [0, 0.5, 1])
         XCTAssertEqual(KeypointNet.normalize(t).array, [-0.1125, 0, 0.1125])
+        // Gray (official to_gray_normalized): normalise, then average the channels.
+        let rgb = Tensor(shape: [1, 3, 1, 2], values: [0, 1,  0.5, 1,  1, 1])
+        let gray = KeypointNet.normalizeGray(rgb)
+        XCTAssertEqual(gray.shape, [1, 1, 1, 2])
+        XCTAssertEqual(gray[0, 0, 0, 0], 0, accuracy: 1e-7)
+        XCTAssertEqual(gray[0, 0, 0, 1], 0.1125, accuracy: 1e-7)
     }
 
     // MARK: weights files
