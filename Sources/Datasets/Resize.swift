@@ -62,11 +62,7 @@ extension Image {
         return out
     }
 
-    /// 3 channels: gray replicated into RGB; colour images unchanged.
-    public func asRGB() -> Image {
-        guard channels == 1 else { return self }
-        return Image(width: width, height: height, channels: 3, pixels: pixels + pixels + pixels)
-    }
+    // asRGB() lives in ImageResize.swift (same behaviour; both branches added one).
 
     /// Crop the rectangle [x, x+w) x [y, y+h) (must lie inside the image).
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Image {

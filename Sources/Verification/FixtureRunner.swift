@@ -8,6 +8,9 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "homography.dlt": return EvalFixtures.homographyDLT
+        case "eval.metrics": return EvalFixtures.evalMetrics
+        case "kp2d.train_step": return TrainStepFixture.run
         case "op.conv2d": return ConvOpFixtures.conv2d
         case "op.batchnorm2d_train": return ConvOpFixtures.batchNorm2dTrain
         case "op.batchnorm2d_eval": return ConvOpFixtures.batchNorm2dEval
@@ -24,8 +27,6 @@ public enum FixtureRunner {
         case "op.mse_loss": return EngineOpFixtures.mseLoss
         case "op.descriptor_distance": return EngineOpFixtures.descriptorDistance
         case "op.adam": return EngineOpFixtures.adam
-        case "homography.dlt": return EvalFixtures.homographyDLT
-        case "eval.metrics": return EvalFixtures.evalMetrics
         default: return nil
         }
     }
