@@ -7,6 +7,7 @@ struct KP2DTUI: ParsableCommand {
         abstract: "A terminal workbench that trains and inspects KP2D (KeyPointNet + IO-Net) on the CPU.",
         subcommands: [
             VerifyCommand.self,
+            BenchCommand.self,
         ]
     )
 }
