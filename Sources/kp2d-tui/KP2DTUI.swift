@@ -12,6 +12,7 @@ struct KP2DTUI: ParsableCommand {
             DetectCommand.self,
             TrainCommand.self,
             DemoUICommand.self,
+            BenchCommand.self,
         ]
     )
 }
