@@ -231,6 +231,9 @@ public final class Workbench {
         case .edit(let p, let text):
             Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)
         }
+        if !glyphs.unicode {
+            for i in grid.cells.indices where grid.cells[i].char.value > 127 { grid.cells[i].char = Glyphs.asciiFallback(grid.cells[i].char) }
+        }
         return grid
     }
 

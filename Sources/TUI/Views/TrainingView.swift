@@ -34,8 +34,15 @@ public enum TrainingView {
             }
             return Layout(chartsHeader: charts.header, charts: charts.charts, preview: preview, stats: stats, controls: controls)
         }
-        // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
         let bottomH = max(statsH, controlsH)
+        if body.height < 36 {
+            // Short and narrow: charts on the left, stats over controls on the right; no preview.
+            let (left, right) = body.splitLeft(body.width * 58 / 100)
+            let charts = chartRects(left)
+            let (s, c) = right.splitTop(min(statsH, right.height / 2))
+            return Layout(chartsHeader: charts.header, charts: charts.charts, preview: nil, stats: s, controls: c)
+        }
+        // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
         let previewH = body.height >= 48 ? (body.height - bottomH) * 2 / 5 : 0
         let (top, bottom) = body.splitBottom(bottomH)
         let (chartsArea, preview) = top.splitBottom(previewH)
