@@ -18,6 +18,8 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(Palette.index8(of: 196), 1)
         XCTAssertEqual(Palette.index8(of: 46), 2)
         XCTAssertEqual(Palette.index8(of: 21), 4)
+        XCTAssertEqual(Palette.index8(of: 240), 7, "dark grey stays visible")
+        XCTAssertEqual(Palette.index8(of: 232), 0)
     }
 
     func testFitKeepsAspect() {

@@ -75,7 +75,8 @@ public final class Workbench {
     /// The parameters the UI considers current: the last ones sent until the trainer shows them.
     func currentParameters(_ snap: TrainerSnapshot) -> (weights: LossWeights, lr: Float) {
         if let r = state.requested {
-            if r.weights == snap.status.weights && r.lr == snap.status.lr { state.requested = nil } else { return r }
+            let stale = ProcessInfo.processInfo.systemUptime - state.requestedAt > 5
+            if stale || (r.weights == snap.status.weights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
         }
         return (snap.status.weights, snap.status.lr)
     }
@@ -86,6 +87,7 @@ public final class Workbench {
         if weights != cur.weights { send(.setWeights(weights)) }
         if lr != cur.lr { send(.setLearningRate(lr)) }
         state.requested = (weights, lr)
+        state.requestedAt = ProcessInfo.processInfo.systemUptime
     }
 
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {

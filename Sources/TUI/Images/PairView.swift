@@ -61,8 +61,9 @@ public enum PairView {
                                  maxWidth: half, maxHeight: rect.height - labelRows)
         let totalW = fs.width + gap + ft.width
         let x0 = rect.x + max(0, (rect.width - totalW) / 2)
-        let srcRect = Rect(x: x0, y: rect.y, width: fs.width, height: fs.height)
-        let tgtRect = Rect(x: x0 + fs.width + gap, y: rect.y, width: ft.width, height: ft.height)
+        let y0 = rect.y + max(0, (rect.height - labelRows - max(fs.height, ft.height)) / 2)
+        let srcRect = Rect(x: x0, y: y0, width: fs.width, height: fs.height)
+        let tgtRect = Rect(x: x0 + fs.width + gap, y: y0, width: ft.width, height: ft.height)
         let text = env.theme.style(.text)
         ImageRender.draw(into: &grid, x: srcRect.x, y: srcRect.y, width: srcRect.width, height: srcRect.height,
                          image: content.source, halfBlocks: env.halfBlocks, textStyle: text)
