@@ -1,0 +1,266 @@
+import COpenBLAS
+
+// 2-D convolution (cross-correlation, stride 1, zero padding), forward and backward.
+//
+// Fast path: per image, the output rows are processed in chunks. A chunk's input patches are
+// unrolled into a column matrix col (K, rows*Wo) with K = Cin*kH*kW (im2col), and the chunk of the
+// output is one sgemm: y[n][:, chunk] (Cout, cols) = W (Cout, K) @ col (K, cols). Chunking keeps the
+// column buffer cache-sized and reused (KernelScratch), so nothing is allocated in steady state.
+// Backward recomputes the columns (instead of saving them: that would cost Cin*k*k times the
+// input's memory per layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk],
+// which col2im adds into dx. 1x1 convolutions without padding need no im2col: x[n] is already
+// the (Cin, H*W) column matrix.
+//
+// The naive twins are plain loops with Double accumulators; tests compare the two.
+
+/// Geometry of a stride-1 convolution. x (n,cin,h,w), weight (cout,cin,kh,kw) -> y (n,cout,ho,wo).
+public struct Conv2dShape: Equatable, Sendable, CustomStringConvertible {
+    public var n, cin, h, w, cout, kh, kw, pad: Int
+
+    public init(n: Int, cin: Int, h: Int, w: Int, cout: Int, kh: Int, kw: Int, pad: Int) {
+        self.n = n; self.cin = cin; self.h = h; self.w = w
+        self.cout = cout; self.kh = kh; self.kw = kw; self.pad = pad
+    }
+
+    public var ho: Int { h + 2 * pad - kh + 1 }
+    public var wo: Int { w + 2 * pad - kw + 1 }
+    /// Rows of the column matrix: Cin*kH*kW.
+    public var k: Int { cin * kh * kw }
+    /// Output positions per image.
+    public var p: Int { ho * wo }
+    /// True when x[n] is already the column matrix (1x1 kernel, no padding).
+    public var isPointwise: Bool { kh == 1 && kw == 1 && pad == 0 }
+    /// Multiply-adds x 2 of one pass (forward, or one of the two backward products).
+    public var flops: Double { 2 * Double(n) * Double(cout) * Double(k) * Double(p) }
+
+    public var description: String { "conv \(kh)x\(kw) pad \(pad) (\(n),\(cin),\(h),\(w)) -> (\(n),\(cout),\(ho),\(wo))" }
+}
+
+@inline(__always)
+private func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                  _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
+                  _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+public enum ConvKernels {
+    /// Target size (floats) of one chunk's column matrix: 2^20 floats = 4 MiB.
+    nonisolated(unsafe) public static var columnChunkFloats = 1 << 20
+
+    /// Output rows per chunk for this shape.
+    static func rowsPerChunk(_ s: Conv2dShape) -> Int {
+        max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+    }
+
+    // MARK: im2col / col2im over a band of output rows of one image
+
+    /// col (K, rows*Wo) <- patches of image xn (Cin,H,W) for output rows r0..<r0+rows.
+    public static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+                              _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
+        let cols = rows * s.wo, kk = s.kh * s.kw
+        KernelParallel.forRanges(s.k, costPerItem: cols) { range in
+            for k in range {
+                let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
+                let src = xn + c * s.h * s.w
+                let dst = col + k * cols
+                let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+                for r in 0..<rows {
+                    let ih = r0 + r + ki - s.pad
+                    let d = dst + r * s.wo
+                    if ih < 0 || ih >= s.h || owLo >= owHi { d.update(repeating: 0, count: s.wo); continue }
+                    if owLo > 0 { d.update(repeating: 0, count: owLo) }
+                    (d + owLo).update(from: src + ih * s.w + owLo + kj - s.pad, count: owHi - owLo)
+                    if owHi < s.wo { (d + owHi).update(repeating: 0, count: s.wo - owHi) }
+                }
+            }
+        }
+    }
+
+    /// dxn (Cin,H,W) += col2im(dcol (K, rows*Wo)) for output rows r0..<r0+rows. Parallel over channels.
+    public static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
+                                 _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
+        let cols = rows * s.wo
+        KernelParallel.forRanges(s.cin, costPerItem: s.kh * s.kw * cols) { range in
+            for c in range {
+                let dst = dxn + c * s.h * s.w
+                for ki in 0..<s.kh {
+                    for kj in 0..<s.kw {
+                        let src = dcol + ((c * s.kh + ki) * s.kw + kj) * cols
+                        let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+                        if owLo >= owHi { continue }
+                        for r in 0..<rows {
+                            let ih = r0 + r + ki - s.pad
+                            if ih < 0 || ih >= s.h { continue }
+                            let d = dst + ih * s.w + kj - s.pad, sr = src + r * s.wo
+                            for ow in owLo..<owHi { d[ow] += sr[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: forward / backward (fast)
+
+    /// y (N,Cout,Ho,Wo) = conv(x (N,Cin,H,W), w (Cout,Cin,kH,kW)) + b (Cout). Overwrites y.
+    public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                               _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                               _ s: Conv2dShape) {
+        let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
+        if s.isPointwise {
+            for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
+        } else {
+            let chunk = rowsPerChunk(s)
+            KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
+                for n in 0..<s.n {
+                    for r0 in stride(from: 0, to: s.ho, by: chunk) {
+                        let rows = min(chunk, s.ho - r0), cols = rows * s.wo
+                        im2col(x + n * xStride, col, s, rowStart: r0, rows: rows)
+                        gemm(false, false, s.cout, cols, s.k, w, s.k, col, cols, 0, y + n * yStride + r0 * s.wo, s.p)
+                    }
+                }
+            }
+        }
+        if let b { addBias(y, b, s) }
+    }
+
+    /// Backward of `forward`, adding into whichever gradients are given:
+    /// dx (N,Cin,H,W) += dL/dx, dw (Cout,Cin,kH,kW) += dL/dw, db (Cout) += dL/db, from dy (N,Cout,Ho,Wo).
+    public static func backward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                                _ dy: UnsafeMutablePointer<Float>,
+                                _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
+                                _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
+        if let db { biasGradient(dy, db, s) }
+        if dx == nil && dw == nil { return }
+        let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
+        if s.isPointwise {
+            for n in 0..<s.n {
+                let xn = x + n * xStride, dyn = dy + n * yStride
+                if let dw { gemm(false, true, s.cout, s.cin, s.p, dyn, s.p, xn, s.p, 1, dw, s.cin) }
+                if let dx { gemm(true, false, s.cin, s.p, s.cout, w, s.cin, dyn, s.p, 1, dx + n * xStride, s.p) }
+            }
+            return
+        }
+        let chunk = rowsPerChunk(s)
+        KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
+            for n in 0..<s.n {
+                let xn = x + n * xStride, dyn = dy + n * yStride
+                for r0 in stride(from: 0, to: s.ho, by: chunk) {
+                    let rows = min(chunk, s.ho - r0), cols = rows * s.wo
+                    let dyChunk = dyn + r0 * s.wo
+                    if let dw {
+                        im2col(xn, col, s, rowStart: r0, rows: rows)
+                        gemm(false, true, s.cout, s.k, cols, dyChunk, s.p, col, cols, 1, dw, s.k)
+                    }
+                    if let dx {
+                        gemm(true, false, s.k, cols, s.cout, w, s.k, dyChunk, s.p, 0, col, cols)
+                        col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows)
+                    }
+                }
+            }
+        }
+    }
+
+    /// y[n, co, :] += b[co]
+    static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
+        let planes = s.n * s.cout, p = s.p
+        KernelParallel.forRanges(planes, costPerItem: p) { range in
+            for plane in range {
+                let v = b[plane % s.cout], yp = y + plane * p
+                for i in 0..<p { yp[i] += v }
+            }
+        }
+    }
+
+    /// db[co] += sum over n and positions of dy[n, co, :]
+    static func biasGradient(_ dy: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
+        let p = s.p
+        KernelParallel.forRanges(s.cout, costPerItem: s.n * p) { range in
+            for co in range {
+                var total: Double = 0
+                for n in 0..<s.n { total += KernelSums.sum(dy + (n * s.cout + co) * p, p) }
+                db[co] += Float(total)
+            }
+        }
+    }
+
+    // MARK: naive twins (plain loops, Double accumulation)
+
+    /// Same contract as `forward`.
+    public static func forwardNaive(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                                    _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                                    _ s: Conv2dShape) {
+        for n in 0..<s.n {
+            for co in 0..<s.cout {
+                for oh in 0..<s.ho {
+                    for ow in 0..<s.wo {
+                        var acc = Double(b?[co] ?? 0)
+                        for ci in 0..<s.cin {
+                            for ki in 0..<s.kh {
+                                let ih = oh + ki - s.pad
+                                if ih < 0 || ih >= s.h { continue }
+                                for kj in 0..<s.kw {
+                                    let iw = ow + kj - s.pad
+                                    if iw < 0 || iw >= s.w { continue }
+                                    acc += Double(x[((n * s.cin + ci) * s.h + ih) * s.w + iw])
+                                        * Double(w[((co * s.cin + ci) * s.kh + ki) * s.kw + kj])
+                                }
+                            }
+                        }
+                        y[((n * s.cout + co) * s.ho + oh) * s.wo + ow] = Float(acc)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Same contract as `backward`.
+    public static func backwardNaive(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                                     _ dy: UnsafeMutablePointer<Float>,
+                                     _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
+                                     _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
+        func dyAt(_ n: Int, _ co: Int, _ oh: Int, _ ow: Int) -> Double { Double(dy[((n * s.cout + co) * s.ho + oh) * s.wo + ow]) }
+        if let db {
+            for co in 0..<s.cout {
+                var acc: Double = 0
+                for n in 0..<s.n { for oh in 0..<s.ho { for ow in 0..<s.wo { acc += dyAt(n, co, oh, ow) } } }
+                db[co] += Float(acc)
+            }
+        }
+        if let dw {
+            for co in 0..<s.cout { for ci in 0..<s.cin { for ki in 0..<s.kh { for kj in 0..<s.kw {
+                var acc: Double = 0
+                for n in 0..<s.n {
+                    for oh in 0..<s.ho {
+                        let ih = oh + ki - s.pad
+                        if ih < 0 || ih >= s.h { continue }
+                        for ow in 0..<s.wo {
+                            let iw = ow + kj - s.pad
+                            if iw < 0 || iw >= s.w { continue }
+                            acc += dyAt(n, co, oh, ow) * Double(x[((n * s.cin + ci) * s.h + ih) * s.w + iw])
+                        }
+                    }
+                }
+                dw[((co * s.cin + ci) * s.kh + ki) * s.kw + kj] += Float(acc)
+            } } } }
+        }
+        if let dx {
+            for n in 0..<s.n { for ci in 0..<s.cin { for ih in 0..<s.h { for iw in 0..<s.w {
+                var acc: Double = 0
+                for co in 0..<s.cout {
+                    for ki in 0..<s.kh {
+                        let oh = ih - ki + s.pad
+                        if oh < 0 || oh >= s.ho { continue }
+                        for kj in 0..<s.kw {
+                            let ow = iw - kj + s.pad
+                            if ow < 0 || ow >= s.wo { continue }
+                            acc += dyAt(n, co, oh, ow) * Double(w[((co * s.cin + ci) * s.kh + ki) * s.kw + kj])
+                        }
+                    }
+                }
+                dx[((n * s.cin + ci) * s.h + ih) * s.w + iw] += Float(acc)
+            } } } }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+// Shared machinery of the raw kernels: splitting a loop over the machine's cores, and a pool of
+// reusable scratch buffers so that the steady state (the same shapes every training step)
+// allocates nothing.
+
+public enum KernelParallel {
+    /// Number of worker threads used for large loops (the machine's active cores).
+    public static let threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Run `body` over `0..<count`, split into contiguous ranges across the cores when the total
+    /// work (`count * costPerItem`, in rough element operations) is large enough to pay for it.
+    /// `body` must only write memory owned by its own range.
+    @inline(__always)
+    public static func forRanges(_ count: Int, costPerItem: Int = 1, minWork: Int = 1 << 15,
+                                 _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let tasks = Swift.min(threads, count)
+        if tasks <= 1 || count * Swift.max(costPerItem, 1) < minWork {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+            let lo = count * t / tasks, hi = count * (t + 1) / tasks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+/// A pool of float scratch buffers, keyed by size. `with(count:)` lends a buffer of at least
+/// `count` floats for the duration of the closure (thread-safe: concurrent borrowers get distinct
+/// buffers) and takes it back afterwards, so repeated calls with the same sizes never allocate.
+public final class KernelScratch: @unchecked Sendable {
+    public static let shared = KernelScratch()
+
+    private final class Buffer {
+        let pointer: UnsafeMutablePointer<Float>
+        let capacity: Int
+        init(capacity: Int) {
+            self.capacity = capacity
+            pointer = .allocate(capacity: capacity)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    private let lock = NSLock()
+    private var free: [Buffer] = []
+    /// At most this many idle buffers are kept; beyond that the smallest is released.
+    public var maxIdleBuffers = 8
+
+    public init() {}
+
+    /// Lend `body` an uninitialised buffer of at least `count` floats.
+    public func with<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        let buffer = take(Swift.max(count, 1))
+        defer { give(buffer) }
+        return try body(buffer.pointer)
+    }
+
+    /// Total floats held by idle buffers (for tests and diagnostics).
+    public var idleFloats: Int {
+        lock.lock(); defer { lock.unlock() }
+        return free.reduce(0) { $0 + $1.capacity }
+    }
+
+    private func take(_ count: Int) -> Buffer {
+        lock.lock()
+        // The smallest idle buffer that is large enough.
+        var best = -1
+        for (i, b) in free.enumerated() where b.capacity >= count {
+            if best < 0 || b.capacity < free[best].capacity { best = i }
+        }
+        if best >= 0 {
+            let b = free.remove(at: best)
+            lock.unlock()
+            return b
+        }
+        lock.unlock()
+        return Buffer(capacity: count)
+    }
+
+    private func give(_ b: Buffer) {
+        lock.lock()
+        free.append(b)
+        if free.count > maxIdleBuffers {
+            let smallest = free.indices.min { free[$0].capacity < free[$1].capacity }!
+            free.remove(at: smallest)
+        }
+        lock.unlock()
+    }
+}
+
+/// Reductions for the kernels: SIMD float partial sums over blocks of 1024, combined in Double,
+/// so long sums (a 240x320 plane times a batch) stay accurate and vectorised.
+public enum KernelSums {
+    @inline(__always)
+    private static func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// sum p[i]
+    public static func sum(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Double {
+        var total: Double = 0
+        var start = 0
+        while start < count {
+            let end = Swift.min(count, start + 1024)
+            var acc = SIMD8<Float>(repeating: 0)
+            var i = start
+            while i + 8 <= end { acc += load8(p, i); i += 8 }
+            var rest: Float = 0
+            while i < end { rest += p[i]; i += 1 }
+            total += Double(acc.sum()) + Double(rest)
+            start = end
+        }
+        return total
+    }
+
+    /// sum (p[i] - mu)^2
+    public static func sumSquaredDeviation(_ p: UnsafeMutablePointer<Float>, _ count: Int, mean mu: Float) -> Double {
+        var total: Double = 0
+        var start = 0
+        let m = SIMD8<Float>(repeating: mu)
+        while start < count {
+            let end = Swift.min(count, start + 1024)
+            var acc = SIMD8<Float>(repeating: 0)
+            var i = start
+            while i + 8 <= end { let d = load8(p, i) - m; acc += d * d; i += 8 }
+            var rest: Float = 0
+            while i < end { let d = p[i] - mu; rest += d * d; i += 1 }
+            total += Double(acc.sum()) + Double(rest)
+            start = end
+        }
+        return total
+    }
+
+    /// sum a[i] * (b[i] - mu)
+    public static func sumProductCentered(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                                          _ count: Int, mean mu: Float) -> Double {
+        var total: Double = 0
+        var start = 0
+        let m = SIMD8<Float>(repeating: mu)
+        while start < count {
+            let end = Swift.min(count, start + 1024)
+            var acc = SIMD8<Float>(repeating: 0)
+            var i = start
+            while i + 8 <= end { acc += load8(a, i) * (load8(b, i) - m); i += 8 }
+            var rest: Float = 0
+            while i < end { rest += a[i] * (b[i] - mu); i += 1 }
+            total += Double(acc.sum()) + Double(rest)
+            start = end
+        }
+        return total
+    }
+}

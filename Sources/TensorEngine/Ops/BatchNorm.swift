@@ -1,0 +1,41 @@
+// batchNorm2d op, exactly as torch.nn.functional.batch_norm on (N,C,H,W) (kernels: BatchNormKernels).
+
+extension Graph {
+    /// BatchNorm2d over (N,H,W) per channel. Training: batch mean and biased variance normalise; the
+    /// running stats are updated in place with `momentum` and the UNBIASED variance. Eval: running stats.
+    /// The caller increments num_batches_tracked. x (N,C,H,W), weight/bias (C), running stats (C).
+    /// Any rank >= 2 works: dimensions after C are flattened, so (B,C,N,1) behaves like (B,C,N).
+    public func batchNorm2d(_ x: Variable, weight: Variable, bias: Variable, runningMean: Tensor, runningVar: Tensor,
+                            training: Bool, momentum: Float, eps: Float = 1e-5) -> Variable {
+        precondition(x.value.rank >= 2, "batchNorm2d: input must be (N,C,...), got \(x.shape)")
+        let n = x.shape[0], c = x.shape[1]
+        let hw = n * c == 0 ? 0 : x.count / (n * c)
+        precondition(weight.count == c && bias.count == c && runningMean.count == c && runningVar.count == c,
+                     "batchNorm2d: input \(x.shape) has \(c) channels; weight \(weight.shape), bias \(bias.shape), running stats \(runningMean.shape)/\(runningVar.shape) must have \(c)")
+        if training {
+            precondition(n * hw > 1, "batchNorm2d: training needs more than one value per channel, got input \(x.shape)")
+        }
+        // Saved for backward: the per-channel mean and 1/sqrt(var+eps) that normalised x.
+        let mean = Tensor(shape: [c]), invStd = Tensor(shape: [c])
+        if training {
+            let biasedVar = Tensor(shape: [c])
+            BatchNormKernels.batchStatistics(x.value.data, mean.data, biasedVar.data, invStd.data, n: n, c: c, hw: hw, eps: eps)
+            BatchNormKernels.updateRunning(runningMean.data, runningVar.data, mean.data, biasedVar.data,
+                                           c: c, count: n * hw, momentum: momentum)
+        } else {
+            mean.assign(runningMean)
+            BatchNormKernels.invStd(runningVar.data, invStd.data, c: c, eps: eps)
+        }
+        let y = output(x.shape, from: x, weight, bias)
+        BatchNormKernels.forward(x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data, y.value.data,
+                                 n: n, c: c, hw: hw)
+        record(y) { dy in
+            BatchNormKernels.backward(x.value.data, mean.data, invStd.data, weight.value.data, dy.data,
+                                      x.requiresGrad ? x.gradient().data : nil,
+                                      weight.requiresGrad ? weight.gradient().data : nil,
+                                      bias.requiresGrad ? bias.gradient().data : nil,
+                                      n: n, c: c, hw: hw, training: training)
+        }
+        return y
+    }
+}
