@@ -1,5 +1,5 @@
 import XCTest
-@testable import TUI
+import TUI
 
 final class ChartTests: XCTestCase {
     func testBrailleBitLayout() {

@@ -1,7 +1,7 @@
 import XCTest
 import Datasets
 import Training
-@testable import TUI
+import TUI
 
 final class ImageTests: XCTestCase {
     func testPalette() {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TUI
+import TUI
 
 final class ThemeTests: XCTestCase {
     func testParsesStylesAndColours() throws {
@@ -61,7 +61,7 @@ final class ThemeTests: XCTestCase {
             for role in ThemeRole.allCases { XCTAssertNotNil(t.styles[role], "\(name) defines \(role)") }
             let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../themes/\(name).theme")
             let text = try String(contentsOf: file, encoding: .utf8)
-            XCTAssertEqual(try Theme.parse(text, name: name, file: file.path), try Theme.parse(BuiltInThemes.text[name]!, name: name, file: "-"),
+            XCTAssertEqual(try Theme.parse(text, name: name, file: file.path), try Theme.parse(Theme.builtInText(name)!, name: name, file: "-"),
                            "themes/\(name).theme and BuiltInThemes agree")
             // Every role of the file itself, not inherited.
             XCTAssertEqual(try Theme.parse(text, name: name, file: file.path).styles.count, ThemeRole.allCases.count)

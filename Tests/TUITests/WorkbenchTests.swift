@@ -1,7 +1,7 @@
 import XCTest
 import KP2D
 import Training
-@testable import TUI
+import TUI
 
 final class WorkbenchTests: XCTestCase {
     func makeWorkbench(_ hp: HPatchesBrowserSource? = DemoHPatches()) -> Workbench {
