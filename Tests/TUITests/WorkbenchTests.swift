@@ -207,7 +207,7 @@ final class WorkbenchTests: XCTestCase {
         var g = wb.render(snapshot: snap, width: 200, height: 60)
         XCTAssertTrue(g.contains("Sequences (6, all, by Rep worst first)"))
         // Worst repeatability first: the first listed row has the lowest Rep.
-        let list = HPatchesOrdering.arrange(hp.sequences(), filter: .all, sort: .repeatability, reversed: false)
+        let list = HPatchesBrowserOrdering.arrange(hp.sequences(), filter: .all, sort: .repeatability, reversed: false)
         XCTAssertEqual(list.map(\.metrics.repeatability), list.map(\.metrics.repeatability).sorted())
         XCTAssertTrue(g.contains("▶" + list[0].name))
         _ = press(wb, [.down, .right, .right], snap)
@@ -224,7 +224,7 @@ final class WorkbenchTests: XCTestCase {
         _ = press(wb, [.char("r")], snap)
         XCTAssertEqual(hp.evaluationRequests, 1)
         // Errors sort highest first.
-        let byErr = HPatchesOrdering.arrange(hp.sequences(), filter: .all, sort: .cornerError, reversed: false)
+        let byErr = HPatchesBrowserOrdering.arrange(hp.sequences(), filter: .all, sort: .cornerError, reversed: false)
         XCTAssertEqual(byErr.map(\.metrics.cornerError), byErr.map(\.metrics.cornerError).sorted(by: >))
     }
 

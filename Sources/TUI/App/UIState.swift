@@ -108,8 +108,8 @@ public struct UIState: Sendable {
     // HPatches browser.
     public var hpSelected = 0
     public var hpPair = 0
-    public var hpFilter: HPatchesFilter = .all
-    public var hpSort: HPatchesSortKey = .repeatability
+    public var hpFilter: HPatchesBrowserFilter = .all
+    public var hpSort: HPatchesBrowserSortKey = .repeatability
     public var hpReversed = false
     /// Set when the user chose save-and-quit: quit once the trainer reports a save at or after this step.
     public var quitAfterSaveAtStep: Int? = nil

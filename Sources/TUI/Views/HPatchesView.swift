@@ -18,9 +18,9 @@ enum HPatchesView {
         return percent ? String(format: "%.3f", v) : String(format: "%.2f", v)
     }
 
-    static let listColumns: [HPatchesSortKey] = [.repeatability, .localizationError, .cornerError, .c1, .c3, .c5, .matchingScore]
+    static let listColumns: [HPatchesBrowserSortKey] = [.repeatability, .localizationError, .cornerError, .c1, .c3, .c5, .matchingScore]
 
-    static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesSequenceSummary], pair: HPatchesPairResult?,
+    static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesBrowserSequence], pair: HPatchesBrowserPair?,
                      status: String, state: UIState, env: RenderEnv) {
         let t = env.theme
         let listW = min(rect.width / 2, 14 + 7 * listColumns.count + 3)
