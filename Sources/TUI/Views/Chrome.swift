@@ -138,7 +138,7 @@ enum Chrome {
         Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Quit?")
         grid.fill(box.inset(1), " ", dialog)
         let since = st.lastSavedStep.map { "since the save at step \($0)" } ?? "and no checkpoint has been saved"
-        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) steps are unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
+        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) step\(st.unsavedSteps == 1 ? " is" : "s are") unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
         for (i, b) in KeyTable.bindings(in: .confirmQuit, hintsOnly: false).enumerated() {
             let x = grid.put(box.x + 4, box.y + 4 + i, b.hintLabel, t.style(.hint_key).with(bg: dialog.bg))
             grid.put(max(x + 1, box.x + 11), box.y + 4 + i, b.description, dialog, maxWidth: box.maxX - x - 2)
