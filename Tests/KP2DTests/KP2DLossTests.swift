@@ -160,4 +160,65 @@ final class KP2DLossTests: XCTestCase {
         print("kp2d.train_step: \(report.results.filter { $0.passed }.count)/\(report.results.count) checks passed")
         XCTAssertTrue(report.passed)
     }
+
+    private func smallModel() -> KP2DModel {
+        var config = KeypointNetConfig()
+        (config.c1, config.c2, config.c3, config.c4, config.c5, config.d1, config.descriptorDim) = (8, 16, 32, 64, 64, 128, 64)
+        config.withDrop = false
+        var rng = SeededRandom(seed: 21)
+        return KP2DModel(config: config, rng: &rng)
+    }
+
+    func testValidationStepLeavesBuffersAndGradientsUntouched() {
+        let model = smallModel()
+        var rng = SeededRandom(seed: 22)
+        let (image, aug, hom) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let before = model.stateEntries().map { $0.tensor.array }
+        let (r, details) = model.forwardBackwardDetailed(image: image, imageAug: aug, homography: hom, weights: .official,
+                                                         graph: Graph(), training: false, rng: &rng)
+        XCTAssertTrue(r.terms.total.isFinite && r.terms.total != 0)
+        XCTAssertEqual(model.stateEntries().map { $0.tensor.array }, before)
+        XCTAssertTrue(model.parameters().allSatisfy { $0.grad == nil })
+        // The same batch in training mode gives the same loss (batch statistics either way).
+        let t = model.forwardBackward(image: image, imageAug: aug, homography: hom, weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertEqual(t.terms.total, r.terms.total, accuracy: 1e-5 * abs(r.terms.total))
+        XCTAssertTrue(model.parameters().allSatisfy { $0.grad != nil })
+        XCTAssertEqual(r.diagnostics.sourceKeypoints.count, 300)
+        XCTAssertEqual(r.diagnostics.matches.count, 300)
+        // IO confusion counts of image 0 agree with its labels and predictions.
+        let labels0 = details.ioLabel.prefix(300), preds0 = details.ioPrediction.prefix(300)
+        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalseNegatives, labels0.filter { $0 > 0 }.count)
+        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalsePositives, preds0.filter { $0 > 0 }.count)
+        // Matches are judged against the warped source keypoints.
+        for m in r.diagnostics.matches.prefix(20) {
+            let t = r.diagnostics.targetKeypoints[m.target], w = r.diagnostics.sourceKeypointsWarped[m.source]
+            XCTAssertEqual(m.correct, ((t.x - w.x) * (t.x - w.x) + (t.y - w.y) * (t.y - w.y)).squareRoot() < 4)
+        }
+    }
+
+    func testDegenerateBatchIsFlaggedWithoutNaN() {
+        let model = smallModel()
+        var rng = SeededRandom(seed: 23)
+        let (image, aug, _) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let away = Tensor(shape: [2, 3, 3], values: [1, 0, 5, 0, 1, 0, 0, 0, 1, 1, 0, 5, 0, 1, 0, 0, 0, 1])
+        let r = model.forwardBackward(image: image, imageAug: aug, homography: away, weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertEqual(r.terms.total, 0)
+        XCTAssertEqual(r.terms.ioInliers, 0)
+        XCTAssertTrue(r.terms.flags.contains { $0.hasPrefix("loc:") })
+        XCTAssertTrue(r.terms.flags.contains { $0.hasPrefix("io:") })
+        for p in model.parameters() { XCTAssertTrue(p.grad!.array.allSatisfy { $0 == 0 }) }
+        // A NaN score head (coordinates stay finite) makes L_usp and the total NaN: flagged, nothing
+        // backpropagated.
+        model.keypointNet.convDa.norm.weight.value.fill(.nan)
+        model.zeroGrad()
+        let n = model.forwardBackward(image: image, imageAug: aug, homography: hom(2), weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertTrue(n.terms.flags.contains { $0.hasPrefix("non-finite total") }, "flags: \(n.terms.flags)")
+        XCTAssertTrue(n.terms.loc.isFinite)
+        for p in model.parameters() { XCTAssertTrue(p.grad!.array.allSatisfy { $0 == 0 }) }
+    }
+
+    private func hom(_ b: Int) -> Tensor { homographies(b, identity) }
 }
