@@ -30,7 +30,8 @@ public final class KP2DModel: Module {
     /// `training` false gives a validation loss: the same forward (BatchNorm with batch statistics, as the
     /// loss needs the dense descriptor map of the training-mode network) but nothing is recorded or
     /// backpropagated and every BatchNorm buffer is restored afterwards.
-    /// `rng` drives KeypointNet's dropout draws (when the config enables dropout).
+    /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step); `rng` is
+    /// not consumed.
     public func forwardBackward(image: Tensor, imageAug: Tensor, homography: Tensor, weights: LossWeights,
                                 graph: Graph, training: Bool, rng: inout SeededRandom) -> StepResult {
         forwardBackwardDetailed(image: image, imageAug: imageAug, homography: homography, weights: weights,
@@ -51,7 +52,6 @@ public final class KP2DModel: Module {
         let recording = g.isRecording
         g.isRecording = training
         defer { g.isRecording = recording; g.reset() }
-        if keypointNet.config.withDrop { keypointNet.dropoutRandom = rng.fork() }
         // Validation: keep the running statistics as they were.
         let buffers = training ? [] : stateEntries().filter { if case .parameter = $0.kind { return false }; return true }
         let savedBuffers = buffers.map { $0.tensor.copy() }
