@@ -8,6 +8,8 @@ public enum FixtureRunner {
     /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
+        case "homography.dlt": return EvalFixtures.homographyDLT
+        case "eval.metrics": return EvalFixtures.evalMetrics
         case "kp2d.train_step": return TrainStepFixture.run
         case "op.conv2d": return ConvOpFixtures.conv2d
         case "op.batchnorm2d_train": return ConvOpFixtures.batchNorm2dTrain

@@ -49,7 +49,7 @@ public enum ConvKernels {
     nonisolated(unsafe) public static var columnChunkFloats = 1 << 20
 
     /// Output rows per chunk for this shape.
-    static func rowsPerChunk(_ s: Conv2dShape) -> Int {
+    public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
         max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
     }
 
