@@ -142,7 +142,9 @@ public enum KP2DLoss {
             let positives = g.reshape(g.l2Normalize(g.reshape(g.gather(targetDesc, flatIndices: columns), [1, dim, m])), [dim, m])
 
             // Decisions on the (m, m) distance matrix, outside the graph.
-            let dmat = g.noGrad { g.descriptorDistance(anchors, positives) }.value.data
+            let distances = g.noGrad { g.descriptorDistance(anchors, positives) }.value
+            defer { withExtendedLifetime(distances) {} }
+            let dmat = distances.data
             let px = (0..<m).map { warpedPx[bi * 2 * n + cells[$0]] }
             let py = (0..<m).map { warpedPx[bi * 2 * n + n + cells[$0]] }
             var hardest = [Int](repeating: 0, count: m)
@@ -255,7 +257,11 @@ public enum KP2DLoss {
         for bi in 0..<b {
             let s = g.reshape(g.slice(sourceDesc, axis: 0, range: bi..<(bi + 1)), [dim, k])
             let t = g.reshape(g.slice(targetDesc, axis: 0, range: bi..<(bi + 1)), [dim, k])
-            let (values, indices) = g.min(g.descriptorDistance(s, t), axis: 1)
+            // Nearest target point by descriptor (decision outside the graph), then the distance of the
+            // chosen pairs in the graph: the same value and gradient as min(descriptorDistance) but
+            // with a defined gradient at distance 0.
+            let indices = g.noGrad { g.min(g.descriptorDistance(s, t), axis: 1).indices }
+            let values = g.pairDescriptorDistance(s, t, pairs: indices)
             for i in 0..<k { nnIndex[bi * k + i] = indices[i]; nnDist[bi * k + i] = values.value.data[i] }
             minima.append(values)
         }

@@ -122,4 +122,31 @@ final class LossOpsTests: XCTestCase {
         XCTAssertEqual(out.value.array, x.array + y.array)
         checkGradient(inputs: [x, y]) { g, v in g.concatenateFlat(v) }
     }
+
+    func testPairDescriptorDistance() {
+        var rng = SeededRandom(seed: 6)
+        func unitColumns(_ d: Int, _ n: Int) -> Tensor {
+            let t = random([d, n], &rng)
+            for i in 0..<n {
+                var s: Float = 0
+                for k in 0..<d { s += t[k, i] * t[k, i] }
+                for k in 0..<d { t[k, i] /= s.squareRoot() }
+            }
+            return t
+        }
+        let a = unitColumns(5, 4), b = unitColumns(5, 6)
+        let pairs = [2, 0, 5, 2]
+        let g = Graph(recording: false)
+        let full = g.descriptorDistance(Variable(a), Variable(b))
+        let y = g.pairDescriptorDistance(Variable(a), Variable(b), pairs: pairs)
+        for i in 0..<4 { XCTAssertEqual(y.value[i], full.value[i, pairs[i]], accuracy: 1e-6) }
+        checkGradient(inputs: [a, b], tolerance: 3e-3) { g, v in g.pairDescriptorDistance(v[0], v[1], pairs: pairs) }
+        // Identical columns: distance 0 and a zero (not NaN) gradient.
+        let same = Variable(a.copy(), requiresGrad: true)
+        let g2 = Graph()
+        let z = g2.pairDescriptorDistance(same, same, pairs: [0, 1, 2, 3])
+        for i in 0..<4 { XCTAssertEqual(z.value[i], 0, accuracy: 2e-3) }
+        g2.backward(g2.sum(z))
+        XCTAssertFalse(same.grad!.array.contains { !$0.isFinite })
+    }
 }

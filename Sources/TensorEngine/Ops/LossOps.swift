@@ -138,6 +138,37 @@ func nearestPointBackward(_ ddist: UnsafePointer<Float>, _ a: UnsafePointer<Floa
     }
 }
 
+
+// MARK: - descriptor distance of chosen pairs
+
+/// y[i] = sqrt(2 - 2 clamp(a[:,i] . b[:,j_i], -1, 1)) for unit columns a (D,N), b (D,M); `dots` saves
+/// the unclamped products for backward.
+func pairDistanceForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ pairs: UnsafePointer<Int>,
+                         _ y: UnsafeMutablePointer<Float>, _ dots: UnsafeMutablePointer<Float>, _ d: Int, _ n: Int, _ m: Int) {
+    for i in 0..<n {
+        let j = pairs[i]
+        var s: Float = 0
+        for k in 0..<d { s += a[k * n + i] * b[k * m + j] }
+        dots[i] = s
+        y[i] = (2 - 2 * Swift.min(Swift.max(s, -1), 1)).squareRoot()
+    }
+}
+
+/// ds = -dy / y inside the clamp range; 0 where the clamp is active or y == 0 (there the true
+/// derivative is unbounded; PyTorch would produce inf/NaN).
+func pairDistanceBackward(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                          _ pairs: UnsafePointer<Int>, _ y: UnsafePointer<Float>, _ dots: UnsafePointer<Float>,
+                          _ da: UnsafeMutablePointer<Float>?, _ db: UnsafeMutablePointer<Float>?, _ d: Int, _ n: Int, _ m: Int) {
+    for i in 0..<n {
+        let s = dots[i]
+        guard s >= -1 && s <= 1 && y[i] > 0 else { continue }
+        let ds = -dy[i] / y[i]
+        let j = pairs[i]
+        if let da = da { for k in 0..<d { da[k * n + i] += ds * b[k * m + j] } }
+        if let db = db { for k in 0..<d { db[k * m + j] += ds * a[k * n + i] } }
+    }
+}
+
 extension Graph {
     /// Keypoint pixels (B,2,h,w), ch0 = x, of an image of size imageHeight x imageWidth ->
     /// normalised (B,h,w,2): xn = x / ((W-1)/2) - 1, yn = y / ((H-1)/2) - 1.
@@ -204,6 +235,28 @@ extension Graph {
             }
         }
         return (y, indices)
+    }
+
+    /// The descriptor distance sqrt(2 - 2 clamp(a_i . b_j, -1, 1)) of chosen pairs (i, pairs[i]) of unit
+    /// columns a (D,N), b (D,M) -> (N). Equals gathering descriptorDistance(a, b) at the pairs, but
+    /// backward touches only those pairs and gives 0 instead of inf/NaN at distance 0.
+    public func pairDescriptorDistance(_ a: Variable, _ b: Variable, pairs: [Int]) -> Variable {
+        precondition(a.shape.count == 2 && b.shape.count == 2 && a.shape[0] == b.shape[0] && pairs.count == a.shape[1],
+                     "pairDescriptorDistance: expected a (D,N), b (D,M), N pairs; got \(a.shape), \(b.shape), \(pairs.count)")
+        let (d, n, m) = (a.shape[0], a.shape[1], b.shape[1])
+        precondition(pairs.allSatisfy { $0 >= 0 && $0 < m }, "pairDescriptorDistance: pair index outside 0..<\(m)")
+        let y = output([n], from: a, b)
+        let dots = Tensor(shape: [n])
+        pairs.withUnsafeBufferPointer { pp in
+            pairDistanceForward(a.value.data, b.value.data, pp.baseAddress!, y.value.data, dots.data, d, n, m)
+        }
+        record(y) { dy in
+            pairs.withUnsafeBufferPointer { pp in
+                pairDistanceBackward(dy.data, a.value.data, b.value.data, pp.baseAddress!, y.value.data, dots.data,
+                                     a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil, d, n, m)
+            }
+        }
+        return y
     }
 
     /// All elements of `xs`, one after another, as a flat tensor [sum of counts].
