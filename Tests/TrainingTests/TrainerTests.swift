@@ -221,7 +221,6 @@ final class ReproducibilityTests: XCTestCase {
         }
         XCTAssertEqual(curves[0].count, 2)
         for (a, b) in zip(curves[0], curves[1]) {
-            print("step \(a.step): \(a.terms.total) vs \(b.terms.total); loc \(a.terms.loc) vs \(b.terms.loc); desc \(a.terms.desc) vs \(b.terms.desc)")
             XCTAssertEqual(a.terms.total, b.terms.total, "step \(a.step)")
             XCTAssertEqual(a.terms.loc, b.terms.loc); XCTAssertEqual(a.terms.desc, b.terms.desc)
             XCTAssertEqual(a.terms.ioInliers, b.terms.ioInliers)
