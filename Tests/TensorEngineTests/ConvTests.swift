@@ -61,7 +61,10 @@ final class ConvTests: XCTestCase {
         // remainder for the serial path, and more workers than cores.
         let (savedMin, savedWorkers, savedChunk) = (ConvKernels.parallelMinFlops, ConvKernels.workers, ConvKernels.columnChunkFloats)
         defer { ConvKernels.parallelMinFlops = savedMin; ConvKernels.workers = savedWorkers; ConvKernels.columnChunkFloats = savedChunk }
+        let savedMax = ConvKernels.perCoreMaxWeights
+        defer { ConvKernels.perCoreMaxWeights = savedMax }
         ConvKernels.parallelMinFlops = 0
+        ConvKernels.perCoreMaxWeights = Int.max
         ConvKernels.columnChunkFloats = 200
         for workers in [2, 3] {
             ConvKernels.workers = workers
