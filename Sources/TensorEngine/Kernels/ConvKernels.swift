@@ -69,9 +69,12 @@ public enum ConvKernels {
         workers > 1 && s.flops >= parallelMinFlops && s.cout * s.k <= perCoreMaxWeights && items >= workers
     }
 
-    /// Output rows per chunk for this shape.
+    /// Output rows per chunk for this shape: at most columnChunkFloats column entries, with the
+    /// rows spread evenly over the chunks (30 rows in chunks of at most 22 -> 15 + 15).
     public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
-        max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+        let maxRows = max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+        let chunks = (s.ho + maxRows - 1) / maxRows
+        return (s.ho + chunks - 1) / chunks
     }
 
     // MARK: im2col / col2im over a band of output rows of one image
