@@ -22,11 +22,12 @@ struct DemoUICommand: ParsableCommand {
     @Option(help: "Height for --once.") var height = 60
     @Flag(help: "Print the render benchmark (ms per frame at 200x60) and exit.")
     var bench = false
+    @Option(help: "Steps of history for --bench.") var benchSteps = 20_000
     @Option(help: "Train for real (fast preset, checkpoint under /tmp) on this image folder instead of simulating.")
     var train: String?
 
     func run() throws {
-        if bench { print(benchRender()); return }
+        if bench { print(benchRender(historySteps: benchSteps)); return }
         if let train {
             var o = TrainingOptions(preset: .fast, dataPath: train)
             o.checkpointPath = NSTemporaryDirectory() + "kp2d-demo-ui/checkpoint.safetensors"

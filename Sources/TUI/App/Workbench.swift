@@ -32,6 +32,8 @@ public final class Workbench {
     let themeNames: [String]
     /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
     var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
+    /// Loss series and their EMAs, extended as the history grows.
+    let chartData = ChartData()
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -219,7 +221,8 @@ public final class Workbench {
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
         switch state.view {
         case .training:
-            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot), env: env)
+            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
+                              charts: chartData, env: env)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }
