@@ -152,6 +152,11 @@ final class WorkbenchTests: XCTestCase {
         for b in KeyTable.bindings(in: .training, hintsOnly: false) {
             XCTAssertTrue(g.contains(String(b.description.prefix(30))), "help shows '\(b.description)'")
         }
+        // At the minimum size every key of the view still fits (descriptions shortened).
+        let small = wb.render(snapshot: snap, width: 80, height: 24)
+        for b in KeyTable.bindings(in: .training, hintsOnly: false) {
+            XCTAssertTrue(small.contains(String(b.description.prefix(12))), "80x24 help shows '\(b.description)'")
+        }
         _ = press(wb, [.escape], snap)
         XCTAssertFalse(wb.render(snapshot: snap, width: 200, height: 60).contains("Keys (? or esc closes)"))
     }
