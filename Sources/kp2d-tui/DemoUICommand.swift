@@ -35,7 +35,7 @@ struct DemoUICommand: ParsableCommand {
             let trainer = try Trainer(options: o)
             trainer.start()
             let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: DemoHPatches())
-            wb.run(source: trainer, send: trainer.send)
+            do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); throw error }
             _ = trainer.waitUntilFinished(timeout: 60)
             return
         }
@@ -43,6 +43,6 @@ struct DemoUICommand: ParsableCommand {
         let options = WorkbenchOptions(themeName: theme, ascii: ascii)
         if once { print(renderOnce(trainer.latest(), width: width, height: height, options: options, hpatches: DemoHPatches())); return }
         let wb = Workbench(options: options, hpatches: DemoHPatches())
-        wb.run(source: trainer, send: { trainer.send($0) })
+        try wb.run(source: trainer, send: { trainer.send($0) })
     }
 }

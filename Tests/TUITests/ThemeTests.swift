@@ -78,6 +78,23 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(tn[.title].attrs, Theme.default[.title].attrs)
     }
 
+    func testOnlyChangedCellsAreRedrawn() {
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256))
+        let t = DemoTrainer(steps: 100, running: true)
+        let a = wb.render(snapshot: t.latest(), width: 120, height: 40)
+        XCTAssertEqual(a.changedCells(since: nil).count, 120 * 40, "first frame: everything")
+        XCTAssertEqual(a.changedCells(since: a), [], "same frame: nothing")
+        XCTAssertEqual(a.changedCells(since: CellGrid(width: 100, height: 40)).count, 120 * 40, "resize: everything")
+        var b = a
+        b[3, 2] = Cell("x")
+        b[119, 39] = Cell("y", style: Style(fg: TermColor(1)))
+        XCTAssertEqual(b.changedCells(since: a), [2 * 120 + 3, 39 * 120 + 119])
+        // One more step changes a small part of the screen.
+        t.advance(1)
+        let c = wb.render(snapshot: t.latest(), width: 120, height: 40)
+        XCTAssertLessThan(c.changedCells(since: a).count, 120 * 40 / 3)
+    }
+
     func testGridBasics() {
         var g = CellGrid(width: 10, height: 2)
         let end = g.put(8, 0, "abc", .plain)

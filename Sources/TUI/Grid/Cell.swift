@@ -143,6 +143,19 @@ public struct CellGrid: Equatable, Sendable {
         }
     }
 
+    /// Indices of the cells that differ from `previous` (every cell if there is none or its size differs):
+    /// what the terminal layer redraws.
+    public func changedCells(since previous: CellGrid?) -> [Int] {
+        guard let p = previous, p.width == width, p.height == height else { return Array(cells.indices) }
+        var out: [Int] = []
+        cells.withUnsafeBufferPointer { a in
+            p.cells.withUnsafeBufferPointer { b in
+                for i in 0..<a.count where a[i] != b[i] { out.append(i) }
+            }
+        }
+        return out
+    }
+
     /// The characters of row y as a string (trailing spaces kept).
     public func row(_ y: Int) -> String {
         var s = String.UnicodeScalarView()
