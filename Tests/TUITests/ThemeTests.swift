@@ -13,6 +13,10 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(t[.text], Style(fg: TermColor(252)))
         XCTAssertEqual(t[.title], Style(fg: TermColor(12), bg: TermColor(236), attrs: [.bold, .underline]))
         XCTAssertEqual(t[.grid].fg, TermColor(196))
+        // CRLF line ends and trailing comments.
+        let u = try Theme.parse("text = 252  # light grey\r\nborder = #00ff00 # green\r\n", name: "x", file: "x.theme")
+        XCTAssertEqual(u[.text].fg, TermColor(252))
+        XCTAssertEqual(u[.border].fg, TermColor(46))
     }
 
     func testErrorsNameTheLine() {
