@@ -9,9 +9,11 @@ struct KP2DTUI: ParsableCommand {
             VerifyCommand.self,
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
+            EvalCommand.self,
             DetectCommand.self,
             TrainCommand.self,
             DemoUICommand.self,
+            BenchCommand.self,
         ]
     )
 }
