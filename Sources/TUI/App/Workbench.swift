@@ -146,6 +146,9 @@ public final class Workbench {
         case .nextChart:
             let all = ChartID.allCases
             state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + 1) % all.count]
+        case .previousChart:
+            let all = ChartID.allCases
+            state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + all.count - 1) % all.count]
         case .toggleLog:
             if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
         case .toggleFit:
