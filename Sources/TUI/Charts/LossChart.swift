@@ -215,7 +215,8 @@ public enum LossChart {
             let dim = theme.style(.dim)
             let rowsToLabel = plot.height >= 3 ? [0, plot.height / 2, plot.height - 1] : [0, plot.height - 1]
             for cy in Set(rowsToLabel) {
-                let t = 1 - (Double(cy) + 0.5) / Double(plot.height)
+                // Top and bottom rows show the range's ends, the middle row its centre.
+                let t = cy == 0 ? 1 : (cy == plot.height - 1 ? 0 : 1 - (Double(cy) + 0.5) / Double(plot.height))
                 let v = Series.inverse(r.yMin + t * (r.yMax - r.yMin), r.scale)
                 let s = Series.format(v, digits: 3)
                 grid.put(labels.x + max(0, labels.width - 1 - s.count), labels.y + cy, s, dim, maxWidth: labels.width - 1)

@@ -43,7 +43,7 @@ public enum TrainingView {
             return Layout(chartsHeader: charts.header, charts: charts.charts, preview: nil, stats: s, controls: c)
         }
         // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
-        let previewH = body.height >= 48 ? (body.height - bottomH) * 2 / 5 : 0
+        let previewH = body.height >= 46 ? (body.height - bottomH) * 2 / 5 : 0
         let (top, bottom) = body.splitBottom(bottomH)
         let (chartsArea, preview) = top.splitBottom(previewH)
         let charts = chartRects(chartsArea)
