@@ -194,8 +194,15 @@ public final class Workbench {
         }
     }
 
-    /// Called every loop turn: finishes a pending save-and-quit once the trainer reports the save.
+    var lastTrainerMessage = ""
+
+    /// Called every loop turn: a new trainer message replaces the UI's own; finishes a pending save-and-quit
+    /// once the trainer reports the save.
     public func update(snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
+        if snapshot.status.message != lastTrainerMessage {
+            lastTrainerMessage = snapshot.status.message
+            if !lastTrainerMessage.isEmpty && state.quitAfterSaveAtStep == nil { state.message = "" }
+        }
         guard let step = state.quitAfterSaveAtStep, !state.finished else { return }
         let saved = (snapshot.status.lastSavedStep ?? -1) >= step
         var failed = false
