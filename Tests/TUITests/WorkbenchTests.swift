@@ -74,6 +74,7 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertEqual(press(wb, [.char("s")], snap), [.save])
         XCTAssertTrue(wb.render(snapshot: snap, width: 200, height: 60).row(58).contains("checkpoint requested"))
         // The trainer's newer message replaces the UI's own.
+        wb.update(snapshot: snap, send: { _ in })
         snap.status.message = "saved runs/x.safetensors at step 10"
         wb.update(snapshot: snap, send: { _ in })
         XCTAssertTrue(wb.render(snapshot: snap, width: 200, height: 60).row(58).contains("saved runs/x.safetensors"))

@@ -52,7 +52,8 @@ public final class Workbench {
     public func setTerminalCapabilities(colorMode: ColorMode, unicode: Bool) {
         self.colorMode = colorMode
         glyphs = Glyphs.set(ascii: options.ascii || !unicode)
-        applyTheme(named: colorMode == .none && options.colorMode == nil ? "mono" : state.themeName)
+        // Without colour only the attribute-based mono theme keeps raw values, markers and selections apart.
+        applyTheme(named: colorMode == .none ? "mono" : state.themeName)
     }
 
     func applyTheme(named name: String) {
@@ -194,14 +195,16 @@ public final class Workbench {
         }
     }
 
-    var lastTrainerMessage = ""
+    /// The trainer message seen last (nil before the first update, whose message is not "new").
+    var lastTrainerMessage: String? = nil
 
     /// Called every loop turn: a new trainer message replaces the UI's own; finishes a pending save-and-quit
     /// once the trainer reports the save.
     public func update(snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
         if snapshot.status.message != lastTrainerMessage {
+            let isNew = lastTrainerMessage != nil
             lastTrainerMessage = snapshot.status.message
-            if !lastTrainerMessage.isEmpty && state.quitAfterSaveAtStep == nil { state.message = "" }
+            if isNew && !snapshot.status.message.isEmpty && state.quitAfterSaveAtStep == nil { state.message = "" }
         }
         guard let step = state.quitAfterSaveAtStep, !state.finished else { return }
         let saved = (snapshot.status.lastSavedStep ?? -1) >= step
