@@ -10,8 +10,8 @@ public enum KeypointNetDetector {
     /// replicated for colour nets and colour is converted for gray nets), then every cell with score > 0 in
     /// raster order (no NMS), as the official evaluate_keypoint_net. Width and height must be multiples of 8.
     public static func detect(_ net: KeypointNet, _ image: Image) -> KeypointSet {
-        let img = net.config.useColor ? image.asRGB() : image.asGray()
-        let x = KeypointNet.normalize(Tensor(shape: [1, img.channels, img.height, img.width], values: img.pixels))
+        let img = image.asRGB()
+        let x = net.normalizedInput(Tensor(shape: [1, 3, img.height, img.width], values: img.pixels))
         let out = net.infer(x)
         let (_, _, hc, wc) = out.score.value.nchw
         return KeypointSet.fromDense(score: out.score.value.array, coord: out.coord.value.array, descriptors: out.feat.value.array,

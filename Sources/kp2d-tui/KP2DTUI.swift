@@ -13,6 +13,7 @@ struct KP2DTUI: ParsableCommand {
             DetectCommand.self,
             TrainCommand.self,
             DemoUICommand.self,
+            BenchCommand.self,
         ]
     )
 }

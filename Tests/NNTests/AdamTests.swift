@@ -186,8 +186,19 @@ final class AdamTests: XCTestCase {
         try opt.loadState(good)
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: opt.stateTensors()), good)
 
-        let twin = Variable(Tensor(shape: [2]), requiresGrad: true, name: "w")
-        let dup = Adam(groups: [ParameterGroup(name: "g", parameters: [p, twin], lr: 0.1)])
-        XCTAssertThrowsError(try dup.loadState(good)) { XCTAssertEqual($0 as? AdamStateError, .duplicateName("w")) }
+    }
+
+    func testDuplicateNamesFallBackToGroupAndIndexConsistently() throws {
+        let p = Variable(Tensor(shape: [2], values: [1, 2]), requiresGrad: true, name: "w")
+        let twin = Variable(Tensor(shape: [2], values: [3, 4]), requiresGrad: true, name: "w")
+        let opt = Adam(groups: [ParameterGroup(name: "g", parameters: [p, twin], lr: 0.1)])
+        XCTAssertEqual(opt.namedParameters().map { $0.0 }, ["w", "g.1"])
+        p.gradient().fill(1); twin.gradient().fill(-1)
+        opt.update()
+        let saved = opt.stateTensors()
+        let opt2 = Adam(groups: [ParameterGroup(name: "g", parameters: [p, twin], lr: 0.1)])
+        try opt2.loadState(Dictionary(uniqueKeysWithValues: saved))
+        XCTAssertEqual(opt2.stateTensors().map { $0.0 }, saved.map { $0.0 })
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: opt2.stateTensors()), Dictionary(uniqueKeysWithValues: saved))
     }
 }

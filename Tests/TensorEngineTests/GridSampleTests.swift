@@ -84,6 +84,24 @@ final class GridSampleTests: XCTestCase {
         XCTAssertEqual(gv.grad?.array.allSatisfy { $0 == 0 }, true)
     }
 
+    func testNearestForwardAndInputGradient() {
+        let input = randn([n, c, h, w], seed: 55)
+        let grid = uniform([n, hg, wg, 2], -1.2, 1.2, seed: 56)
+        let points = hg * wg
+        checkOp([input, grid], { g, v in g.gridSample(v[0], grid: v[1], mode: .nearest) }, { x in
+            var out = [Double](repeating: 0, count: self.n * self.c * points)
+            for b in 0..<self.n { for p in 0..<points {
+                let ix = ((x[1][(b * points + p) * 2] + 1) / 2 * Double(self.w - 1)).rounded(.toNearestOrEven)
+                let iy = ((x[1][(b * points + p) * 2 + 1] + 1) / 2 * Double(self.h - 1)).rounded(.toNearestOrEven)
+                guard ix >= 0, ix < Double(self.w), iy >= 0, iy < Double(self.h) else { continue }
+                for ch in 0..<self.c {
+                    out[(b * self.c + ch) * points + p] = x[0][((b * self.c + ch) * self.h + Int(iy)) * self.w + Int(ix)]
+                }
+            } }
+            return out
+        }, grads: [true, false])
+    }
+
     func testNearestRoundsHalfToEven() {
         // W = 9: x = -1 + k/4 gives ix = k/2 ... ix = 0.5, 1.5, 2.5, 3.5 -> 0, 2, 2, 4.
         let input = Tensor(shape: [1, 1, 1, 9], values: (0..<9).map(Float.init))

@@ -31,7 +31,9 @@ public final class Workbench {
     public let hpatches: HPatchesBrowserSource?
     let themeNames: [String]
     /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
-    var pairCache: (key: String, version: Int, result: HPatchesPairResult?)? = nil
+    var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
+    /// Loss series and their EMAs, extended as the history grows.
+    let chartData = ChartData()
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -50,7 +52,8 @@ public final class Workbench {
     public func setTerminalCapabilities(colorMode: ColorMode, unicode: Bool) {
         self.colorMode = colorMode
         glyphs = Glyphs.set(ascii: options.ascii || !unicode)
-        applyTheme(named: colorMode == .none && options.colorMode == nil ? "mono" : state.themeName)
+        // Without colour only the attribute-based mono theme keeps raw values, markers and selections apart.
+        applyTheme(named: colorMode == .none ? "mono" : state.themeName)
     }
 
     func applyTheme(named name: String) {
@@ -75,7 +78,8 @@ public final class Workbench {
     /// The parameters the UI considers current: the last ones sent until the trainer shows them.
     func currentParameters(_ snap: TrainerSnapshot) -> (weights: LossWeights, lr: Float) {
         if let r = state.requested {
-            if r.weights == snap.status.weights && r.lr == snap.status.lr { state.requested = nil } else { return r }
+            let stale = ProcessInfo.processInfo.systemUptime - state.requestedAt > 5
+            if stale || (r.weights == snap.status.weights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
         }
         return (snap.status.weights, snap.status.lr)
     }
@@ -86,6 +90,7 @@ public final class Workbench {
         if weights != cur.weights { send(.setWeights(weights)) }
         if lr != cur.lr { send(.setLearningRate(lr)) }
         state.requested = (weights, lr)
+        state.requestedAt = ProcessInfo.processInfo.systemUptime
     }
 
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
@@ -142,6 +147,9 @@ public final class Workbench {
         case .nextChart:
             let all = ChartID.allCases
             state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + 1) % all.count]
+        case .previousChart:
+            let all = ChartID.allCases
+            state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + all.count - 1) % all.count]
         case .toggleLog:
             if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
         case .toggleFit:
@@ -157,10 +165,10 @@ public final class Workbench {
         case .previousPair: state.hpPair = max(0, state.hpPair - 1)
         case .nextPair: state.hpPair = min(4, state.hpPair + 1)
         case .cycleFilter:
-            let all = HPatchesFilter.allCases
+            let all = HPatchesBrowserFilter.allCases
             state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0
         case .cycleSort:
-            let all = HPatchesSortKey.allCases
+            let all = HPatchesBrowserSortKey.allCases
             state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0
         case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0
         case .reevaluate:
@@ -187,8 +195,17 @@ public final class Workbench {
         }
     }
 
-    /// Called every loop turn: finishes a pending save-and-quit once the trainer reports the save.
+    /// The trainer message seen last (nil before the first update, whose message is not "new").
+    var lastTrainerMessage: String? = nil
+
+    /// Called every loop turn: a new trainer message replaces the UI's own; finishes a pending save-and-quit
+    /// once the trainer reports the save.
     public func update(snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
+        if snapshot.status.message != lastTrainerMessage {
+            let isNew = lastTrainerMessage != nil
+            lastTrainerMessage = snapshot.status.message
+            if isNew && !snapshot.status.message.isEmpty && state.quitAfterSaveAtStep == nil { state.message = "" }
+        }
         guard let step = state.quitAfterSaveAtStep, !state.finished else { return }
         let saved = (snapshot.status.lastSavedStep ?? -1) >= step
         var failed = false
@@ -217,7 +234,8 @@ public final class Workbench {
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
         switch state.view {
         case .training:
-            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot), env: env)
+            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
+                              charts: chartData, env: env)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }
@@ -231,6 +249,9 @@ public final class Workbench {
         case .edit(let p, let text):
             Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)
         }
+        if !glyphs.unicode {
+            for i in grid.cells.indices where grid.cells[i].char.value > 127 { grid.cells[i].char = Glyphs.asciiFallback(grid.cells[i].char) }
+        }
         return grid
     }
 
@@ -239,9 +260,9 @@ public final class Workbench {
             HPatchesView.drawUnavailable(into: &grid, rect: rect, env: env)
             return
         }
-        let list = HPatchesOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
+        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
         state.hpSelected = max(0, min(state.hpSelected, list.count - 1))
-        var pair: HPatchesPairResult? = nil
+        var pair: HPatchesBrowserPair? = nil
         if !list.isEmpty {
             let seq = list[state.hpSelected]
             state.hpPair = max(0, min(state.hpPair, max(0, seq.pairCount - 1)))

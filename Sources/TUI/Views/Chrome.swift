@@ -66,8 +66,7 @@ enum Chrome {
         parts.append("step " + String(st.step) + (st.totalSteps.map { "/" + String($0) } ?? ""))
         parts.append("epoch \(st.epoch)")
         parts.append("lr " + Series.format(Double(params.lr), digits: 3))
-        parts.append(env.glyphs.unicode ? weightsText(params.weights)
-                     : "a\(Series.format(Double(params.weights.alpha), digits: 3)) b\(Series.format(Double(params.weights.beta), digits: 3)) l\(Series.format(Double(params.weights.lambda), digits: 3)) g\(Series.format(Double(params.weights.gamma), digits: 3))")
+        parts.append(weightsText(params.weights))
         parts.append(String(format: "%.2f steps/s", st.stepsPerSecond))
         parts.append("ETA " + eta(st))
         var ckpt = st.checkpointPath.isEmpty ? "no checkpoint path" : st.checkpointPath
@@ -87,22 +86,17 @@ enum Chrome {
         let t = env.theme
         grid.fill(rect, " ", t.style(.hint_text))
         var x = rect.x + 1
-        for b in KeyTable.bindings(in: context, hintsOnly: true) {
-            let need = b.label.count + 1 + shortDescription(b).count + 2
-            if x + need > rect.maxX { break }
-            x = grid.put(x, rect.y, b.label, t.style(.hint_key))
-            x = grid.put(x + 1, rect.y, shortDescription(b), t.style(.hint_text))
-            x += 2
+        // quit and help first, then the keys specific to this view, then the shared ones.
+        let all = KeyTable.bindings(in: context, hintsOnly: true)
+        let first = all.filter { $0.action == .quit || $0.action == .showHelp }
+        let specific = all.filter { $0.contexts.count == 1 && !first.map(\.action).contains($0.action) }
+        let shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
+        for b in first + specific + shared {
+            let hint = b.hint ?? ""
+            if x + b.hintLabel.count + 1 + hint.count > rect.maxX - 1 { break }
+            x = grid.put(x, rect.y, b.hintLabel, t.style(.hint_key))
+            x = grid.put(x + 1, rect.y, hint, t.style(.hint_text)) + 2
         }
-    }
-
-    /// The first words of a description, for the hint bar.
-    static func shortDescription(_ b: KeyBinding) -> String {
-        let d = b.description
-        let cut = d.firstIndex(where: { $0 == "(" || $0 == ":" }) ?? d.endIndex
-        let s = d[..<cut].trimmingCharacters(in: .whitespaces)
-        let words = s.split(separator: " ")
-        return words.prefix(3).joined(separator: " ")
     }
 
     static func centeredBox(_ grid: CellGrid, width: Int, height: Int) -> Rect {
@@ -112,48 +106,53 @@ enum Chrome {
 
     static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv) {
         let t = env.theme
-        // Current view first, then the other view, then the dialogs.
-        let order: [KeyContext] = [context] + KeyContext.allCases.filter { $0 != context && $0 != .help }
-        var lines: [(String, String, Bool)] = []   // key label, description, is heading
-        var seen = Set<String>()
-        for ctx in order {
-            let bs = KeyTable.bindings(in: ctx, hintsOnly: false).filter { !seen.contains($0.keys.map(\.label).joined() + $0.description) }
-            if bs.isEmpty { continue }
-            lines.append((ctx.title, "", true))
-            for b in bs {
-                seen.insert(b.keys.map(\.label).joined() + b.description)
-                lines.append((b.keys.map(\.label).joined(separator: " "), b.description, false))
+        // The current view first, then the other view and the dialogs if there is room.
+        func lines(for contexts: [KeyContext]) -> [(String, String, Bool)] {
+            var out: [(String, String, Bool)] = []   // key label, description, is heading
+            var seen = Set<String>()
+            for ctx in contexts {
+                let bs = KeyTable.bindings(in: ctx, hintsOnly: false).filter { !seen.contains($0.label + $0.description) }
+                if bs.isEmpty { continue }
+                out.append((ctx.title, "", true))
+                for b in bs { seen.insert(b.label + b.description); out.append((b.label, b.description, false)) }
             }
+            return out
         }
-        let box = centeredBox(grid, width: 84, height: lines.count + 4)
+        let all = [context] + KeyContext.allCases.filter { $0 != context && $0 != .help }
+        let maxBox = Rect(x: 0, y: 0, width: min(grid.width - 2, 120), height: grid.height - 2)
+        let innerH = max(1, maxBox.height - 2)
+        let maxColumns = max(1, (maxBox.width - 4) / 36)
+        var list = lines(for: all)
+        if list.count > innerH * maxColumns { list = lines(for: [context]) }
+        let columns = min(maxColumns, (list.count + innerH - 1) / innerH)
+        let rows = min(innerH, (list.count + columns - 1) / columns)
+        let box = centeredBox(grid, width: min(maxBox.width, 4 + 44 * columns), height: rows + 2)
         let dialog = t.style(.dialog)
         Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Keys (? or esc closes)")
         grid.fill(box.inset(1), " ", dialog)
         let inner = box.inset(dx: 2, dy: 1)
-        let columns = lines.count > inner.height ? 2 : 1
         let colW = inner.width / columns
-        for (i, l) in lines.enumerated() {
-            let col = i / max(1, inner.height), row = i % max(1, inner.height)
+        for (i, l) in list.enumerated() {
+            let col = i / rows, row = i % rows
             if col >= columns { break }
             let x = inner.x + col * colW, y = inner.y + row
             if l.2 { grid.put(x, y, l.0, t.style(.title).with(bg: dialog.bg), maxWidth: colW - 1); continue }
-            grid.put(x, y, l.0, t.style(.hint_key).with(bg: dialog.bg), maxWidth: 12)
-            grid.put(x + 13, y, l.1, dialog, maxWidth: colW - 14)
+            grid.put(x, y, l.0, t.style(.hint_key).with(bg: dialog.bg), maxWidth: 10)
+            grid.put(x + 11, y, l.1, dialog, maxWidth: colW - 12)
         }
     }
 
     static func drawConfirmQuit(into grid: inout CellGrid, snapshot: TrainerSnapshot, env: RenderEnv) {
         let t = env.theme, dialog = t.style(.dialog)
         let st = snapshot.status
-        let box = centeredBox(grid, width: 60, height: 8)
+        let box = centeredBox(grid, width: 60, height: 9)
         Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Quit?")
         grid.fill(box.inset(1), " ", dialog)
         let since = st.lastSavedStep.map { "since the save at step \($0)" } ?? "and no checkpoint has been saved"
-        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) steps are unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
-        var x = box.x + 2
-        for b in KeyTable.bindings(in: .confirmQuit, hintsOnly: false) {
-            x = grid.put(x, box.y + 4, "[\(b.label)]", t.style(.hint_key).with(bg: dialog.bg))
-            x = grid.put(x + 1, box.y + 4, b.description, dialog, maxWidth: box.maxX - x - 2) + 3
+        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) step\(st.unsavedSteps == 1 ? " is" : "s are") unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
+        for (i, b) in KeyTable.bindings(in: .confirmQuit, hintsOnly: false).enumerated() {
+            let x = grid.put(box.x + 4, box.y + 4 + i, b.hintLabel, t.style(.hint_key).with(bg: dialog.bg))
+            grid.put(max(x + 1, box.x + 11), box.y + 4 + i, b.description, dialog, maxWidth: box.maxX - x - 2)
         }
     }
 
