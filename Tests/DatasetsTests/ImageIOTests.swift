@@ -1,5 +1,5 @@
 import XCTest
-@testable import Datasets
+import Datasets
 
 /// A fresh temporary folder per test.
 func makeTempDir(_ name: String = #function) throws -> String {
