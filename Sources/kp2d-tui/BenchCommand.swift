@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KP2D
 import TensorEngine
 
 struct BenchCommand: ParsableCommand {
@@ -12,6 +13,7 @@ struct BenchCommand: ParsableCommand {
     static let sections: [BenchSection] = [
         SgemmBenchSection(),
         ConvBenchSection(),
+        TrainStepBenchSection(),
     ]
 
     @Option(name: .long, help: "Comma-separated section names to run (default: all).")
