@@ -62,7 +62,7 @@ extension Image {
         return out
     }
 
-    /// Gray replicated into 3 channels (as the official loaders do); RGB returned unchanged.
+    /// 3 channels: gray replicated into RGB (as PIL's convert("RGB")); colour images unchanged.
     public func asRGB() -> Image {
         guard channels == 1 else { return self }
         return Image(width: width, height: height, channels: 3, pixels: pixels + pixels + pixels)

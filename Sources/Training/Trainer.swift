@@ -196,6 +196,8 @@ public final class Trainer: @unchecked Sendable {
         for i in optimizer.groups.indices { optimizer.groups[i].lr = lr }
         optimizer.zeroGrad()
         var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))
+        // Dropout draws from the network's own generator: reseed it per step so a resumed run repeats them.
+        model.keypointNet.dropoutRandom = SeededRandom(seed: Trainer.mix(Trainer.mix(options.seed, UInt64(step)), 0xD20))
         let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
                                            weights: weights, graph: graph, training: true, rng: &rng)
         var terms = result.terms

@@ -9,6 +9,7 @@ struct KP2DTUI: ParsableCommand {
             VerifyCommand.self,
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
+            EvalCommand.self,
             DetectCommand.self,
             TrainCommand.self,
             DemoUICommand.self,

@@ -25,8 +25,8 @@ struct MakeSequencesCommand: ParsableCommand {
     @Option(help: "Number of i_ (illumination) sequences.")
     var illumination = 3
 
-    @Option(help: "Image size WIDTHxHEIGHT.")
-    var size = "320x240"
+    @Option(help: "Image size HEIGHTxWIDTH (as the paper's 240x320).")
+    var size = "240x320"
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
@@ -36,7 +36,7 @@ struct MakeSequencesCommand: ParsableCommand {
 
     func run() throws {
         guard !photos.isEmpty else { throw ValidationError("no photos given: pass image files, viewpoint ones first") }
-        let (w, h) = try parseSize(size)
+        let (h, w) = try parseSize(size)
         guard let fmt = ImageIO.Format(rawValue: format == "jpg" ? "jpeg" : format) else {
             throw ValidationError("--format must be ppm, png or jpeg, got '\(format)'")
         }
@@ -55,11 +55,11 @@ struct MakeSequencesCommand: ParsableCommand {
     }
 }
 
-/// "320x240" -> (320, 240).
-func parseSize(_ s: String) throws -> (Int, Int) {
+/// "240x320" -> (240, 320): HEIGHTxWIDTH, as the paper writes evaluation sizes.
+func parseSize(_ s: String) throws -> (height: Int, width: Int) {
     let parts = s.lowercased().split(separator: "x")
-    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
-        throw ValidationError("size must look like 320x240 (WIDTHxHEIGHT), got '\(s)'")
+    guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), w > 0, h > 0 else {
+        throw ValidationError("size must look like 240x320 (HEIGHTxWIDTH), got '\(s)'")
     }
-    return (w, h)
+    return (h, w)
 }

@@ -64,6 +64,12 @@ final class KeypointNetTests: XCTestCase {
     func testNormalizeIsOfficialColorNormalisation() {
         let t = Tensor(shape: [1, 1, 1, 3], values: [0, 0.5, 1])
         XCTAssertEqual(KeypointNet.normalize(t).array, [-0.1125, 0, 0.1125])
+        // Gray (official to_gray_normalized): normalise, then average the channels.
+        let rgb = Tensor(shape: [1, 3, 1, 2], values: [0, 1,  0.5, 1,  1, 1])
+        let gray = KeypointNet.normalizeGray(rgb)
+        XCTAssertEqual(gray.shape, [1, 1, 1, 2])
+        XCTAssertEqual(gray[0, 0, 0, 0], 0, accuracy: 1e-7)
+        XCTAssertEqual(gray[0, 0, 0, 1], 0.1125, accuracy: 1e-7)
     }
 
     // MARK: weights files
@@ -310,5 +316,44 @@ final class KeypointNetForwardTests: XCTestCase {
             let fd = (loss(xp) - loss(xm)) / Double(2 * h)
             XCTAssertEqual(Double(grad.data[idx]), fd, accuracy: 2e-2 * max(1, abs(fd)), "input \(idx)")
         }
+    }
+}
+
+/// scripts/ckpt_to_safetensors.py's own safetensors code against ours (skipped without python3).
+final class ConversionScriptTests: XCTestCase {
+    func testScriptRewritesOurFileAndWeLoadItBack() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let script = root.appendingPathComponent("scripts/ckpt_to_safetensors.py").path
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 not installed") }
+        var rng = SeededRandom(seed: 21)
+        let net = KeypointNet(config: .reduced, rng: &rng)
+        net.conv4b.norm.numBatchesTracked.data[0] = 3
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kp2d-script-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = dir + "/ours.safetensors", dst = dir + "/script.safetensors"
+        // Prefixed keys, so the script's prefix stripping and module ordering are exercised too.
+        try SafeTensors.write(net.stateDict(prefix: "keypoint_net.").reversed(), to: src)
+        let code = """
+            import importlib.util, sys
+            spec = importlib.util.spec_from_file_location('c', sys.argv[1]); c = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(c)
+            t, _ = c.read_safetensors(sys.argv[2])
+            items = sorted(c.keypoint_net_items(t.items()), key=lambda kv: c.module_rank(kv[0]))
+            c.write_safetensors(sys.argv[3], [(k,) + v for k, v in items])
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", code, script, src, dst]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let file = try SafeTensors.read(dst)
+        XCTAssertEqual(file.names, net.stateEntries().map { $0.key })   // PyTorch order restored
+        XCTAssertEqual(file.tensors["conv4b.1.num_batches_tracked"], .i64(shape: [], values: [3]))
+        let loaded = try KeypointNetWeights.load(dst)
+        XCTAssertEqual(loaded.config.widths, KeypointNetConfig.reduced.widths)
+        for (a, b) in zip(net.stateEntries(), loaded.stateEntries()) { XCTAssertEqual(a.tensor.array, b.tensor.array, a.key) }
     }
 }

@@ -56,6 +56,36 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    func testPerCoreWorkersMatchNaive() {
+        // Force the one-worker-per-core path on small shapes, with image counts that leave a
+        // remainder for the serial path, and more workers than cores.
+        let (savedMin, savedWorkers, savedChunk) = (ConvKernels.parallelMinFlops, ConvKernels.workers, ConvKernels.columnChunkFloats)
+        defer { ConvKernels.parallelMinFlops = savedMin; ConvKernels.workers = savedWorkers; ConvKernels.columnChunkFloats = savedChunk }
+        ConvKernels.parallelMinFlops = 0
+        ConvKernels.columnChunkFloats = 200
+        for workers in [2, 3] {
+            ConvKernels.workers = workers
+            compareWithNaive(Conv2dShape(n: 5, cin: 3, h: 11, w: 9, cout: 4, kh: 3, kw: 3, pad: 1), seed: UInt64(10 + workers))
+            compareWithNaive(Conv2dShape(n: 1, cin: 2, h: 12, w: 7, cout: 3, kh: 3, kw: 3, pad: 1), seed: UInt64(20 + workers))
+            compareWithNaive(Conv2dShape(n: 3, cin: 4, h: 6, w: 6, cout: 5, kh: 5, kw: 3, pad: 2), bias: false, seed: UInt64(30 + workers))
+        }
+    }
+
+    func testResultsDoNotDependOnTiming() {
+        // The same large call twice gives bit-identical results (fixed dW reduction order).
+        var rnd = TestRandom(8)
+        let s = Conv2dShape(n: 4, cin: 16, h: 40, w: 48, cout: 16, kh: 3, kw: 3, pad: 1)
+        let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+        var results: [[Float]] = []
+        for _ in 0..<2 {
+            let y = Tensor(shape: dy.shape), dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape)
+            ConvKernels.forward(x.data, w.data, nil, y.data, s)
+            ConvKernels.backward(x.data, w.data, dy.data, dx.data, dw.data, nil, s)
+            results.append(y.array + dx.array + dw.array)
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
     func testScratchBuffersAreReusedInSteadyState() {
         var rnd = TestRandom(3)
         let s = Conv2dShape(n: 2, cin: 4, h: 12, w: 12, cout: 6, kh: 3, kw: 3, pad: 1)

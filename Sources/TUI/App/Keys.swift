@@ -57,17 +57,21 @@ public enum Action: Hashable, Sendable {
 
 public struct KeyBinding: Sendable {
     public var keys: [Key]
-    /// How the keys are shown ("+/-", "space").
+    /// How the keys are shown in the help overlay ("space", "q ^C").
     public var label: String
     public var description: String
     public var contexts: Set<KeyContext>
     public var action: Action
-    /// Shown in the hint bar (the help overlay shows every binding).
-    public var hint: Bool
+    /// Short text for the hint bar; nil: only in the help overlay.
+    public var hint: String?
+    /// Keys as shown in the hint bar ("+/-" for a pair of bindings).
+    public var hintLabel: String
 
-    public init(_ keys: [Key], _ label: String? = nil, _ description: String, _ contexts: Set<KeyContext>, _ action: Action, hint: Bool = true) {
-        self.keys = keys; self.label = label ?? keys.map(\.label).joined(separator: "/"); self.description = description
-        self.contexts = contexts; self.action = action; self.hint = hint
+    public init(_ keys: [Key], _ description: String, _ contexts: Set<KeyContext>, _ action: Action,
+                hint: String? = nil, hintLabel: String? = nil, label: String? = nil) {
+        self.keys = keys; self.description = description; self.contexts = contexts; self.action = action
+        self.label = label ?? keys.map(\.label).joined(separator: " ")
+        self.hint = hint; self.hintLabel = hintLabel ?? keys.first?.label ?? ""
     }
 }
 
@@ -77,56 +81,57 @@ public enum KeyTable {
 
     public static let bindings: [KeyBinding] = [
         // Both views.
-        KeyBinding([.char("q"), .ctrlC], "q", "quit (asks first if steps are unsaved)", views, .quit),
-        KeyBinding([.char("?")], "?", "help: every key", views, .showHelp),
-        KeyBinding([.char(" ")], nil, "pause / resume training", views, .togglePause),
-        KeyBinding([.char("n")], nil, "train one step (while paused)", [.training], .stepOnce),
-        KeyBinding([.char("s")], nil, "save a checkpoint now", views, .save),
-        KeyBinding([.tab], nil, "next view", views, .nextView),
-        KeyBinding([.backTab], nil, "previous view", views, .nextView, hint: false),
-        KeyBinding([.char("1")], nil, "training view", views, .showTraining, hint: false),
-        KeyBinding([.char("2")], nil, "HPatches browser", views, .showHPatches, hint: false),
-        KeyBinding([.char("t")], nil, "cycle colour theme", views, .cycleTheme, hint: false),
+        KeyBinding([.char("q"), .ctrlC], "quit (asks first if steps are unsaved)", views, .quit, hint: "quit"),
+        KeyBinding([.char("?")], "help: every key", views, .showHelp, hint: "help"),
+        KeyBinding([.char(" ")], "pause / resume training", views, .togglePause, hint: "pause"),
+        KeyBinding([.char("n")], "train one step (while paused)", [.training], .stepOnce, hint: "step"),
+        KeyBinding([.char("s")], "save a checkpoint now", views, .save, hint: "save"),
+        KeyBinding([.tab], "next view", views, .nextView, hint: "view"),
+        KeyBinding([.backTab], "previous view", views, .nextView),
+        KeyBinding([.char("1")], "training view", views, .showTraining),
+        KeyBinding([.char("2")], "HPatches browser", views, .showHPatches),
+        KeyBinding([.char("t")], "cycle colour theme", views, .cycleTheme, hint: "theme"),
         // Training: parameters.
-        KeyBinding([.char("w")], nil, "select next parameter (alpha, beta, lambda, gamma, lr)", [.training], .nextParameter),
-        KeyBinding([.char("W")], nil, "select previous parameter", [.training], .previousParameter, hint: false),
-        KeyBinding([.char("+"), .char("=")], "+/-", "increase / decrease the selected parameter", [.training], .increaseParameter),
-        KeyBinding([.char("-"), .char("_")], "-", "decrease the selected parameter", [.training], .decreaseParameter, hint: false),
-        KeyBinding([.char("e"), .enter], "e", "type a value for the selected parameter", [.training], .editParameter),
-        KeyBinding([.char("u")], nil, "undo the last parameter change", [.training], .undo),
+        KeyBinding([.char("w")], "select the next parameter (alpha, beta, lambda, gamma, lr)", [.training], .nextParameter, hint: "param"),
+        KeyBinding([.char("W")], "select the previous parameter", [.training], .previousParameter),
+        KeyBinding([.char("+"), .char("=")], "increase the selected parameter (weights +0.1, lr x1.25)", [.training], .increaseParameter,
+                   hint: "change", hintLabel: "+/-"),
+        KeyBinding([.char("-"), .char("_")], "decrease the selected parameter (weights -0.1, lr /1.25)", [.training], .decreaseParameter),
+        KeyBinding([.char("e"), .enter], "type a value for the selected parameter", [.training], .editParameter, hint: "edit"),
+        KeyBinding([.char("u")], "undo the last parameter change", [.training], .undo, hint: "undo"),
         // Training: charts.
-        KeyBinding([.char("]")], "[/]", "more / less EMA smoothing", [.training], .smoothMore),
-        KeyBinding([.char("[")], "[", "less EMA smoothing", [.training], .smoothLess, hint: false),
-        KeyBinding([.char("c")], nil, "focus the next chart", [.training], .nextChart, hint: false),
-        KeyBinding([.char("l")], nil, "log scale on the focused chart", [.training], .toggleLog, hint: false),
-        KeyBinding([.char("f")], nil, "fit the focused chart to all raw values / to the smoothed curve", [.training], .toggleFit, hint: false),
-        KeyBinding([.char("z")], nil, "zoom the x axis: whole run / last 1000 steps", [.training], .toggleWindow, hint: false),
+        KeyBinding([.char("]")], "more EMA smoothing", [.training], .smoothMore, hint: "smooth", hintLabel: "[/]"),
+        KeyBinding([.char("[")], "less EMA smoothing", [.training], .smoothLess),
+        KeyBinding([.char("c")], "focus the next chart", [.training], .nextChart, hint: "chart"),
+        KeyBinding([.char("l")], "log scale on the focused chart", [.training], .toggleLog, hint: "log"),
+        KeyBinding([.char("f")], "fit the focused chart to all raw values / to the smoothed curve", [.training], .toggleFit, hint: "fit"),
+        KeyBinding([.char("z")], "zoom the x axis: whole run / last 1000 steps", [.training], .toggleWindow, hint: "zoom"),
         // Overlays on images (both views).
-        KeyBinding([.char("k")], nil, "keypoints on / off", views, .toggleKeypoints, hint: false),
-        KeyBinding([.char("m")], nil, "matches: off / markers / lines", views, .cycleMatches, hint: false),
-        KeyBinding([.char("g")], nil, "warped grid (true homography) on / off", views, .toggleGrid, hint: false),
+        KeyBinding([.char("k")], "keypoints on / off", views, .toggleKeypoints, hint: "kpts"),
+        KeyBinding([.char("m")], "matches: off / markers / lines", views, .cycleMatches, hint: "matches"),
+        KeyBinding([.char("g")], "warped grid (true homography) on / off", views, .toggleGrid, hint: "grid"),
         // HPatches browser.
-        KeyBinding([.up], "↑/↓", "previous / next sequence", [.hpatches], .sequenceUp),
-        KeyBinding([.down], "↓", "next sequence", [.hpatches], .sequenceDown, hint: false),
-        KeyBinding([.pageUp], nil, "page up", [.hpatches], .sequencePageUp, hint: false),
-        KeyBinding([.pageDown], nil, "page down", [.hpatches], .sequencePageDown, hint: false),
-        KeyBinding([.left], "←/→", "previous / next pair of the sequence", [.hpatches], .previousPair),
-        KeyBinding([.right], "→", "next pair", [.hpatches], .nextPair, hint: false),
-        KeyBinding([.char("i")], nil, "filter: all / illumination (i_) / viewpoint (v_)", [.hpatches], .cycleFilter),
-        KeyBinding([.char("o")], nil, "sort by the next metric (worst first)", [.hpatches], .cycleSort),
-        KeyBinding([.char("O")], nil, "reverse the sort order", [.hpatches], .reverseSort, hint: false),
-        KeyBinding([.char("r")], nil, "re-evaluate HPatches with the current model", [.hpatches], .reevaluate),
+        KeyBinding([.up], "previous sequence", [.hpatches], .sequenceUp, hint: "sequence", hintLabel: "↑/↓"),
+        KeyBinding([.down], "next sequence", [.hpatches], .sequenceDown),
+        KeyBinding([.pageUp], "ten sequences up", [.hpatches], .sequencePageUp),
+        KeyBinding([.pageDown], "ten sequences down", [.hpatches], .sequencePageDown),
+        KeyBinding([.left], "previous pair of the sequence", [.hpatches], .previousPair, hint: "pair", hintLabel: "←/→"),
+        KeyBinding([.right], "next pair of the sequence", [.hpatches], .nextPair),
+        KeyBinding([.char("i")], "filter: all / illumination (i_) / viewpoint (v_)", [.hpatches], .cycleFilter, hint: "filter"),
+        KeyBinding([.char("o")], "sort by the next metric (worst first)", [.hpatches], .cycleSort, hint: "sort"),
+        KeyBinding([.char("O")], "reverse the sort order", [.hpatches], .reverseSort, hint: "reverse"),
+        KeyBinding([.char("r")], "re-evaluate HPatches with the current model", [.hpatches], .reevaluate, hint: "re-evaluate"),
         // Help overlay.
-        KeyBinding([.char("?"), .escape, .char("q"), .enter], "?/esc", "close help", [.help], .closeHelp),
+        KeyBinding([.char("?"), .escape, .char("q"), .enter], "close help", [.help], .closeHelp, hint: "close", hintLabel: "?/esc"),
         // Quit dialog.
-        KeyBinding([.char("s"), .enter], "s", "save, then quit", [.confirmQuit], .saveAndQuit),
-        KeyBinding([.char("y"), .char("Y"), .ctrlC], "y", "quit without saving", [.confirmQuit], .quitWithoutSaving),
-        KeyBinding([.char("n"), .escape, .char("q")], "n/esc", "cancel", [.confirmQuit], .cancelQuit),
+        KeyBinding([.char("s"), .enter], "save a checkpoint, then quit", [.confirmQuit], .saveAndQuit, hint: "save+quit"),
+        KeyBinding([.char("y"), .char("Y"), .ctrlC], "quit without saving", [.confirmQuit], .quitWithoutSaving, hint: "discard+quit"),
+        KeyBinding([.char("n"), .escape, .char("q")], "cancel, keep training", [.confirmQuit], .cancelQuit, hint: "cancel", hintLabel: "n/esc"),
         // Edit dialog.
-        KeyBinding(editChars, "0-9.e-", "type the value", [.edit], .editInput),
-        KeyBinding([.backspace], nil, "delete a character", [.edit], .editDelete),
-        KeyBinding([.enter], nil, "apply the value", [.edit], .editAccept),
-        KeyBinding([.escape, .ctrlC], "esc", "cancel", [.edit], .editCancel),
+        KeyBinding(editChars, "type the value", [.edit], .editInput, label: "0-9 . e -"),
+        KeyBinding([.backspace], "delete a character", [.edit], .editDelete, hint: "delete"),
+        KeyBinding([.enter], "apply the value", [.edit], .editAccept, hint: "apply"),
+        KeyBinding([.escape, .ctrlC], "cancel", [.edit], .editCancel, hint: "cancel"),
     ]
 
     /// The binding of `key` in `context`, if any.
@@ -136,6 +141,6 @@ public enum KeyTable {
 
     /// The bindings valid in `context`, for the hint bar (hint == true) or the help overlay.
     public static func bindings(in context: KeyContext, hintsOnly: Bool) -> [KeyBinding] {
-        bindings.filter { $0.contexts.contains(context) && (!hintsOnly || $0.hint) }
+        bindings.filter { $0.contexts.contains(context) && (!hintsOnly || $0.hint != nil) }
     }
 }

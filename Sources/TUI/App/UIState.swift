@@ -99,6 +99,8 @@ public struct UIState: Sendable {
     public var themeName = "default"
     /// Parameters last sent, until the trainer's status shows them (so quick +/+ presses accumulate).
     public var requested: (weights: LossWeights, lr: Float)? = nil
+    /// When `requested` was sent (uptime seconds): after 5 s without the trainer showing it, the trainer's values win.
+    public var requestedAt = 0.0
     /// Values before each change, newest last (u pops).
     public var undoStack: [(weights: LossWeights, lr: Float)] = []
     /// A one-line message from the UI itself ("saved requested", theme warnings, input errors).
@@ -106,8 +108,8 @@ public struct UIState: Sendable {
     // HPatches browser.
     public var hpSelected = 0
     public var hpPair = 0
-    public var hpFilter: HPatchesFilter = .all
-    public var hpSort: HPatchesSortKey = .repeatability
+    public var hpFilter: HPatchesBrowserFilter = .all
+    public var hpSort: HPatchesBrowserSortKey = .repeatability
     public var hpReversed = false
     /// Set when the user chose save-and-quit: quit once the trainer reports a save at or after this step.
     public var quitAfterSaveAtStep: Int? = nil

@@ -31,7 +31,7 @@ public final class Workbench {
     public let hpatches: HPatchesBrowserSource?
     let themeNames: [String]
     /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
-    var pairCache: (key: String, version: Int, result: HPatchesPairResult?)? = nil
+    var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -75,7 +75,8 @@ public final class Workbench {
     /// The parameters the UI considers current: the last ones sent until the trainer shows them.
     func currentParameters(_ snap: TrainerSnapshot) -> (weights: LossWeights, lr: Float) {
         if let r = state.requested {
-            if r.weights == snap.status.weights && r.lr == snap.status.lr { state.requested = nil } else { return r }
+            let stale = ProcessInfo.processInfo.systemUptime - state.requestedAt > 5
+            if stale || (r.weights == snap.status.weights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
         }
         return (snap.status.weights, snap.status.lr)
     }
@@ -86,6 +87,7 @@ public final class Workbench {
         if weights != cur.weights { send(.setWeights(weights)) }
         if lr != cur.lr { send(.setLearningRate(lr)) }
         state.requested = (weights, lr)
+        state.requestedAt = ProcessInfo.processInfo.systemUptime
     }
 
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
@@ -157,10 +159,10 @@ public final class Workbench {
         case .previousPair: state.hpPair = max(0, state.hpPair - 1)
         case .nextPair: state.hpPair = min(4, state.hpPair + 1)
         case .cycleFilter:
-            let all = HPatchesFilter.allCases
+            let all = HPatchesBrowserFilter.allCases
             state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0
         case .cycleSort:
-            let all = HPatchesSortKey.allCases
+            let all = HPatchesBrowserSortKey.allCases
             state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0
         case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0
         case .reevaluate:
@@ -231,6 +233,9 @@ public final class Workbench {
         case .edit(let p, let text):
             Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)
         }
+        if !glyphs.unicode {
+            for i in grid.cells.indices where grid.cells[i].char.value > 127 { grid.cells[i].char = Glyphs.asciiFallback(grid.cells[i].char) }
+        }
         return grid
     }
 
@@ -239,9 +244,9 @@ public final class Workbench {
             HPatchesView.drawUnavailable(into: &grid, rect: rect, env: env)
             return
         }
-        let list = HPatchesOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
+        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
         state.hpSelected = max(0, min(state.hpSelected, list.count - 1))
-        var pair: HPatchesPairResult? = nil
+        var pair: HPatchesBrowserPair? = nil
         if !list.isEmpty {
             let seq = list[state.hpSelected]
             state.hpPair = max(0, min(state.hpPair, max(0, seq.pairCount - 1)))

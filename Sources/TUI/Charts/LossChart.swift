@@ -141,7 +141,7 @@ public enum LossChart {
         let color = theme.style(role)
         Frame.draw(into: &grid, rect: rect, theme: theme, glyphs: glyphs, focused: focused)
         let inner = rect.inset(1)
-        let labelWidth = 8
+        let labelWidth = 9
         let (plotAndAxis, _) = inner.splitBottom(0)
         let (plotRows, axisRow) = plotAndAxis.splitBottom(inner.height >= 5 ? 1 : 0)
         let (labels, plot) = plotRows.splitLeft(inner.width >= 30 ? labelWidth : 0)
@@ -212,8 +212,10 @@ public enum LossChart {
             let a = Series.formatSteps(r.xMin), b = Series.formatSteps(r.xMax)
             let m = Series.formatSteps((r.xMin + r.xMax) / 2)
             grid.put(plot.x, axisRow.y, a, dim)
-            if plot.width > a.count + b.count + m.count + 4 { grid.put(plot.x + (plot.width - m.count) / 2, axisRow.y, m, dim) }
-            grid.put(plot.maxX - b.count, axisRow.y, b, dim)
+            if r.xMax - r.xMin >= 2 && plot.width > a.count + b.count + m.count + 4 {
+                grid.put(plot.x + (plot.width - m.count) / 2, axisRow.y, m, dim)
+            }
+            if r.xMax > r.xMin { grid.put(plot.maxX - b.count, axisRow.y, b, dim) }
         }
     }
 }

@@ -192,18 +192,18 @@ public final class DemoHPatches: HPatchesBrowserSource {
 
     public init() {}
 
-    func metrics(_ k: Int, pair: Int?) -> HPatchesMetrics {
+    func metrics(_ k: Int, pair: Int?) -> HPatchesBrowserMetrics {
         let base = Double((k * 7 + (pair ?? 2) * 3) % 10) / 10
-        return HPatchesMetrics(repeatability: 0.45 + 0.2 * base, localizationError: 0.9 + 0.6 * (1 - base),
+        return HPatchesBrowserMetrics(repeatability: 0.45 + 0.2 * base, localizationError: 0.9 + 0.6 * (1 - base),
                                cornerError: 1 + 6 * (1 - base), c1: 0.3 + 0.3 * base, c3: 0.6 + 0.3 * base,
                                c5: 0.7 + 0.25 * base, matchingScore: 0.35 + 0.2 * base)
     }
 
-    public func sequences() -> [HPatchesSequenceSummary] {
-        names.enumerated().map { HPatchesSequenceSummary(name: $0.element, metrics: metrics($0.offset, pair: nil)) }
+    public func sequences() -> [HPatchesBrowserSequence] {
+        names.enumerated().map { HPatchesBrowserSequence(name: $0.element, metrics: metrics($0.offset, pair: nil)) }
     }
 
-    public func pair(sequence: String, index: Int) -> HPatchesPairResult? {
+    public func pair(sequence: String, index: Int) -> HPatchesBrowserPair? {
         guard let k = names.firstIndex(of: sequence) else { return nil }
         let H: [Double] = [1, 0.05 * Double(index), 5, -0.03 * Double(index), 1, 3, 0, 0, 1]
         var sk: [Keypoint] = [], tk: [Keypoint] = [], m: [Match] = []
@@ -214,7 +214,7 @@ public final class DemoHPatches: HPatchesBrowserSource {
             tk.append(Keypoint(x: min(159, max(0, Float(q.0))), y: min(119, max(0, Float(q.1))), score: Float(i) / 20))
             m.append(Match(source: i, target: i, correct: i % 4 != 0))
         }
-        return HPatchesPairResult(sequence: sequence, pairIndex: index, source: image, target: image, sourceKeypoints: sk,
+        return HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: image, target: image, sourceKeypoints: sk,
                                   targetKeypoints: tk, matches: m, homography: H, metrics: metrics(k, pair: index))
     }
 

@@ -21,6 +21,20 @@ public struct Glyphs: Sendable, Equatable {
         gridDot: ".", ellipsis: "~", separator: " | ", up: "^", down: "v", selected: ">")
 
     public static func set(ascii: Bool) -> Glyphs { ascii ? asciiSet : unicodeSet }
+
+    static let fallbacks: [Unicode.Scalar: Unicode.Scalar] = [
+        "·": "*", "—": "-", "→": ">", "←": "<", "↑": "^", "↓": "v", "α": "a", "β": "b", "λ": "l", "γ": "g",
+        "▀": "#", "…": "~", "★": "*", "▲": "^", "▼": "v", "▶": ">", "●": "o", "✕": "x", "•": "+", "┊": ":",
+        "─": "-", "│": "|", "╭": "+", "╮": "+", "╰": "+", "╯": "+",
+    ]
+
+    /// An ASCII stand-in for any character (the last line of defence of --ascii).
+    public static func asciiFallback(_ c: Unicode.Scalar) -> Unicode.Scalar {
+        if c.value < 128 { return c }
+        if let f = fallbacks[c] { return f }
+        if c.value >= 0x2800 && c.value <= 0x28FF { return BrailleCanvas.glyph(bits: UInt8(c.value - 0x2800), ascii: true) }
+        return "?"
+    }
 }
 
 /// The ASCII grey ramp (dark to light) used for images without colours or with `--ascii`.

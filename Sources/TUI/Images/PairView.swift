@@ -61,8 +61,9 @@ public enum PairView {
                                  maxWidth: half, maxHeight: rect.height - labelRows)
         let totalW = fs.width + gap + ft.width
         let x0 = rect.x + max(0, (rect.width - totalW) / 2)
-        let srcRect = Rect(x: x0, y: rect.y, width: fs.width, height: fs.height)
-        let tgtRect = Rect(x: x0 + fs.width + gap, y: rect.y, width: ft.width, height: ft.height)
+        let y0 = rect.y + max(0, (rect.height - labelRows - max(fs.height, ft.height)) / 2)
+        let srcRect = Rect(x: x0, y: y0, width: fs.width, height: fs.height)
+        let tgtRect = Rect(x: x0 + fs.width + gap, y: y0, width: ft.width, height: ft.height)
         let text = env.theme.style(.text)
         ImageRender.draw(into: &grid, x: srcRect.x, y: srcRect.y, width: srcRect.width, height: srcRect.height,
                          image: content.source, halfBlocks: env.halfBlocks, textStyle: text)
@@ -73,13 +74,25 @@ public enum PairView {
         grid.put(tgtRect.x, tgtRect.maxY, "target \(content.target.width)x\(content.target.height)", dim, maxWidth: tgtRect.width)
 
         let mapS = Mapper(image: content.source, rect: srcRect), mapT = Mapper(image: content.target, rect: tgtRect)
+        let limit = markerLimit(cells: min(srcRect.width * srcRect.height, tgtRect.width * tgtRect.height))
         if toggles.grid { drawGrid(into: &grid, content: content, src: mapS, tgt: mapT, env: env) }
         if toggles.keypoints {
-            drawKeypoints(into: &grid, content.sourceKeypoints, mapS, env: env)
-            drawKeypoints(into: &grid, content.targetKeypoints, mapT, env: env)
+            drawKeypoints(into: &grid, content.sourceKeypoints, mapS, limit: limit, env: env)
+            drawKeypoints(into: &grid, content.targetKeypoints, mapT, limit: limit, env: env)
         }
-        if toggles.matches != .off { drawMatches(into: &grid, content: content, src: mapS, tgt: mapT, lines: toggles.matches == .lines, env: env) }
+        if toggles.matches != .off {
+            drawMatches(into: &grid, content: content, src: mapS, tgt: mapT, lines: toggles.matches == .lines, limit: limit, env: env)
+        }
         return Placement(source: srcRect, target: tgtRect)
+    }
+
+    /// At most this many markers per image (one per ~8 cells) so the image stays visible.
+    public static func markerLimit(cells: Int) -> Int { max(12, cells / 8) }
+
+    /// Evenly spaced elements of `items`, at most `limit` of them, in their original order.
+    static func thin<T>(_ items: [T], limit: Int) -> [T] {
+        guard items.count > limit, limit > 0 else { return items }
+        return (0..<limit).map { items[$0 * items.count / limit] }
     }
 
     /// Image pixel -> grid cell.
@@ -111,19 +124,20 @@ public enum PairView {
         return s
     }
 
-    static func drawKeypoints(into grid: inout CellGrid, _ kps: [Keypoint], _ map: Mapper, env: RenderEnv) {
+    static func drawKeypoints(into grid: inout CellGrid, _ kps: [Keypoint], _ map: Mapper, limit: Int, env: RenderEnv) {
         guard !kps.isEmpty else { return }
         var lo = Float.infinity, hi = -Float.infinity
         for k in kps where k.score.isFinite { lo = min(lo, k.score); hi = max(hi, k.score) }
-        // Lowest scores first so the best ones end up on top where several share a cell.
-        for k in kps.sorted(by: { $0.score < $1.score }) {
+        // The `limit` best; lowest scores drawn first so the best end up on top where several share a cell.
+        let best = kps.sorted(by: { $0.score > $1.score }).prefix(limit)
+        for k in best.reversed() {
             guard let p = map.cell(Double(k.x), Double(k.y)) else { continue }
             let t = hi > lo ? Double((k.score - lo) / (hi - lo)) : 1
             mark(&grid, p, env.glyphs.keypoint, scoreStyle(t.isFinite ? t : 0, env: env), env: env)
         }
     }
 
-    static func drawMatches(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, lines: Bool, env: RenderEnv) {
+    static func drawMatches(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, lines: Bool, limit: Int, env: RenderEnv) {
         let inS = env.theme.style(.inlier), outS = env.theme.style(.outlier)
         var valid: [(Match, (Int, Int), (Int, Int))] = []
         for m in content.matches {
@@ -132,6 +146,7 @@ public enum PairView {
             guard let pa = src.cell(Double(a.x), Double(a.y)), let pb = tgt.cell(Double(b.x), Double(b.y)) else { continue }
             valid.append((m, pa, pb))
         }
+        valid = thin(valid, limit: limit)
         if lines {
             // At most 40 lines (evenly sampled), outliers first so inliers are drawn on top.
             let stride = max(1, valid.count / 40)

@@ -61,6 +61,8 @@ public enum Palette {
         if i < 8 { return i }
         if i < 16 { return i - 8 }
         let (r, g, b) = rgb(ofIndex: i)
+        // Greys: anything but near-black becomes white (7), so dim text stays visible on dark backgrounds.
+        if max(r, g, b) - min(r, g, b) < 30 { return max(r, g, b) < 40 ? 0 : 7 }
         var best = 0, bestD = Int.max
         for k in 0..<8 {
             let (kr, kg, kb) = ansi16[k]

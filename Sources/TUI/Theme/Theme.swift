@@ -124,6 +124,9 @@ public struct Theme: Sendable, Equatable {
 
     public static let `default`: Theme = try! parse(BuiltInThemes.text["default"]!, name: "default", file: "<built-in default>")
 
+    /// The text of a built-in theme (identical to themes/NAME.theme).
+    public static func builtInText(_ name: String) -> String? { BuiltInThemes.text[name] }
+
     public static func builtIn(_ name: String) -> Theme? {
         guard let text = BuiltInThemes.text[name] else { return nil }
         if name == "default" { return .default }

@@ -66,8 +66,7 @@ enum Chrome {
         parts.append("step " + String(st.step) + (st.totalSteps.map { "/" + String($0) } ?? ""))
         parts.append("epoch \(st.epoch)")
         parts.append("lr " + Series.format(Double(params.lr), digits: 3))
-        parts.append(env.glyphs.unicode ? weightsText(params.weights)
-                     : "a\(Series.format(Double(params.weights.alpha), digits: 3)) b\(Series.format(Double(params.weights.beta), digits: 3)) l\(Series.format(Double(params.weights.lambda), digits: 3)) g\(Series.format(Double(params.weights.gamma), digits: 3))")
+        parts.append(weightsText(params.weights))
         parts.append(String(format: "%.2f steps/s", st.stepsPerSecond))
         parts.append("ETA " + eta(st))
         var ckpt = st.checkpointPath.isEmpty ? "no checkpoint path" : st.checkpointPath
@@ -88,21 +87,11 @@ enum Chrome {
         grid.fill(rect, " ", t.style(.hint_text))
         var x = rect.x + 1
         for b in KeyTable.bindings(in: context, hintsOnly: true) {
-            let need = b.label.count + 1 + shortDescription(b).count + 2
-            if x + need > rect.maxX { break }
-            x = grid.put(x, rect.y, b.label, t.style(.hint_key))
-            x = grid.put(x + 1, rect.y, shortDescription(b), t.style(.hint_text))
-            x += 2
+            let hint = b.hint ?? ""
+            if x + b.hintLabel.count + 1 + hint.count > rect.maxX - 1 { break }
+            x = grid.put(x, rect.y, b.hintLabel, t.style(.hint_key))
+            x = grid.put(x + 1, rect.y, hint, t.style(.hint_text)) + 2
         }
-    }
-
-    /// The first words of a description, for the hint bar.
-    static func shortDescription(_ b: KeyBinding) -> String {
-        let d = b.description
-        let cut = d.firstIndex(where: { $0 == "(" || $0 == ":" }) ?? d.endIndex
-        let s = d[..<cut].trimmingCharacters(in: .whitespaces)
-        let words = s.split(separator: " ")
-        return words.prefix(3).joined(separator: " ")
     }
 
     static func centeredBox(_ grid: CellGrid, width: Int, height: Int) -> Rect {
@@ -122,7 +111,7 @@ enum Chrome {
             lines.append((ctx.title, "", true))
             for b in bs {
                 seen.insert(b.keys.map(\.label).joined() + b.description)
-                lines.append((b.keys.map(\.label).joined(separator: " "), b.description, false))
+                lines.append((b.label, b.description, false))
             }
         }
         let box = centeredBox(grid, width: 84, height: lines.count + 4)
@@ -145,15 +134,14 @@ enum Chrome {
     static func drawConfirmQuit(into grid: inout CellGrid, snapshot: TrainerSnapshot, env: RenderEnv) {
         let t = env.theme, dialog = t.style(.dialog)
         let st = snapshot.status
-        let box = centeredBox(grid, width: 60, height: 8)
+        let box = centeredBox(grid, width: 60, height: 9)
         Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Quit?")
         grid.fill(box.inset(1), " ", dialog)
         let since = st.lastSavedStep.map { "since the save at step \($0)" } ?? "and no checkpoint has been saved"
-        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) steps are unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
-        var x = box.x + 2
-        for b in KeyTable.bindings(in: .confirmQuit, hintsOnly: false) {
-            x = grid.put(x, box.y + 4, "[\(b.label)]", t.style(.hint_key).with(bg: dialog.bg))
-            x = grid.put(x + 1, box.y + 4, b.description, dialog, maxWidth: box.maxX - x - 2) + 3
+        grid.put(box.x + 2, box.y + 2, "\(st.unsavedSteps) step\(st.unsavedSteps == 1 ? " is" : "s are") unsaved \(since).", t.style(.warning).with(bg: dialog.bg), maxWidth: box.width - 4)
+        for (i, b) in KeyTable.bindings(in: .confirmQuit, hintsOnly: false).enumerated() {
+            let x = grid.put(box.x + 4, box.y + 4 + i, b.hintLabel, t.style(.hint_key).with(bg: dialog.bg))
+            grid.put(max(x + 1, box.x + 11), box.y + 4 + i, b.description, dialog, maxWidth: box.maxX - x - 2)
         }
     }
 

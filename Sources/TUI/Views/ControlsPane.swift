@@ -45,7 +45,7 @@ enum ControlsPane {
         line([("ETA ", dim), (Chrome.eta(st), text), ("   ", text), (String(format: "%.2f steps/s", st.stepsPerSecond), text)])
         line([("checkpoint ", dim), (st.checkpointPath.isEmpty ? "—" : st.checkpointPath, text)])
         let saved = st.lastSavedStep.map { "saved at step \($0)" } ?? "not saved yet"
-        line([(saved, dim), (st.unsavedSteps > 0 ? "  \(st.unsavedSteps) steps unsaved" : "", st.unsavedSteps > 0 ? t.style(.warning) : dim)])
+        line([(saved, dim), (st.unsavedSteps > 0 ? "  \(st.unsavedSteps) step\(st.unsavedSteps == 1 ? "" : "s") unsaved" : "", st.unsavedSteps > 0 ? t.style(.warning) : dim)])
         if !snapshot.changes.isEmpty, let c = snapshot.changes.last {
             line([("last change ", dim), ("@\(c.step) \(c.description)", t.style(.marker))])
         }

@@ -18,9 +18,9 @@ enum HPatchesView {
         return percent ? String(format: "%.3f", v) : String(format: "%.2f", v)
     }
 
-    static let listColumns: [HPatchesSortKey] = [.repeatability, .localizationError, .cornerError, .c1, .c3, .c5, .matchingScore]
+    static let listColumns: [HPatchesBrowserSortKey] = [.repeatability, .localizationError, .cornerError, .c1, .c3, .c5, .matchingScore]
 
-    static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesSequenceSummary], pair: HPatchesPairResult?,
+    static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesBrowserSequence], pair: HPatchesBrowserPair?,
                      status: String, state: UIState, env: RenderEnv) {
         let t = env.theme
         let listW = min(rect.width / 2, 14 + 7 * listColumns.count + 3)
@@ -65,10 +65,10 @@ enum HPatchesView {
         }
         let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
                                   targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
-        PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
         let (legendRow, metricsRows) = bottom.splitTop(1)
         Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
-                    matches: p.matches, env: env)
+                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
         let m = p.metrics
         let items: [(String, String)] = [
             ("Rep", metric(m.repeatability, percent: true)), ("LocErr", metric(m.localizationError, percent: false)),

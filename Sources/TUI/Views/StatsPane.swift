@@ -22,8 +22,8 @@ enum StatsPane {
         Frame.draw(into: &grid, rect: rect, theme: t, glyphs: env.glyphs, title: title)
         let inner = rect.inset(dx: 2, dy: 1)
         guard inner.height >= 2, inner.width >= 20 else { return }
-        let valueW = min(10, max(6, (inner.width - 22) / 2))
-        let nameW = inner.width - 2 * valueW
+        let valueW = min(10, max(7, (inner.width - 22) / 2))
+        let nameW = min(24, inner.width - 2 * valueW)
         let dim = t.style(.dim), text = t.style(.text)
         func right(_ s: String, _ x: Int, _ y: Int, _ style: Style) {
             let s2 = env.glyphs.unicode ? s : s.replacingOccurrences(of: "—", with: "-")

@@ -34,8 +34,15 @@ public enum TrainingView {
             }
             return Layout(chartsHeader: charts.header, charts: charts.charts, preview: preview, stats: stats, controls: controls)
         }
-        // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
         let bottomH = max(statsH, controlsH)
+        if body.height < 36 {
+            // Short and narrow: charts on the left, stats over controls on the right; no preview.
+            let (left, right) = body.splitLeft(body.width * 58 / 100)
+            let charts = chartRects(left)
+            let (s, c) = right.splitTop(min(statsH, right.height / 2))
+            return Layout(chartsHeader: charts.header, charts: charts.charts, preview: nil, stats: s, controls: c)
+        }
+        // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
         let previewH = body.height >= 48 ? (body.height - bottomH) * 2 / 5 : 0
         let (top, bottom) = body.splitBottom(bottomH)
         let (chartsArea, preview) = top.splitBottom(previewH)
@@ -96,15 +103,16 @@ public enum TrainingView {
         let (imgArea, legendRow) = inner.splitBottom(1)
         let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
                                   targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
-        PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
         Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
-                    matches: p.matches, env: env)
+                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
     }
 }
 
 /// The one-line legend under a pair: what each marker means and the toggles.
 enum Legend {
-    static func draw(into grid: inout CellGrid, rect: Rect, toggles: OverlayToggles, keypoints: (Int, Int), matches: [Match], env: RenderEnv) {
+    static func draw(into grid: inout CellGrid, rect: Rect, toggles: OverlayToggles, keypoints: (Int, Int), matches: [Match],
+                     limit: Int? = nil, env: RenderEnv) {
         let t = env.theme, g = env.glyphs
         let good = matches.filter(\.correct).count
         var x = rect.x + 1
@@ -113,6 +121,7 @@ enum Legend {
             x = grid.put(x + 1, rect.y, text, t.style(.dim), maxWidth: rect.maxX - x - 1) + 2
         }
         item(String(g.keypoint), .keypoint, "keypoints \(keypoints.0)/\(keypoints.1) [k:\(toggles.keypoints ? "on" : "off")]")
+        if let limit, max(keypoints.0, keypoints.1, matches.count) > limit { item("", .dim, "(at most \(limit) shown)") }
         item(String(g.inlier), .inlier, "correct \(good)")
         item(String(g.outlier), .outlier, "wrong \(matches.count - good) [m:\(toggles.matches.rawValue)]")
         item(String(g.gridDot), .grid, "true H grid [g:\(toggles.grid ? "on" : "off")]")

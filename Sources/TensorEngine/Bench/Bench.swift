@@ -87,18 +87,46 @@ public final class BenchContext {
         BenchClock.measure(repeats: options.repeats, warmup: options.warmup, body)
     }
 
-    /// GFLOP/s of a plain square cblas_sgemm (options.sgemmSize), measured on first use in this run.
-    public func sgemmCeiling() -> (timing: BenchTiming, gflops: Double) {
-        if let c = ceiling { return c }
+    /// Time several bodies interleaved: each repetition runs every body once, in order, so that
+    /// load from other processes affects them alike. Returns one timing per body.
+    public func measureInterleaved(_ bodies: [() -> Void]) -> [BenchTiming] {
+        for _ in 0..<max(0, options.warmup) { for b in bodies { b() } }
+        var times = [[Double]](repeating: [], count: bodies.count)
+        for _ in 0..<max(1, options.repeats) {
+            for (i, b) in bodies.enumerated() {
+                let t0 = BenchClock.now()
+                b()
+                times[i].append(BenchClock.now() - t0)
+            }
+        }
+        return times.map { t in
+            let s = t.sorted()
+            return BenchTiming(best: s[0], median: s[s.count / 2], samples: s.count)
+        }
+    }
+
+    private lazy var sgemmOperands: (a: Tensor, b: Tensor, c: Tensor) = {
         let n = options.sgemmSize
         let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
         var rng = SeededRandom(seed: 1)
         for i in 0..<a.count { a.data[i] = Float(rng.uniform(-1, 1)); b.data[i] = Float(rng.uniform(-1, 1)) }
-        let t = measure {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                        1, a.data, Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
-        }
-        let result = (t, 2 * Double(n) * Double(n) * Double(n) / t.best / 1e9)
+        return (a, b, c)
+    }()
+
+    /// Flops of one ceiling sgemm.
+    public var sgemmFlops: Double { 2 * pow(Double(options.sgemmSize), 3) }
+
+    /// One plain square cblas_sgemm (options.sgemmSize): the ceiling problem, for interleaving.
+    public func runCeilingSgemm() {
+        let n = Int32(options.sgemmSize), (a, b, c) = sgemmOperands
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data, n, b.data, n, 0, c.data, n)
+    }
+
+    /// GFLOP/s of the plain square sgemm, measured on first use in this run.
+    public func sgemmCeiling() -> (timing: BenchTiming, gflops: Double) {
+        if let c = ceiling { return c }
+        let t = measure { runCeilingSgemm() }
+        let result = (t, sgemmFlops / t.best / 1e9)
         ceiling = result
         return result
     }
