@@ -208,6 +208,10 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertTrue(g.contains("fit:all"))
         XCTAssertTrue(g.contains("last 1000 steps"))
         XCTAssertTrue(g.contains("EMA 0.98"))
+        _ = press(wb, [.char("L")], snap)
+        XCTAssertEqual(wb.state.logScale, Set(ChartID.allCases))
+        _ = press(wb, [.char("L")], snap)
+        XCTAssertEqual(wb.state.logScale, [])
     }
 
     func testHPatchesBrowser() {

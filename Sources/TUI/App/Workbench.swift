@@ -152,6 +152,8 @@ public final class Workbench {
             state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + all.count - 1) % all.count]
         case .toggleLog:
             if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
+        case .toggleLogAll:
+            state.logScale = state.logScale.count == ChartID.allCases.count ? [] : Set(ChartID.allCases)
         case .toggleFit:
             if state.fitAll.contains(state.focusedChart) { state.fitAll.remove(state.focusedChart) } else { state.fitAll.insert(state.focusedChart) }
         case .toggleWindow: state.windowed.toggle()
