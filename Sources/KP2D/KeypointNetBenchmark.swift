@@ -45,3 +45,33 @@ public enum KeypointNetBenchmark {
         return results
     }
 }
+
+/// `kp2d-tui bench --only inference`: eval-mode KeypointNet per image at the paper's two evaluation sizes,
+/// paper widths, against the official PyTorch CPU times.
+public struct InferenceBenchSection: BenchSection {
+    public var config: KeypointNetConfig
+    public init(config: KeypointNetConfig = .paper) { self.config = config }
+    public var name: String { "inference" }
+    public var abstract: String { "KeypointNet eval forward per image at 240x320 and 480x640, paper widths, vs official PyTorch (80 / 360 ms)" }
+
+    public func run(_ context: BenchContext) throws -> BenchReport {
+        let timings = KeypointNetBenchmark.run(config: config, iterations: Swift.min(context.options.repeats, 5))
+        var rows: [BenchRow] = []
+        var summary: [(key: String, value: BenchValue)] = []
+        for t in timings {
+            let key = "\(t.height)x\(t.width)"
+            var row: [(key: String, value: BenchValue)] = [
+                ("size", .text(key)), ("median_ms", .number(t.medianMs, format: "%.1f")),
+                ("min_ms", .number(t.minMs, format: "%.1f")), ("runs", .number(Double(t.iterations), format: "%.0f")),
+            ]
+            if let ref = KeypointNetBenchmark.pytorchReferenceMs[key] {
+                row.append(("pytorch_ms", .number(ref, format: "%.0f")))
+                row.append(("speedup", .ratio(ref / t.medianMs)))
+                summary.append(("speedup_\(key)", .ratio(ref / t.medianMs)))
+            }
+            rows.append(BenchRow(row))
+        }
+        return BenchReport(section: name, rows: rows, summary: summary,
+                           notes: ["speedup = official PyTorch ms per image / our median (> 1 is faster); widths \(config.widthsDescription)"])
+    }
+}

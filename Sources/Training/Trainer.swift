@@ -36,6 +36,7 @@ public final class Trainer: @unchecked Sendable {
     private let finishedSignal = DispatchSemaphore(value: 0)
     private let started = Mutex<Bool>(false)
     private let loaderWarnings = Mutex<[String]>([])
+    private let stateRequests = Mutex<[KeypointNetStateRequest]>([])
 
     // Run state: owned by the trainer thread once started.
     private var step: Int
@@ -115,6 +116,47 @@ public final class Trainer: @unchecked Sendable {
 
     public func snapshot() -> TrainerSnapshot { published.withLock { $0 } }
 
+    /// A copy of the live KeypointNet's state dict (PyTorch keys), taken by the trainer thread between two
+    /// steps (also while paused), so no other thread ever reads the model while it trains. Before start()
+    /// and after the run ended the copy is made on the calling thread. Throws if the trainer does not
+    /// answer within `timeout` seconds (a step longer than that).
+    public func copyKeypointNetState(timeout: Double = 120) throws -> [String: StoredTensor] {
+        let request = KeypointNetStateRequest()
+        let threadAlive = started.withLock { s -> Bool in
+            guard s, !isFinished else { return false }
+            stateRequests.withLock { $0.append(request) }
+            return true
+        }
+        if !threadAlive { return Trainer.stateDict(of: model.keypointNet) }
+        wake.signal()
+        while request.done.wait(timeout: .now() + 0.2) == .timedOut {
+            // The run may end with the request still queued: then nobody else will serve it.
+            if isFinished {
+                let stillQueued = stateRequests.withLock { q -> Bool in
+                    guard let i = q.firstIndex(where: { $0 === request }) else { return false }
+                    q.remove(at: i); return true
+                }
+                if stillQueued { return Trainer.stateDict(of: model.keypointNet) }
+            }
+            if request.waited() > timeout {
+                throw TrainerError.noAnswer("the trainer did not hand over its weights within \(Int(timeout)) s (a step is taking longer)")
+            }
+        }
+        return request.result
+    }
+
+    static func stateDict(of net: KeypointNet) -> [String: StoredTensor] {
+        Dictionary(net.stateDict().map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Serve queued weight-copy requests (trainer thread, between steps).
+    private func serveStateRequests() {
+        let pending = stateRequests.withLock { q -> [KeypointNetStateRequest] in defer { q.removeAll() }; return q }
+        guard !pending.isEmpty else { return }
+        let copy = Trainer.stateDict(of: model.keypointNet)
+        for r in pending { r.result = copy; r.done.signal() }
+    }
+
     public var isFinished: Bool { finished.withLock { $0 } }
 
     /// Block until the training thread has ended (finished, quit or failed).
@@ -161,6 +203,7 @@ public final class Trainer: @unchecked Sendable {
                 }
             }
             drainLoaderWarnings()
+            serveStateRequests()
             if quit { finish(.finished, "stopped at step \(step)"); return }
             if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps"); return }
             if paused && !stepOnce {
@@ -265,6 +308,7 @@ public final class Trainer: @unchecked Sendable {
         loader.stop()
         publish()
         finished.withLock { $0 = true }
+        serveStateRequests()
         finishedSignal.signal()
     }
 
@@ -306,6 +350,21 @@ public final class Trainer: @unchecked Sendable {
             snap.preview = p
             snap.recentStats = r
         }
+    }
+}
+
+/// One pending `copyKeypointNetState` call: filled in and signalled by the trainer thread.
+final class KeypointNetStateRequest: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    let start = DispatchTime.now().uptimeNanoseconds
+    var result: [String: StoredTensor] = [:]
+    func waited() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}
+
+public enum TrainerError: Error, CustomStringConvertible {
+    case noAnswer(String)
+    public var description: String {
+        switch self { case let .noAnswer(m): return m }
     }
 }
 

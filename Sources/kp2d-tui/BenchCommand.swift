@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KP2D
 import TensorEngine
+import Training
+import TUI
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +17,10 @@ struct BenchCommand: ParsableCommand {
         ConvBenchSection(),
         ConvLayerOpsBenchSection(),
         TrainStepBenchSection(),
+        InferenceBenchSection(),
+        HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
+        RenderBenchSection(),
+        WorkbenchTrainingBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train")),
     ]
 
     @Option(name: .long, help: "Comma-separated section names to run (default: all).")

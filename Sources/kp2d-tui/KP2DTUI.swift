@@ -6,6 +6,8 @@ struct KP2DTUI: ParsableCommand {
         commandName: "kp2d-tui",
         abstract: "A terminal workbench that trains and inspects KP2D (KeyPointNet + IO-Net) on the CPU.",
         subcommands: [
+            WorkbenchCommand.self,
+            SnapshotCommand.self,
             VerifyCommand.self,
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
@@ -14,6 +16,7 @@ struct KP2DTUI: ParsableCommand {
             TrainCommand.self,
             DemoUICommand.self,
             BenchCommand.self,
-        ]
+        ],
+        defaultSubcommand: WorkbenchCommand.self
     )
 }
