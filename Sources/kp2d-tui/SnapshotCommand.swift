@@ -26,7 +26,7 @@ struct SnapshotCommand: ParsableCommand {
     @Option(help: "Metrics log (JSON lines) to render instead of --run.")
     var log: String?
 
-    @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors if it exists).")
+    @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors, else the checkpoint found in DIR).")
     var checkpoint: String?
 
     @Option(help: "Width (default: the terminal's, else 200).") var width: Int?
@@ -48,8 +48,13 @@ struct SnapshotCommand: ParsableCommand {
         }
         var ckpt = checkpoint
         if ckpt == nil, let runDir {
+            // checkpoint.safetensors, else the one checkpoint (a file with a run state) in the folder.
             let p = (runDir as NSString).appendingPathComponent("checkpoint.safetensors")
-            if FileManager.default.fileExists(atPath: p) { ckpt = p }
+            if FileManager.default.fileExists(atPath: p) { ckpt = p } else {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: runDir)) ?? []
+                ckpt = names.sorted().filter { $0.hasSuffix(".safetensors") }.map { (runDir as NSString).appendingPathComponent($0) }
+                    .first { (try? TrainingCheckpoint.readState(path: $0)) != nil }
+            }
         }
         let history = try MetricsLog.read(logPath)
         let state = try ckpt.map { try TrainingCheckpoint.readState(path: $0) }
