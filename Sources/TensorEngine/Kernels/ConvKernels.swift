@@ -52,8 +52,8 @@ private func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 public enum ConvKernels {
-    /// Target size (floats) of one chunk's column matrix: 2^21 floats = 8 MiB per worker.
-    nonisolated(unsafe) public static var columnChunkFloats = 1 << 21
+    /// Target size (floats) of one chunk's column matrix: 2^20 floats = 4 MiB per worker.
+    nonisolated(unsafe) public static var columnChunkFloats = 1 << 20
     /// Problems below this many flops per pass run on one thread of control (multi-threaded sgemm).
     nonisolated(unsafe) public static var parallelMinFlops: Double = 5e7
     /// Number of workers for the per-core path (KernelParallel.threads unless set, e.g. by tests).
@@ -71,8 +71,10 @@ public enum ConvKernels {
 
     /// Output rows per chunk for this shape: at most columnChunkFloats column entries, with the
     /// rows spread evenly over the chunks (30 rows in chunks of at most 22 -> 15 + 15).
-    public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
-        let maxRows = max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+    /// `budget` defaults to columnChunkFloats (the per-worker size); the single-buffer path passes
+    /// columnChunkFloats * workers, so both paths hold about the same column memory in total.
+    public static func rowsPerChunk(_ s: Conv2dShape, budget: Int = columnChunkFloats) -> Int {
+        let maxRows = max(1, min(s.ho, budget / max(1, s.k * s.wo)))
         let chunks = (s.ho + maxRows - 1) / maxRows
         return (s.ho + chunks - 1) / chunks
     }
@@ -154,11 +156,14 @@ public enum ConvKernels {
                                _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
                                _ s: Conv2dShape) {
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let chunk = rowsPerChunk(s), chunks = (s.ho + chunk - 1) / chunk
+        let perCoreChunk = rowsPerChunk(s)
+        let perCore = !s.isPointwise && usesPerCoreWorkers(s, items: s.n * ((s.ho + perCoreChunk - 1) / perCoreChunk))
+        let chunk = perCore ? perCoreChunk : rowsPerChunk(s, budget: columnChunkFloats * workers)
+        let chunks = (s.ho + chunk - 1) / chunk
         let t = workers
         if s.isPointwise {
             for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
-        } else if usesPerCoreWorkers(s, items: s.n * chunks) {
+        } else if perCore {
             // One worker per core over (image, chunk) items, single-threaded sgemm.
             KernelParallel.withSingleThreadedBLAS {
                 DispatchQueue.concurrentPerform(iterations: t) { worker in
@@ -203,7 +208,9 @@ public enum ConvKernels {
             }
             return
         }
-        let chunk = rowsPerChunk(s), colCount = s.k * chunk * s.wo
+        let perCore = usesPerCoreWorkers(s, items: s.n)
+        let chunk = perCore ? rowsPerChunk(s) : rowsPerChunk(s, budget: columnChunkFloats * workers)
+        let colCount = s.k * chunk * s.wo
         let wCount = s.cout * s.k
 
         /// All chunks of image n on the calling thread, dW into dwTarget.
@@ -226,7 +233,7 @@ public enum ConvKernels {
 
         let t = workers
         var done = 0
-        if usesPerCoreWorkers(s, items: s.n) {
+        if perCore {
             // One worker per core over whole images; workers > 0 accumulate dW privately.
             done = s.n - s.n % t
             KernelScratch.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in
