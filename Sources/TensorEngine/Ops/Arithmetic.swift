@@ -3,7 +3,7 @@
 // (broadcast as a scalar), as PyTorch does for a 0-d tensor.
 
 extension Graph {
-    private func binaryShape(_ a: Variable, _ b: Variable, _ op: String) -> [Int] {
+    func binaryShape(_ a: Variable, _ b: Variable, _ op: String) -> [Int] {
         if a.count == b.count { return a.shape }
         if b.count == 1 { return a.shape }
         if a.count == 1 { return b.shape }
@@ -43,7 +43,7 @@ extension Graph {
     }
 
     /// Shared backward of the binary ops: d(input)[i] += f(dy[i], i), summed when that input was broadcast.
-    private func recordBinary(_ y: Variable, _ a: Variable, _ b: Variable, _ sa: Bool, _ sb: Bool,
+    func recordBinary(_ y: Variable, _ a: Variable, _ b: Variable, _ sa: Bool, _ sb: Bool,
                               da: @escaping (Float, Int) -> Float, db: @escaping (Float, Int) -> Float) {
         record(y) { dy in
             let n = dy.count, pdy = dy.data

@@ -1,0 +1,179 @@
+import Foundation
+import Geometry
+import TensorEngine
+
+// Training batches made ahead of the trainer on a background thread (bounded queue), so a step never
+// waits on decoding. The batch for global step s is a pure function of (seed, s): epoch e = s / steps
+// per epoch visits the files in a seeded shuffle of epoch e, and each pair's augmentation uses a
+// generator seeded from (seed, s, slot). A resumed run therefore sees exactly the batches it would have.
+// Like the official DataLoader (drop_last=True) an epoch has count / B steps; a folder with fewer than
+// B images makes one step per epoch that repeats images.
+
+public struct TrainingBatch: @unchecked Sendable {
+    public let step: Int
+    public let epoch: Int
+    /// (B,3,H,W) target images in [0,1].
+    public let image: Tensor
+    /// (B,3,H,W) source images in [0,1].
+    public let imageAug: Tensor
+    /// (B,3,3) float32, normalised source -> target.
+    public let homography: Tensor
+    /// The same homographies in Double.
+    public let homographies: [Homography]
+    public let paths: [String]
+    /// Batch element 0 as images (for previews).
+    public let first: TrainingPair
+}
+
+public final class BatchLoader: @unchecked Sendable {
+    public typealias Decoder = @Sendable (String) throws -> Image
+    public static let minimumSide = 16
+
+    public let folder: ImageFolder
+    public let augmentation: AugmentationConfig
+    public let batchSize: Int
+    public let seed: UInt64
+    public var stepsPerEpoch: Int { max(1, folder.count / batchSize) }
+
+    private let decode: Decoder
+    private let warn: @Sendable (String) -> Void
+    private let capacity: Int
+    private let cond = NSCondition()
+    private var queue: [TrainingBatch] = []
+    private var failure: Error?
+    private var stopped = false
+    private var nextStep: Int
+    private var thread: Thread?
+    private var badPaths = Set<String>()   // loader thread only
+    private var orderCache: (epoch: Int, order: [Int])?
+
+    /// `warn` is called (on the loader thread) once per unreadable or tiny file.
+    public init(folder: ImageFolder, augmentation: AugmentationConfig, batchSize: Int, seed: UInt64,
+                startStep: Int = 0, prefetch: Int = 3,
+                decode: @escaping Decoder = { try ImageIO.load($0) },
+                warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) }) {
+        precondition(batchSize >= 1, "batch size must be at least 1")
+        self.folder = folder; self.augmentation = augmentation; self.batchSize = batchSize; self.seed = seed
+        self.decode = decode; self.warn = warn; self.capacity = max(1, prefetch); self.nextStep = startStep
+    }
+
+    deinit { stop() }
+
+    /// Start the background thread (idempotent).
+    public func start() {
+        cond.lock(); defer { cond.unlock() }
+        guard thread == nil else { return }
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "kp2d.batch-loader"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    /// The next batch in step order, waiting for it if needed. Throws if the data cannot be read.
+    public func next() throws -> TrainingBatch {
+        start()
+        cond.lock(); defer { cond.unlock() }
+        while queue.isEmpty && failure == nil && !stopped { cond.wait() }
+        if !queue.isEmpty {
+            let b = queue.removeFirst()
+            cond.broadcast()
+            return b
+        }
+        if let f = failure { throw f }
+        throw CancellationError()
+    }
+
+    /// Number of batches ready.
+    public var ready: Int { cond.lock(); defer { cond.unlock() }; return queue.count }
+
+    public func stop() {
+        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+    }
+
+    private func run() {
+        while true {
+            cond.lock()
+            while queue.count >= capacity && !stopped { cond.wait() }
+            if stopped || failure != nil { cond.unlock(); return }
+            let step = nextStep
+            cond.unlock()
+            do {
+                let batch = try makeBatch(step: step)
+                cond.lock()
+                queue.append(batch); nextStep += 1
+                cond.broadcast(); cond.unlock()
+            } catch {
+                cond.lock(); failure = error; cond.broadcast(); cond.unlock()
+                return
+            }
+        }
+    }
+
+    // MARK: deterministic batch construction
+
+    static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        var r = SeededRandom(seed: a ^ (b &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019))
+        return r.next()
+    }
+
+    /// The file order of an epoch (seeded Fisher-Yates).
+    public func order(epoch: Int) -> [Int] {
+        if let c = orderCache, c.epoch == epoch { return c.order }
+        var rng = SeededRandom(seed: BatchLoader.mix(seed, 0x0E90_C000_0000_0000 | UInt64(epoch)))
+        var o = Array(0..<folder.count)
+        for i in stride(from: o.count - 1, to: 0, by: -1) { o.swapAt(i, rng.int(i + 1)) }
+        orderCache = (epoch, o)
+        return o
+    }
+
+    /// Decode the image at position `k` of the epoch order, moving on to the next position past
+    /// unreadable or tiny files (each reported once).
+    private func decodeAt(_ k: Int, order: [Int]) throws -> (String, Image) {
+        let n = order.count
+        for j in 0..<n {
+            let path = folder.paths[order[(k + j) % n]]
+            if badPaths.contains(path) { continue }
+            do {
+                let img = try decode(path)
+                guard img.width >= BatchLoader.minimumSide, img.height >= BatchLoader.minimumSide else {
+                    badPaths.insert(path)
+                    warn("\(path): \(img.width)x\(img.height) is smaller than \(BatchLoader.minimumSide) px, skipped")
+                    continue
+                }
+                guard img.channels == 1 || img.channels == 3 else {
+                    badPaths.insert(path)
+                    warn("\(path): \(img.channels) channels, skipped")
+                    continue
+                }
+                return (path, img)
+            } catch {
+                badPaths.insert(path)
+                warn("\(error), skipped")
+            }
+        }
+        throw DatasetError.noReadableImages(path: folder.root, tried: n)
+    }
+
+    /// The batch of a global step (called on the loader thread, or directly in tests).
+    public func makeBatch(step: Int) throws -> TrainingBatch {
+        let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+        let order = order(epoch: epoch)
+        let h = augmentation.height, w = augmentation.width, plane = 3 * h * w
+        let image = Tensor(shape: [batchSize, 3, h, w]), imageAug = Tensor(shape: [batchSize, 3, h, w])
+        let hom = Tensor(shape: [batchSize, 3, 3])
+        var homs: [Homography] = [], paths: [String] = [], first: TrainingPair?
+        for slot in 0..<batchSize {
+            let (path, decoded) = try decodeAt(position * batchSize + slot, order: order)
+            var rng = SeededRandom(seed: BatchLoader.mix(BatchLoader.mix(seed, UInt64(step)), UInt64(slot)))
+            let pair = PairAugmenter.makePair(from: decoded, config: augmentation, rng: &rng)
+            pair.image.pixels.withUnsafeBufferPointer { image.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
+            pair.imageAug.pixels.withUnsafeBufferPointer { imageAug.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
+            for i in 0..<9 { hom.data[slot * 9 + i] = Float(pair.homography.m[i]) }
+            homs.append(pair.homography); paths.append(path)
+            if slot == 0 { first = pair }
+        }
+        return TrainingBatch(step: step, epoch: epoch, image: image, imageAug: imageAug, homography: hom,
+                             homographies: homs, paths: paths, first: first!)
+    }
+}

@@ -1,1 +1,0 @@
-// Module Geometry: see Package.swift for what lives here.

@@ -1,0 +1,71 @@
+import TensorEngine
+
+/// Every loss term of one step (values before weighting), the weighted total, and diagnostics.
+public struct LossTerms: Sendable, Equatable, Codable {
+    public var loc: Float = 0, desc: Float = 0, usp: Float = 0, consistency: Float = 0, io: Float = 0
+    public var total: Float = 0
+    public var recall: Float = 0
+    public var ioInliers: Int = 0
+    /// Degenerate cases, e.g. "loc: no valid pairs", "io: 8 inliers <= 10, term skipped", "non-finite total".
+    public var flags: [String] = []
+    public init() {}
+}
+
+/// Per-pair data for the UI preview (batch element 0): keypoints in pixels, associations, truth.
+public struct PairDiagnostics: Sendable {
+    public var sourceKeypoints: [(x: Float, y: Float, score: Float)] = []
+    public var targetKeypoints: [(x: Float, y: Float, score: Float)] = []
+    /// Descriptor nearest-neighbour matches source -> target with whether the target lies < 4 px from the truth.
+    public var matches: [(source: Int, target: Int, correct: Bool)] = []
+    /// IO-Net predictions on the 300 IO points: predicted inlier (pred > 0) vs label.
+    public var ioTruePositives = 0, ioFalsePositives = 0, ioFalseNegatives = 0
+    /// Where each source keypoint lands in the target under the true homography (pixels), same order
+    /// as `sourceKeypoints`.
+    public var sourceKeypointsWarped: [(x: Float, y: Float)] = []
+    public init() {}
+}
+
+/// Wall-clock seconds of the parts of one step.
+public struct StepTimings: Sendable, Equatable, Codable {
+    /// Both KeypointNet forwards.
+    public var networkForward: Double = 0
+    /// Every loss term (IO-Net forward included).
+    public var loss: Double = 0
+    public var backward: Double = 0
+    public var diagnostics: Double = 0
+    public init() {}
+}
+
+public struct StepResult: Sendable {
+    public var terms: LossTerms
+    public var diagnostics: PairDiagnostics
+    public var timings = StepTimings()
+    public init(terms: LossTerms, diagnostics: PairDiagnostics, timings: StepTimings = StepTimings()) {
+        self.terms = terms; self.diagnostics = diagnostics; self.timings = timings
+    }
+}
+
+/// The intermediate values of one loss evaluation (the fixture kp2d.train_step compares them).
+/// Masks are (B,Hc,Wc) raster order; per-image lists index that image's border-valid cells.
+public struct LossDetails {
+    public var sourceScore: Tensor, sourceCoord: Tensor, targetScore: Tensor, targetCoord: Tensor
+    /// (B,2,Hc,Wc) warped source keypoints in target pixels.
+    public var sourceUVWarped: Tensor
+    public var borderMask: [Bool]
+    /// (B,Hc,Wc) distance to the nearest target keypoint and its flat target cell index.
+    public var nearestDistance: Tensor
+    public var nearestIndex: [Int]
+    public var distValidMask: [Bool]
+    public var borderValidCount: [Int]
+    public var distValidCount: [Int]
+    /// Hardest negative per anchor (empty for skipped images).
+    public var descriptorNegativeIndex: [[Int]]
+    public var descriptorLossPerImage: [Float]
+    public var ioTopKMaskSource: [Bool]
+    public var ioTopKMaskTarget: [Bool]
+    /// (B,k) per IO point: nearest target IO point, its descriptor distance, IO-Net output, +-1 label.
+    public var ioNearestIndex: [Int]
+    public var ioNearestDistance: [Float]
+    public var ioPrediction: [Float]
+    public var ioLabel: [Int]
+}

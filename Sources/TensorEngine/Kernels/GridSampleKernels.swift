@@ -1,0 +1,116 @@
+// grid_sample with zero padding and align_corners=True, as PyTorch's CPU kernel computes it.
+// input (N,C,Hin,Win), grid (N,Hg,Wg,2) holding normalised (x,y), output (N,C,Hg,Wg).
+// Pixel position: ix = (x + 1) * ((Win-1)/2), iy likewise; -1 and +1 are the first and last pixel centres.
+// Bilinear uses the neighbours floor(ix), floor(ix)+1 (same in y); a neighbour outside the input counts as 0
+// in the output and in both gradients. Because the west/north neighbour is floor(), the grid gradient at an
+// exact pixel centre is the one-sided derivative towards +x / +y (towards a zero neighbour at the last
+// row/column). Nearest rounds half to even (0.5 -> 0, 1.5 -> 2); an index outside the input gives 0.
+
+public enum GridSampleKernels {
+    /// Integer position of a (floored or rounded) coordinate, or -1 if it is outside 0...size-1 or not finite.
+    @inline(__always) static func index(_ f: Float, _ size: Int) -> Int {
+        (f >= 0 && f <= Float(size - 1)) ? Int(f) : -1
+    }
+
+    public static func bilinearForward(_ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
+                                       n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
+        let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
+        let plane = hIn * wIn, outPlane = hG * wG
+        for b in 0..<n {
+            for p in 0..<outPlane {
+                let gp = grid + (b * outPlane + p) * 2
+                let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
+                let fx = ix.rounded(.down), fy = iy.rounded(.down)
+                let w = ix - fx, e = 1 - w, nn = iy - fy, s = 1 - nn
+                let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
+                let wnw = s * e, wne = s * w, wsw = nn * e, wse = nn * w
+                for ch in 0..<c {
+                    let src = input + (b * c + ch) * plane
+                    let nw: Float = (x0 >= 0 && y0 >= 0) ? src[y0 * wIn + x0] : 0
+                    let ne: Float = (x1 >= 0 && y0 >= 0) ? src[y0 * wIn + x1] : 0
+                    let sw: Float = (x0 >= 0 && y1 >= 0) ? src[y1 * wIn + x0] : 0
+                    let se: Float = (x1 >= 0 && y1 >= 0) ? src[y1 * wIn + x1] : 0
+                    y[(b * c + ch) * outPlane + p] = nw * wnw + ne * wne + sw * wsw + se * wse
+                }
+            }
+        }
+    }
+
+    /// Adds into dInput and/or dGrid (either may be nil). Same argument order as the forward.
+    public static func bilinearBackward(_ dy: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
+                                        _ dInput: UnsafeMutablePointer<Float>?, _ dGrid: UnsafeMutablePointer<Float>?,
+                                        n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
+        let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
+        let plane = hIn * wIn, outPlane = hG * wG
+        for b in 0..<n {
+            for p in 0..<outPlane {
+                let gp = grid + (b * outPlane + p) * 2
+                let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
+                let fx = ix.rounded(.down), fy = iy.rounded(.down)
+                let w = ix - fx, e = 1 - w, nn = iy - fy, s = 1 - nn
+                let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
+                let wnw = s * e, wne = s * w, wsw = nn * e, wse = nn * w
+                var gx: Float = 0, gy: Float = 0
+                for ch in 0..<c {
+                    let g = dy[(b * c + ch) * outPlane + p]
+                    let off = (b * c + ch) * plane
+                    if let dInput {
+                        let d = dInput + off
+                        if x0 >= 0 && y0 >= 0 { d[y0 * wIn + x0] += wnw * g }
+                        if x1 >= 0 && y0 >= 0 { d[y0 * wIn + x1] += wne * g }
+                        if x0 >= 0 && y1 >= 0 { d[y1 * wIn + x0] += wsw * g }
+                        if x1 >= 0 && y1 >= 0 { d[y1 * wIn + x1] += wse * g }
+                    }
+                    if dGrid != nil {
+                        let src = input + off
+                        let nw: Float = (x0 >= 0 && y0 >= 0) ? src[y0 * wIn + x0] : 0
+                        let ne: Float = (x1 >= 0 && y0 >= 0) ? src[y0 * wIn + x1] : 0
+                        let sw: Float = (x0 >= 0 && y1 >= 0) ? src[y1 * wIn + x0] : 0
+                        let se: Float = (x1 >= 0 && y1 >= 0) ? src[y1 * wIn + x1] : 0
+                        gx += ((ne - nw) * s + (se - sw) * nn) * g
+                        gy += ((sw - nw) * e + (se - ne) * w) * g
+                    }
+                }
+                if let dGrid {
+                    let dg = dGrid + (b * outPlane + p) * 2
+                    dg[0] += gx * sx
+                    dg[1] += gy * sy
+                }
+            }
+        }
+    }
+
+    public static func nearestForward(_ y: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
+                                      n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
+        let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
+        let plane = hIn * wIn, outPlane = hG * wG
+        for b in 0..<n {
+            for p in 0..<outPlane {
+                let gp = grid + (b * outPlane + p) * 2
+                let xi = index(((gp[0] + 1) * sx).rounded(.toNearestOrEven), wIn)
+                let yi = index(((gp[1] + 1) * sy).rounded(.toNearestOrEven), hIn)
+                for ch in 0..<c {
+                    y[(b * c + ch) * outPlane + p] = (xi >= 0 && yi >= 0) ? input[(b * c + ch) * plane + yi * wIn + xi] : 0
+                }
+            }
+        }
+    }
+
+    /// Adds into dInput (the grid gets no gradient in nearest mode, as in PyTorch).
+    public static func nearestBackward(_ dy: UnsafePointer<Float>, _ grid: UnsafePointer<Float>, _ dInput: UnsafeMutablePointer<Float>,
+                                       n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
+        let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
+        let plane = hIn * wIn, outPlane = hG * wG
+        for b in 0..<n {
+            for p in 0..<outPlane {
+                let gp = grid + (b * outPlane + p) * 2
+                let xi = index(((gp[0] + 1) * sx).rounded(.toNearestOrEven), wIn)
+                let yi = index(((gp[1] + 1) * sy).rounded(.toNearestOrEven), hIn)
+                guard xi >= 0 && yi >= 0 else { continue }
+                for ch in 0..<c {
+                    dInput[(b * c + ch) * plane + yi * wIn + xi] += dy[(b * c + ch) * outPlane + p]
+                }
+            }
+        }
+    }
+}

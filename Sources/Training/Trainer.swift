@@ -1,0 +1,322 @@
+import Datasets
+import Foundation
+import Geometry
+import KP2D
+import NN
+import Synchronization
+import TensorEngine
+
+// The training loop on its own thread. The UI (or the headless command) reads `snapshot()` - a copy made
+// under a Mutex - and sends TrainerCommands, which the loop applies between steps. Batches come from a
+// BatchLoader thread that works ahead, so a step never waits on decoding.
+//
+// One step: lr from the official schedule -> zero grads -> KP2DModel.forwardBackward (source first) ->
+// Adam update unless the loss or a gradient is non-finite (then the update is skipped and reported) ->
+// StepRecord (metrics log line, history) -> preview of batch element 0 -> publish.
+// Randomness of step s (dropout, RANSAC of the preview) comes from a generator seeded by (seed, s), and
+// the batch of step s is a function of (seed, s), so a resumed run continues exactly.
+
+public final class Trainer: @unchecked Sendable {
+    public let options: TrainingOptions
+    public let folder: ImageFolder
+    public let model: KP2DModel
+    public let optimizer: Adam
+    public let loader: BatchLoader
+    /// Planned number of steps (nil: until quit).
+    public let totalSteps: Int?
+
+    /// Called on the trainer thread after each step / for each message (warnings, saves). Set before start().
+    public var onStep: ((StepRecord) -> Void)?
+    public var onMessage: ((String) -> Void)?
+
+    private let published = Mutex<TrainerSnapshot>(TrainerSnapshot())
+    private let inbox = Mutex<[TrainerCommand]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = Mutex<Bool>(false)
+    private let finishedSignal = DispatchSemaphore(value: 0)
+    private let started = Mutex<Bool>(false)
+    private let loaderWarnings = Mutex<[String]>([])
+
+    // Run state: owned by the trainer thread once started.
+    private var step: Int
+    private var elapsed: Double
+    private var baseLearningRate: Float
+    private var weights: LossWeights
+    private var changes: [ParameterChange]
+    private var history: [StepRecord]
+    private var recentStats: [MatchStats] = []
+    private var recentDurations: [Double] = []
+    private var lastSavedStep: Int?
+    private var log: MetricsLog?
+    private var preview: PairPreview?
+    private var message = ""
+    private var state: TrainerState = .starting
+    private let graph = Graph()
+
+    public static let recentWindow = 20
+
+    /// Validates the options, scans the data folder, builds the model and optimizer, and loads
+    /// `options.resumePath` if set. Throws a clear error for bad options, data or checkpoint.
+    /// `decode` replaces the image decoder (tests).
+    public init(options: TrainingOptions, decode: BatchLoader.Decoder? = nil) throws {
+        try options.validate()
+        self.options = options
+        folder = try ImageFolder(root: options.dataPath)
+        var rng = SeededRandom(seed: options.seed)
+        model = KP2DModel(config: options.model, rng: &rng)
+        optimizer = Adam(groups: model.parameterGroups(lr: options.learningRate))
+
+        step = 0; elapsed = 0; baseLearningRate = options.learningRate; weights = options.weights
+        changes = []; history = []
+        if let resume = options.resumePath {
+            let file = try SafeTensors.read(resume)
+            let s = try TrainingCheckpoint.load(file, into: model, optimizer: optimizer)
+            step = s.step; elapsed = s.elapsed; baseLearningRate = s.baseLearningRate
+            weights = s.weights; changes = s.changes; lastSavedStep = s.step
+        }
+        let relay = WarningRelay()
+        let warn: @Sendable (String) -> Void = { m in relay.forward("warning: " + m) }
+        if let decode {
+            loader = BatchLoader(folder: folder, augmentation: options.augmentation, batchSize: options.batchSize,
+                                 seed: options.seed, startStep: step, prefetch: options.prefetch, decode: decode, warn: warn)
+        } else {
+            loader = BatchLoader(folder: folder, augmentation: options.augmentation, batchSize: options.batchSize,
+                                 seed: options.seed, startStep: step, prefetch: options.prefetch, warn: warn)
+        }
+        if let s = options.steps { totalSteps = s } else if let e = options.epochs { totalSteps = e * loader.stepsPerEpoch } else { totalSteps = nil }
+        if let path = options.logPath {
+            let resuming = options.resumePath != nil
+            log = try MetricsLog(path: path, truncate: !resuming, keepThroughStep: resuming ? step : nil)
+            if resuming { history = try MetricsLog.read(path).filter { $0.step <= step } }
+        }
+        relay.target = self
+        if options.resumePath != nil { message = "resumed at step \(step) from \(options.resumePath!)" }
+        publish()
+    }
+
+    deinit { loader.stop() }
+
+    // MARK: control (any thread)
+
+    /// Start the training thread (once).
+    public func start() {
+        let first = started.withLock { s -> Bool in defer { s = true }; return !s }
+        guard first else { return }
+        let t = Thread { [self] in self.run() }
+        t.name = "kp2d.trainer"
+        t.stackSize = 16 << 20
+        t.start()
+    }
+
+    public func send(_ command: TrainerCommand) {
+        inbox.withLock { $0.append(command) }
+        wake.signal()
+    }
+
+    public func snapshot() -> TrainerSnapshot { published.withLock { $0 } }
+
+    public var isFinished: Bool { finished.withLock { $0 } }
+
+    /// Block until the training thread has ended (finished, quit or failed).
+    public func waitUntilFinished() {
+        if isFinished { return }
+        finishedSignal.wait()
+        finishedSignal.signal()
+    }
+
+    /// Wait up to `timeout` seconds; true if finished.
+    public func waitUntilFinished(timeout: Double) -> Bool {
+        if isFinished { return true }
+        if finishedSignal.wait(timeout: .now() + timeout) == .success { finishedSignal.signal(); return true }
+        return false
+    }
+
+    // MARK: the loop (trainer thread)
+
+    private func run() {
+        var paused = options.startPaused
+        state = paused ? .paused : .running
+        publish()
+        loader.start()
+        while true {
+            var stepOnce = false, quit = false
+            for command in inbox.withLock({ q -> [TrainerCommand] in defer { q.removeAll() }; return q }) {
+                switch command {
+                case .pause: paused = true
+                case .resume: paused = false
+                case .step: if paused { stepOnce = true }
+                case let .setWeights(w):
+                    weights = w
+                    changes.append(ParameterChange(step: step, weights: w, lr: currentLearningRate,
+                                                   description: "weights a=\(w.alpha) b=\(w.beta) l=\(w.lambda) g=\(w.gamma)"))
+                    post("loss weights set to alpha \(w.alpha), beta \(w.beta), lambda \(w.lambda), gamma \(w.gamma) at step \(step)")
+                case let .setLearningRate(lr):
+                    guard lr > 0, lr.isFinite else { post("ignored learning rate \(lr): must be positive"); continue }
+                    // The schedule keeps running: the current lr becomes `lr`, later decays halve it.
+                    baseLearningRate = lr / options.learningRate(epoch: currentEpoch, initial: 1)
+                    changes.append(ParameterChange(step: step, weights: weights, lr: lr, description: "lr \(lr)"))
+                    post("learning rate set to \(lr) at step \(step)")
+                case .save: save()
+                case .quit: quit = true
+                }
+            }
+            drainLoaderWarnings()
+            if quit { finish(.finished, "stopped at step \(step)"); return }
+            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps"); return }
+            if paused && !stepOnce {
+                if state != .paused { state = .paused; publish() }
+                wake.wait()
+                continue
+            }
+            if state != .running && !paused { state = .running }
+            do { try trainStep() } catch {
+                state = .failed("\(error)")
+                post("training failed: \(error)")
+                finish(nil, nil)
+                return
+            }
+            if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 { save() }
+        }
+    }
+
+    private var currentEpoch: Int { step / loader.stepsPerEpoch }
+    private var currentLearningRate: Float { options.learningRate(epoch: currentEpoch, initial: baseLearningRate) }
+
+    static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        var r = SeededRandom(seed: a ^ (b &* 0xD1B5_4A32_D192_ED03 &+ 0x8CB9_2BA7_2F3D_8DD7))
+        return r.next()
+    }
+
+    private func trainStep() throws {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let batch = try loader.next()
+        drainLoaderWarnings()
+        precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
+        let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
+        for i in optimizer.groups.indices { optimizer.groups[i].lr = lr }
+        optimizer.zeroGrad()
+        var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))
+        // Dropout draws from the network's own generator: reseed it per step so a resumed run repeats them.
+        model.keypointNet.dropoutRandom = SeededRandom(seed: Trainer.mix(Trainer.mix(options.seed, UInt64(step)), 0xD20))
+        let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
+                                           weights: weights, graph: graph, training: true, rng: &rng)
+        var terms = result.terms
+        var skipped = false
+        if !terms.total.isFinite || terms.flags.contains(where: { $0.hasPrefix("non-finite") || $0.hasPrefix("no loss term") }) {
+            skipped = true
+        } else if let bad = firstNonFiniteGradient() {
+            skipped = true
+            terms.flags.append("non-finite gradient in \(bad): update skipped")
+        }
+        if skipped {
+            post("step \(step + 1): \(terms.flags.last ?? "non-finite loss \(terms.total)"), update skipped")
+        } else {
+            optimizer.update()
+        }
+        step += 1
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        elapsed += dt
+        recentDurations.append(dt)
+        if recentDurations.count > Trainer.recentWindow { recentDurations.removeFirst() }
+        let sps = Double(recentDurations.count) / max(recentDurations.reduce(0, +), 1e-9)
+        let record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, weights: weights,
+                                stepsPerSecond: sps, skipped: skipped)
+        try log?.append(record)
+        history.append(record)
+        let p = PreviewBuilder.makePreview(step: step, pair: batch.first, diagnostics: result.diagnostics, terms: terms, rng: &rng)
+        preview = p
+        recentStats.append(p.stats)
+        if recentStats.count > Trainer.recentWindow { recentStats.removeFirst() }
+        publish()
+        onStep?(record)
+    }
+
+    private func firstNonFiniteGradient() -> String? {
+        for (name, p) in model.namedParameters() {
+            guard let g = p.grad else { continue }
+            let d = g.data
+            var s: Float = 0
+            for i in 0..<g.count { s += d[i] * 0 }   // NaN/inf propagate through * 0
+            if !s.isFinite { return name }
+        }
+        return nil
+    }
+
+    /// Write the checkpoint and the weights-only export (if a path is configured).
+    private func save() {
+        guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return }
+        let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
+                                   learningRate: currentLearningRate, weights: weights, options: options,
+                                   changes: changes, seed: options.seed, preset: options.preset.rawValue)
+        do {
+            try TrainingCheckpoint.write(to: path, model: model, optimizer: optimizer, state: s)
+            if let export = options.resolvedExportPath { try TrainingCheckpoint.exportWeights(model, to: export) }
+            lastSavedStep = step
+            post("saved step \(step) to \(path)")
+        } catch {
+            post("checkpoint failed: \(error)")
+        }
+    }
+
+    private func finish(_ final: TrainerState?, _ note: String?) {
+        if final != nil, options.checkpointPath != nil, lastSavedStep != step || step == 0 { save() }
+        if let f = final { state = f }
+        if let n = note { post(n) }
+        loader.stop()
+        publish()
+        finished.withLock { $0 = true }
+        finishedSignal.signal()
+    }
+
+    /// Called on the loader thread: queued, posted by the trainer thread between steps.
+    func postFromLoader(_ m: String) { loaderWarnings.withLock { $0.append(m) } }
+
+    private func drainLoaderWarnings() {
+        for m in loaderWarnings.withLock({ q -> [String] in defer { q.removeAll() }; return q }) { post(m) }
+    }
+
+    private func post(_ m: String) {
+        message = m
+        onMessage?(m)
+        publish()
+    }
+
+    private func publish() {
+        var st = TrainerStatus()
+        st.state = state
+        st.step = step
+        st.epoch = currentEpoch
+        st.stepsPerEpoch = loader.stepsPerEpoch
+        st.totalSteps = totalSteps
+        st.lr = currentLearningRate
+        st.weights = weights
+        st.stepsPerSecond = history.last?.stepsPerSecond ?? 0
+        st.elapsed = elapsed
+        st.checkpointPath = options.checkpointPath ?? ""
+        st.lastSavedStep = lastSavedStep
+        st.preset = options.preset.rawValue
+        st.dataDescription = "\(folder.count) images in \(folder.root)"
+        st.message = message
+        let (h, c, p, r) = (history, changes, preview, PreviewBuilder.average(recentStats))
+        published.withLock { snap in
+            snap.version += 1
+            snap.status = st
+            snap.history = h
+            snap.changes = c
+            snap.preview = p
+            snap.recentStats = r
+        }
+    }
+}
+
+/// Passes the loader thread's warnings to the trainer (set once the trainer exists). Warnings are
+/// published as the status message; `post` from another thread only touches `message` and the snapshot.
+final class WarningRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private weak var _target: Trainer?
+    var target: Trainer? {
+        get { lock.lock(); defer { lock.unlock() }; return _target }
+        set { lock.lock(); _target = newValue; lock.unlock() }
+    }
+    func forward(_ m: String) { target?.postFromLoader(m) }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// Runs the built `kp2d-tui` binary ($KP2D_BIN, else .build/release or .build/debug of this checkout).
+enum Binary {
+    static var repoRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    static func path() throws -> String {
+        if let p = ProcessInfo.processInfo.environment["KP2D_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
+        for config in ["release", "debug"] {
+            let p = "\(repoRoot)/.build/\(config)/kp2d-tui"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw XCTSkip("kp2d-tui binary not built: run scripts/test (it builds it and sets KP2D_BIN)")
+    }
+
+    static var fixturesDir: String? {
+        let env = ProcessInfo.processInfo.environment["KP2D_FIXTURES"]
+        if let env, FileManager.default.fileExists(atPath: env) { return env }
+        let p = URL(fileURLWithPath: repoRoot).deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+        return FileManager.default.fileExists(atPath: p) ? p : nil
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Run with arguments, no terminal, stdin closed; returns status and output.
+    static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 600) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try path())
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? repoRoot)
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // Drain both pipes while the process runs so a large output cannot block it.
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let outSink = Sink(), errSink = Sink()
+        let group = DispatchGroup()
+        group.enter(); DispatchQueue.global().async { outSink.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); DispatchQueue.global().async { errSink.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        group.wait()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outSink.data, as: UTF8.self),
+                      stderr: String(decoding: errSink.data, as: UTF8.self))
+    }
+}
