@@ -13,9 +13,10 @@ import Foundation
 //
 // Threading: large problems run one worker per core, each with its own column buffer, calling
 // single-threaded sgemm on whole chunks (im2col and sgemm of a chunk stay on one core, and there
-// is no per-call BLAS thread hand-off). Forward deals (image, chunk) items round-robin; backward
-// deals whole images (col2im of neighbouring chunks overlaps) and gives each worker but the first
-// a private dW that is summed afterwards in a fixed order, so results do not depend on timing.
+// is no per-call BLAS thread hand-off). Forward workers pull (image, chunk) items as they go;
+// backward deals whole images round-robin (col2im of neighbouring chunks overlaps) and gives each
+// worker but the first a private dW that is summed afterwards in a fixed order, so results do not
+// depend on timing.
 // Small problems, and layers with many weights, use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
@@ -164,11 +165,12 @@ public enum ConvKernels {
         if s.isPointwise {
             for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
         } else if perCore {
-            // One worker per core over (image, chunk) items, single-threaded sgemm.
+            // One worker per core pulling (image, chunk) items, single-threaded sgemm.
+            let items = KernelWorkCounter(count: s.n * chunks)
             KernelParallel.withSingleThreadedBLAS {
-                DispatchQueue.concurrentPerform(iterations: t) { worker in
+                DispatchQueue.concurrentPerform(iterations: t) { _ in
                     KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
-                        for item in stride(from: worker, to: s.n * chunks, by: t) {
+                        while let item = items.take() {
                             let n = item / chunks, r0 = (item % chunks) * chunk
                             let rows = min(chunk, s.ho - r0), cols = rows * s.wo
                             im2colSerial(x + n * xStride, col, s, rowStart: r0, rows: rows)
