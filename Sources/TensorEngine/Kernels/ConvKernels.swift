@@ -11,7 +11,8 @@ import Foundation
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
 //
-// Threading: large problems run one worker per core, each with its own column buffer, calling
+// Threading: large problems with small weight matrices (perCoreMaxWeights) run one worker per
+// core, each with its own column buffer, calling
 // single-threaded sgemm on whole chunks (im2col and sgemm of a chunk stay on one core, and there
 // is no per-call BLAS thread hand-off). Forward workers pull (image, chunk) items as they go;
 // backward deals whole images round-robin (col2im of neighbouring chunks overlaps) and gives each
@@ -61,8 +62,9 @@ public enum ConvKernels {
     nonisolated(unsafe) public static var workers: Int = KernelParallel.threads
     /// Layers with at most this many weights (Cout*Cin*kH*kW) use the per-core path; larger ones
     /// (whose sgemms are big enough for OpenBLAS's own threading, and whose weight matrix would
-    /// otherwise be packed once per worker) use multi-threaded sgemm. Measured on 2 cores: the
-    /// per-core path wins for 32->32 and 64->64, loses from 128->128 up.
+    /// otherwise be packed once per worker) use multi-threaded sgemm. On the shared 2-core build
+    /// machine the per-core path was consistently ahead for 3->32 and usually for 32->32; from
+    /// 128->128 up the two were within the measurement noise. Tune with `bench --conv-per-core-max-weights`.
     nonisolated(unsafe) public static var perCoreMaxWeights = 65536
 
     /// True when `s` runs on the one-worker-per-core path.
@@ -100,20 +102,18 @@ public enum ConvKernels {
     static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
                        _ s: Conv2dShape, rowStart r0: Int, rows: Int, kRange: Range<Int>) {
         let cols = rows * s.wo, kk = s.kh * s.kw
-        do {
-            for k in kRange {
-                let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
-                let src = xn + c * s.h * s.w
-                let dst = col + k * cols
-                let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
-                for r in 0..<rows {
-                    let ih = r0 + r + ki - s.pad
-                    let d = dst + r * s.wo
-                    if ih < 0 || ih >= s.h || owLo >= owHi { d.update(repeating: 0, count: s.wo); continue }
-                    if owLo > 0 { d.update(repeating: 0, count: owLo) }
-                    (d + owLo).update(from: src + ih * s.w + owLo + kj - s.pad, count: owHi - owLo)
-                    if owHi < s.wo { (d + owHi).update(repeating: 0, count: s.wo - owHi) }
-                }
+        for k in kRange {
+            let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
+            let src = xn + c * s.h * s.w
+            let dst = col + k * cols
+            let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+            for r in 0..<rows {
+                let ih = r0 + r + ki - s.pad
+                let d = dst + r * s.wo
+                if ih < 0 || ih >= s.h || owLo >= owHi { d.update(repeating: 0, count: s.wo); continue }
+                if owLo > 0 { d.update(repeating: 0, count: owLo) }
+                (d + owLo).update(from: src + ih * s.w + owLo + kj - s.pad, count: owHi - owLo)
+                if owHi < s.wo { (d + owHi).update(repeating: 0, count: s.wo - owHi) }
             }
         }
     }
@@ -130,20 +130,18 @@ public enum ConvKernels {
     static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
                           _ s: Conv2dShape, rowStart r0: Int, rows: Int, channels: Range<Int>) {
         let cols = rows * s.wo
-        do {
-            for c in channels {
-                let dst = dxn + c * s.h * s.w
-                for ki in 0..<s.kh {
-                    for kj in 0..<s.kw {
-                        let src = dcol + ((c * s.kh + ki) * s.kw + kj) * cols
-                        let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
-                        if owLo >= owHi { continue }
-                        for r in 0..<rows {
-                            let ih = r0 + r + ki - s.pad
-                            if ih < 0 || ih >= s.h { continue }
-                            let d = dst + ih * s.w + kj - s.pad, sr = src + r * s.wo
-                            for ow in owLo..<owHi { d[ow] += sr[ow] }
-                        }
+        for c in channels {
+            let dst = dxn + c * s.h * s.w
+            for ki in 0..<s.kh {
+                for kj in 0..<s.kw {
+                    let src = dcol + ((c * s.kh + ki) * s.kw + kj) * cols
+                    let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+                    if owLo >= owHi { continue }
+                    for r in 0..<rows {
+                        let ih = r0 + r + ki - s.pad
+                        if ih < 0 || ih >= s.h { continue }
+                        let d = dst + ih * s.w + kj - s.pad, sr = src + r * s.wo
+                        for ow in owLo..<owHi { d[ow] += sr[ow] }
                     }
                 }
             }
