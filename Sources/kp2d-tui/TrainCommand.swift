@@ -75,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         say("kp2d-tui train: \(options.preset.rawValue) preset, \(options.height)x\(options.width), batch \(options.batchSize), widths \(options.model.widthsDescription), lr \(options.learningRate), seed \(options.seed)")
         say("data: \(trainer.folder.count) images in \(trainer.folder.root) (\(trainer.loader.stepsPerEpoch) steps per epoch)")
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
+        if options.resumePath != nil { say(trainer.snapshot().status.message) }
         let every = max(progressEvery, 1)
         trainer.onStep = { r in
             guard r.step % every == 0 || r.step == total || r.skipped else { return }
