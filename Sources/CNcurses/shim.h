@@ -38,3 +38,29 @@ static inline int kp2d_put_wch(int y, int x, wchar_t ch, attr_t attrs, short pai
     setcchar(&c, s, attrs, pair, NULL);
     return mvadd_wch(y, x, &c);
 }
+
+// ---- added for the TUI terminal layer ----
+#include <signal.h>
+#include <string.h>
+#include <langinfo.h>
+static inline int kp2d_locale_is_utf8(void) {
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+static inline void kp2d_timeout(int ms) { wtimeout(stdscr, ms); }
+static inline int kp2d_key_dc(void) { return KEY_DC; }
+static inline int kp2d_key_min(void) { return KEY_MIN; }
+// On a fatal signal: give the terminal back, then die the default way (so core dumps and exit codes stay).
+static inline void kp2d_fatal_signal(int sig) {
+    endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+static inline void kp2d_install_crash_handlers(void) {
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], kp2d_fatal_signal);
+}
+static inline void kp2d_restore_default_handlers(void) {
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
+}

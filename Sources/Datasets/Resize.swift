@@ -62,7 +62,11 @@ extension Image {
         return out
     }
 
-    // asRGB() lives in ImageResize.swift (same behaviour; both branches added one).
+    /// 3 channels: gray replicated into RGB (as PIL's convert("RGB")); colour images unchanged.
+    public func asRGB() -> Image {
+        guard channels == 1 else { return self }
+        return Image(width: width, height: height, channels: 3, pixels: pixels + pixels + pixels)
+    }
 
     /// Crop the rectangle [x, x+w) x [y, y+h) (must lie inside the image).
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Image {

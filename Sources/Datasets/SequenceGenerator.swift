@@ -171,7 +171,8 @@ public enum SequenceGenerator {
         for (i, img) in seq.images.enumerated() {
             let stem = (dir as NSString).appendingPathComponent("\(i + 1)")
             switch format {
-            case .ppm: try ImageIO.savePPM(img, to: stem + (img.channels == 3 ? ".ppm" : ".pgm"))
+            // Always named N.ppm as in HPatches (the official loader opens N.ppm); gray content is written as P5.
+            case .ppm: try ImageIO.savePPM(img, to: stem + ".ppm")
             case .png: try ImageIO.savePNG(img, to: stem + ".png")
             case .jpeg: try ImageIO.saveJPEG(img, to: stem + ".jpg", quality: 95)
             }

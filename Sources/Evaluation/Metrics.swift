@@ -127,8 +127,8 @@ public enum HPatchesMetrics {
         let w = pair.width, h = pair.height
         let s1 = pair.first.topK(topK), s2 = pair.second.topK(topK)
         let hinv = pair.homography.inverse() ?? pair.homography
-        func direction(_ a: KeypointSet, _ b: KeypointSet, _ back: Homography) -> Double {
-            let nn = DescriptorMatching.nearest(a, b)
+        let (nn12, nn21) = DescriptorMatching.nearestBothWays(s1, s2)
+        func direction(_ a: KeypointSet, _ b: KeypointSet, _ nn: [Int], _ back: Homography) -> Double {
             var vis = 0, correct = 0
             for (i, j) in nn.enumerated() where j >= 0 {
                 let q = back.apply(b.keypoints[j].point)
@@ -138,7 +138,7 @@ public enum HPatchesMetrics {
             }
             return Double(correct) / Double(max(vis, 1))
         }
-        return (direction(s1, s2, hinv) + direction(s2, s1, pair.homography)) / 2
+        return (direction(s1, s2, nn12, hinv) + direction(s2, s1, nn21, pair.homography)) / 2
     }
 }
 

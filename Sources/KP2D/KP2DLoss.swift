@@ -145,27 +145,9 @@ public enum KP2DLoss {
             let distances = g.noGrad { g.descriptorDistance(anchors, positives) }.value
             defer { withExtendedLifetime(distances) {} }
             let dmat = distances.data
-            let px = (0..<m).map { warpedPx[bi * 2 * n + cells[$0]] }
-            let py = (0..<m).map { warpedPx[bi * 2 * n + n + cells[$0]] }
-            var hardest = [Int](repeating: 0, count: m)
-            var correct = 0
-            for i in 0..<m {
-                let row = dmat + i * m
-                var nearest = 0
-                var bestNeg = -1
-                var bestNegValue = Float.infinity
-                for j in 0..<m {
-                    let dij = row[j]
-                    if dij < row[nearest] { nearest = j }
-                    let inBox = Swift.abs(px[j] - px[i]) <= relaxField && Swift.abs(py[j] - py[i]) <= relaxField
-                    if !inBox && dij < bestNegValue { bestNegValue = dij; bestNeg = j }
-                }
-                // Official: in-box candidates get distance 2 (the maximum); if every candidate is in
-                // the box, the nearest candidate is taken.
-                if bestNeg < 0 || bestNegValue > 2 { bestNeg = nearest }
-                hardest[i] = bestNeg
-                if px[nearest] == px[i] && py[nearest] == py[i] { correct += 1 }
-            }
+            var px = [Float](repeating: 0, count: m), py = px
+            for (k, cell) in cells.enumerated() { px[k] = warpedPx[bi * 2 * n + cell]; py[k] = warpedPx[bi * 2 * n + n + cell] }
+            let (hardest, correct) = hardestNegatives(distances: dmat, x: px, y: py)
             recall += (1 / Float(b)) * (Float(correct) / Float(m))
             negatives[bi] = hardest
 
@@ -180,6 +162,40 @@ public enum KP2DLoss {
         }
         if loss == nil { flags.append("desc: no image with \(descriptorMinPoints) border-valid points") }
         return DescriptorResult(term: Term(value: loss, flags: flags), recall: recall, perImage: perImage, negatives: negatives)
+    }
+
+    /// For each anchor i (row of the (m, m) distance matrix), the candidate j with the smallest distance
+    /// among those NOT within +-relaxField in both x and y of the anchor's true position (x[i], y[i]);
+    /// as in the official code, when no candidate lies outside the box (or all those have the maximum
+    /// distance 2), the nearest candidate. Also counts the anchors whose nearest candidate sits exactly
+    /// at their own true position (the official recall numerator).
+    public static func hardestNegatives(distances: UnsafePointer<Float>, x: [Float], y: [Float]) -> (negatives: [Int], correct: Int) {
+        let m = x.count
+        var hardest = [Int](repeating: 0, count: m)
+        var correct = 0
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeBufferPointer { yb in
+                hardest.withUnsafeMutableBufferPointer { hb in
+                    let px = xb.baseAddress!, py = yb.baseAddress!
+                    for i in 0..<m {
+                        let row = distances + i * m
+                        let xi = px[i], yi = py[i]
+                        var nearest = 0, nearestValue = row[0]
+                        var bestNeg = -1, bestNegValue = Float.infinity
+                        for j in 0..<m {
+                            let dij = row[j]
+                            if dij < nearestValue { nearestValue = dij; nearest = j }
+                            if dij < bestNegValue && (Swift.abs(px[j] - xi) > relaxField || Swift.abs(py[j] - yi) > relaxField) {
+                                bestNegValue = dij; bestNeg = j
+                            }
+                        }
+                        hb[i] = (bestNeg < 0 || bestNegValue >= 2) ? nearest : bestNeg
+                        if px[nearest] == xi && py[nearest] == yi { correct += 1 }
+                    }
+                }
+            }
+        }
+        return (hardest, correct)
     }
 
     /// Step 8: mean((s_t[nn] + s_s) * (d - mean d)) over the valid pairs (d not detached).

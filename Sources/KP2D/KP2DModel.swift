@@ -27,7 +27,11 @@ public final class KP2DModel: Module {
     /// the weighted total, and backpropagate into the parameters' .grad (which are NOT zeroed here).
     /// image, imageAug: (B,3,H,W) in [0,1]; homography (B,3,3) maps normalised source -> target points.
     /// A non-finite total is flagged and nothing is backpropagated.
-    /// `training` false: BatchNorm in eval mode, no buffer updates and no backward (a validation loss).
+    /// `training` false gives a validation loss: the same forward (BatchNorm with batch statistics, as the
+    /// loss needs the dense descriptor map of the training-mode network) but nothing is recorded or
+    /// backpropagated and every BatchNorm buffer is restored afterwards.
+    /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step); `rng` is
+    /// not consumed.
     public func forwardBackward(image: Tensor, imageAug: Tensor, homography: Tensor, weights: LossWeights,
                                 graph: Graph, training: Bool, rng: inout SeededRandom) -> StepResult {
         forwardBackwardDetailed(image: image, imageAug: imageAug, homography: homography, weights: weights,
@@ -48,6 +52,10 @@ public final class KP2DModel: Module {
         let recording = g.isRecording
         g.isRecording = training
         defer { g.isRecording = recording; g.reset() }
+        // Validation: keep the running statistics as they were.
+        let buffers = training ? [] : stateEntries().filter { if case .parameter = $0.kind { return false }; return true }
+        let savedBuffers = buffers.map { $0.tensor.copy() }
+        defer { for (e, saved) in zip(buffers, savedBuffers) { e.tensor.assign(saved) } }
 
         var timings = StepTimings()
         var clock = DispatchTime.now().uptimeNanoseconds
@@ -58,8 +66,8 @@ public final class KP2DModel: Module {
         }
 
         // 1. Source (image_aug) first: the BatchNorm running statistics are updated in this order.
-        let source = keypointNet(Variable(KeypointNet.normalize(imageAug)), g, training: training)
-        let target = keypointNet(Variable(KeypointNet.normalize(image)), g, training: training)
+        let source = keypointNet(Variable(KeypointNet.normalize(imageAug)), g, training: true)
+        let target = keypointNet(Variable(KeypointNet.normalize(image)), g, training: true)
         timings.networkForward = lap()
 
         let inputs = KP2DLoss.Inputs(source: source, target: target, homography: homography, imageHeight: h, imageWidth: w)
@@ -68,7 +76,7 @@ public final class KP2DModel: Module {
         let desc = KP2DLoss.descriptorLoss(inputs, corr, g)
         let usp = KP2DLoss.uspLoss(inputs, corr, g)
         let cons = KP2DLoss.scoreConsistencyLoss(inputs, corr, g)
-        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: training, g)
+        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: true, g)
         let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: weights, g)
 
         var terms = LossTerms()

@@ -160,6 +160,30 @@ public final class KeypointNet: Module {
     }
 }
 
+extension KeypointNet {
+    /// Official to_gray_normalized: (image - 0.5) * 0.225, then the mean over the channels.
+    /// (B,C,H,W) in [0,1] -> (B,1,H,W).
+    public static func normalizeGray(_ images: Tensor) -> Tensor {
+        let (b, c, h, w) = images.nchw
+        let y = Tensor(shape: [b, 1, h, w])
+        let px = images.data, py = y.data, plane = h * w
+        let scale: Float = 0.225
+        for bi in 0..<b {
+            for p in 0..<plane {
+                var s: Float = 0
+                for ci in 0..<c { s += (px[(bi * c + ci) * plane + p] - 0.5) * scale }
+                py[bi * plane + p] = s / Float(c)
+            }
+        }
+        return y
+    }
+
+    /// The network input for images in [0,1]: colour normalisation, or the grey one for a gray network.
+    public func normalizedInput(_ images: Tensor) -> Tensor {
+        config.useColor ? KeypointNet.normalize(images) : KeypointNet.normalizeGray(images)
+    }
+}
+
 public enum KeypointNetError: Error, CustomStringConvertible {
     case invalidConfig(widths: String, reason: String)
 

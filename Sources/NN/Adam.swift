@@ -15,7 +15,8 @@ import TensorEngine
 //   optimizer.exp_avg_sq.<param>     F32, the parameter's shape
 //   optimizer.param_step.<param>     I64 scalar: that parameter's own step t (it differs from
 //                                    optimizer.step only if it was skipped for lack of a gradient)
-// <param> is the Variable's `name` when set (e.g. its state_dict key), else "<group name>.<index in group>".
+// <param> is the Variable's `name` when set (e.g. its state_dict key), else "<group name>.<index in group>"
+// (also used for a parameter whose name an earlier one already took).
 // A parameter that never received a gradient has no state and no entries, as in PyTorch.
 
 /// A named group of parameters with its own learning rate (like a torch param_group).
@@ -32,14 +33,12 @@ public enum AdamStateError: Error, CustomStringConvertible, Equatable {
     case missing(key: String)
     case shapeMismatch(key: String, expected: [Int], got: [Int])
     case unexpected(key: String)
-    case duplicateName(String)
 
     public var description: String {
         switch self {
         case let .missing(k): return "optimizer state lacks '\(k)'; the checkpoint was not written by this trainer, resume without --resume or use a matching checkpoint"
         case let .shapeMismatch(k, e, g): return "optimizer state '\(k)' has shape \(g), the parameter has \(e); the checkpoint belongs to another model configuration"
         case let .unexpected(k): return "optimizer state '\(k)' matches no parameter of this model; the checkpoint belongs to another model configuration"
-        case let .duplicateName(n): return "two optimizer parameters share the name '\(n)'; give every parameter a unique name"
         }
     }
 }
@@ -103,14 +102,15 @@ public final class Adam {
         for g in groups { for p in g.parameters { if setToNone { p.grad = nil } else { p.zeroGrad() } } }
     }
 
-    /// Every parameter with its checkpoint name, in group order.
-    public func namedParameters() throws -> [(String, Variable)] {
+    /// Every parameter with its checkpoint name, in group order: its `name`, or "<group>.<index>" when it
+    /// has none or when an earlier parameter already uses that name.
+    public func namedParameters() -> [(String, Variable)] {
         var out: [(String, Variable)] = []
         var seen = Set<String>()
         for g in groups {
             for (i, p) in g.parameters.enumerated() {
-                let name = p.name ?? "\(g.name).\(i)"
-                guard seen.insert(name).inserted else { throw AdamStateError.duplicateName(name) }
+                var name = p.name ?? "\(g.name).\(i)"
+                if !seen.insert(name).inserted { name = "\(g.name).\(i)"; seen.insert(name) }
                 out.append((name, p))
             }
         }
@@ -122,16 +122,11 @@ public final class Adam {
         let pre = Adam.statePrefix
         var out: [(String, StoredTensor)] = [(pre + "step", .i64(shape: [], values: [Int64(step)]))]
         for g in groups { out.append((pre + "lr." + g.name, .f32(shape: [], values: [g.lr]))) }
-        var seen = Set<String>()
-        for g in groups {
-            for (i, p) in g.parameters.enumerated() {
-                var name = p.name ?? "\(g.name).\(i)"
-                if !seen.insert(name).inserted { name = "\(g.name).\(i)"; seen.insert(name) }
-                guard let st = state[ObjectIdentifier(p)] else { continue }
-                out.append((pre + "exp_avg." + name, StoredTensor(st.expAvg)))
-                out.append((pre + "exp_avg_sq." + name, StoredTensor(st.expAvgSq)))
-                out.append((pre + "param_step." + name, .i64(shape: [], values: [Int64(st.step)])))
-            }
+        for (name, p) in namedParameters() {
+            guard let st = state[ObjectIdentifier(p)] else { continue }
+            out.append((pre + "exp_avg." + name, StoredTensor(st.expAvg)))
+            out.append((pre + "exp_avg_sq." + name, StoredTensor(st.expAvgSq)))
+            out.append((pre + "param_step." + name, .i64(shape: [], values: [Int64(st.step)])))
         }
         return out
     }
@@ -143,7 +138,7 @@ public final class Adam {
     public func loadState(_ tensors: [String: StoredTensor]) throws {
         let pre = Adam.statePrefix
         guard let stepT = tensors[pre + "step"], stepT.count == 1 else { throw AdamStateError.missing(key: pre + "step") }
-        let params = try namedParameters()
+        let params = namedParameters()
         var newState: [ObjectIdentifier: Moments] = [:]
         var used: Set<String> = [pre + "step"]
         for (name, p) in params {

@@ -85,9 +85,16 @@ public final class Graph {
     }
 
     /// Run the tape in reverse, assuming output gradients were already seeded (e.g. several outputs).
+    /// Each op output's gradient is released once it has been propagated (like PyTorch's non-leaf .grad):
+    /// only leaves (parameters, inputs) keep gradients. So a second backward on the same tape, e.g. for
+    /// another loss, adds that loss's gradient once instead of re-propagating the first one, and the
+    /// intermediate gradient buffers are freed as soon as possible.
     public func backwardFromSeeded() {
         for (out, step) in tape.reversed() {
-            if let g = out.grad { step(g) }
+            if let g = out.grad {
+                step(g)
+                out.grad = nil
+            }
         }
     }
 

@@ -36,7 +36,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.init(shape: shape)
         precondition(values.count == count,
                      "Tensor(shape: \(shape)) needs \(count) values, got \(values.count)")
-        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+        if count > 0 { values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) } }
     }
 
     /// A zero-dimensional tensor (one element).

@@ -87,9 +87,8 @@ struct DetectCommand: ParsableCommand {
     /// Resize to HxW, normalise, eval forward, extract.
     static func detect(net: KeypointNet, image: Image, height h: Int, width w: Int, topK: Int?,
                        originalCoordinates: Bool) throws -> KeypointDetections {
-        let converted = net.config.useColor ? image.asRGB() : image.asGray()
-        let resized = converted.resizedBilinear(width: w, height: h)
-        let x = KeypointNet.normalize(Tensor(shape: [1, resized.channels, h, w], values: resized.pixels))
+        let resized = image.asRGB().resized(width: w, height: h)
+        let x = net.normalizedInput(Tensor(shape: [1, 3, h, w], values: resized.pixels))
         if let p = net.inputProblem(x.shape) { throw DetectError.imageTooSmall(p) }
         var d = KeypointExtraction.extract(net.infer(x), topK: topK)
         if originalCoordinates {

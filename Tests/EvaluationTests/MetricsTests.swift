@@ -69,6 +69,26 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(DescriptorMatching.nearest(b, a), [0, 0, 1])
     }
 
+    func testFastDistancesMatchNaiveTwin() {
+        var rng = TestRNG(state: 11)
+        func randomSet(_ n: Int, _ d: Int) -> KeypointSet {
+            let desc = (0..<(n * d)).map { _ in Float(Double(rng.next() >> 11) * 0x1.0p-53 * 2 - 1) }
+            return KeypointSet(keypoints: (0..<n).map { Keypoint(x: Float($0), y: 0, score: Float($0)) }, descriptors: desc, dimension: d)
+        }
+        for d in [1, 3, 8, 13] {
+            let a = randomSet(7, d), b = randomSet(5, d)
+            let fast = DescriptorMatching.squaredDistances(a, b)
+            for i in 0..<7 { for j in 0..<5 {
+                var naive = 0.0
+                for k in 0..<d { let t = Double(a.descriptors[i * d + k]) - Double(b.descriptors[j * d + k]); naive += t * t }
+                XCTAssertEqual(fast[i * 5 + j], naive, accuracy: 1e-12)
+            } }
+            let (ab, ba) = DescriptorMatching.nearestBothWays(a, b)
+            for i in 0..<7 { XCTAssertEqual(ab[i], (0..<5).min { fast[i * 5 + $0] < fast[i * 5 + $1] }) }
+            for j in 0..<5 { XCTAssertEqual(ba[j], (0..<7).min { fast[$0 * 5 + j] < fast[$1 * 5 + j] }) }
+        }
+    }
+
     func testPerfectMatchesGiveFullScores() {
         // 50 points, translation by (5, 3), descriptors one-hot by index: everything matches.
         var p1 = [(Float, Float, Float)](), p2 = [(Float, Float, Float)](), desc = [Float]()

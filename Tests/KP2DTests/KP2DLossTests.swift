@@ -160,4 +160,123 @@ final class KP2DLossTests: XCTestCase {
         print("kp2d.train_step: \(report.results.filter { $0.passed }.count)/\(report.results.count) checks passed")
         XCTAssertTrue(report.passed)
     }
+
+    private func smallModel() -> KP2DModel {
+        var config = KeypointNetConfig()
+        (config.c1, config.c2, config.c3, config.c4, config.c5, config.d1, config.descriptorDim) = (8, 16, 32, 64, 64, 128, 64)
+        config.withDrop = false
+        var rng = SeededRandom(seed: 21)
+        return KP2DModel(config: config, rng: &rng)
+    }
+
+    func testValidationStepLeavesBuffersAndGradientsUntouched() {
+        let model = smallModel()
+        var rng = SeededRandom(seed: 22)
+        let (image, aug, hom) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let before = model.stateEntries().map { $0.tensor.array }
+        let (r, details) = model.forwardBackwardDetailed(image: image, imageAug: aug, homography: hom, weights: .official,
+                                                         graph: Graph(), training: false, rng: &rng)
+        XCTAssertTrue(r.terms.total.isFinite && r.terms.total != 0)
+        XCTAssertEqual(model.stateEntries().map { $0.tensor.array }, before)
+        XCTAssertTrue(model.parameters().allSatisfy { $0.grad == nil })
+        // The same batch in training mode gives the same loss (batch statistics either way).
+        let t = model.forwardBackward(image: image, imageAug: aug, homography: hom, weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertEqual(t.terms.total, r.terms.total, accuracy: 1e-5 * abs(r.terms.total))
+        XCTAssertTrue(model.parameters().allSatisfy { $0.grad != nil })
+        XCTAssertEqual(r.diagnostics.sourceKeypoints.count, 300)
+        XCTAssertEqual(r.diagnostics.matches.count, 300)
+        // IO confusion counts of image 0 agree with its labels and predictions.
+        let labels0 = details.ioLabel.prefix(300), preds0 = details.ioPrediction.prefix(300)
+        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalseNegatives, labels0.filter { $0 > 0 }.count)
+        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalsePositives, preds0.filter { $0 > 0 }.count)
+        // Matches are judged against the warped source keypoints.
+        for m in r.diagnostics.matches.prefix(20) {
+            let t = r.diagnostics.targetKeypoints[m.target], w = r.diagnostics.sourceKeypointsWarped[m.source]
+            XCTAssertEqual(m.correct, ((t.x - w.x) * (t.x - w.x) + (t.y - w.y) * (t.y - w.y)).squareRoot() < 4)
+        }
+    }
+
+    func testDegenerateBatchIsFlaggedWithoutNaN() {
+        let model = smallModel()
+        var rng = SeededRandom(seed: 23)
+        let (image, aug, _) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let away = Tensor(shape: [2, 3, 3], values: [1, 0, 5, 0, 1, 0, 0, 0, 1, 1, 0, 5, 0, 1, 0, 0, 0, 1])
+        let r = model.forwardBackward(image: image, imageAug: aug, homography: away, weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertEqual(r.terms.total, 0)
+        XCTAssertEqual(r.terms.ioInliers, 0)
+        XCTAssertTrue(r.terms.flags.contains { $0.hasPrefix("loc:") })
+        XCTAssertTrue(r.terms.flags.contains { $0.hasPrefix("io:") })
+        for p in model.parameters() { XCTAssertTrue(p.grad!.array.allSatisfy { $0 == 0 }) }
+        // A NaN score head (coordinates stay finite) makes L_usp and the total NaN: flagged, nothing
+        // backpropagated.
+        model.keypointNet.convDa.norm.weight.value.fill(.nan)
+        model.zeroGrad()
+        let n = model.forwardBackward(image: image, imageAug: aug, homography: hom(2), weights: .official,
+                                      graph: Graph(), training: true, rng: &rng)
+        XCTAssertTrue(n.terms.flags.contains { $0.hasPrefix("non-finite total") }, "flags: \(n.terms.flags)")
+        XCTAssertTrue(n.terms.loc.isFinite)
+        for p in model.parameters() { XCTAssertTrue(p.grad!.array.allSatisfy { $0 == 0 }) }
+    }
+
+    private func hom(_ b: Int) -> Tensor { homographies(b, identity) }
+
+    func testOtherSizesAndBatchSizes() {
+        let model = smallModel()
+        var rng = SeededRandom(seed: 24)
+        for (b, h, w) in [(3, 144, 200), (2, 160, 120)] {
+            let (image, aug, hom) = TrainStepBenchmark.syntheticPair(batch: b, height: h, width: w, rng: &rng)
+            let (r, d) = model.forwardBackwardDetailed(image: image, imageAug: aug, homography: hom, weights: .official,
+                                                       graph: Graph(), training: true, rng: &rng)
+            XCTAssertTrue(r.terms.total.isFinite, "\(b)x\(h)x\(w)")
+            XCTAssertEqual(d.ioPrediction.count, b * 300)
+            XCTAssertEqual(d.borderMask.count, b * (h / 8) * (w / 8))
+            XCTAssertEqual(d.ioTopKMaskSource.filter { $0 }.count, b * 300)
+            XCTAssertTrue(model.parameters().allSatisfy { $0.grad!.array.allSatisfy { $0.isFinite } })
+        }
+    }
+
+    /// Time of each loss term on paper-sized outputs (B=8, 240x320, D=256); KP2D_BENCH=1 only.
+    func testLossTermTimings() throws {
+        guard ProcessInfo.processInfo.environment["KP2D_BENCH"] == "1" else {
+            throw XCTSkip("set KP2D_BENCH=1 to time the loss terms at the paper size")
+        }
+        var rng = SeededRandom(seed: 25)
+        let (b, h, w) = (8, 240, 320)
+        let src = syntheticOutput(b: b, h: h, w: w, dim: 256, jitter: 3, &rng)
+        let tgt = syntheticOutput(b: b, h: h, w: w, dim: 256, jitter: 3, &rng)
+        let hom: [Float] = [0.95, 0.05, 0.02, -0.04, 1.02, -0.03, 0.03, -0.02, 1]
+        let x = KP2DLoss.Inputs(source: src, target: tgt, homography: homographies(b, hom), imageHeight: h, imageWidth: w)
+        let g = Graph()
+        var irng = SeededRandom(seed: 3)
+        let ioNet = InlierNet(rng: &irng)
+        var clock = Date()
+        func lap(_ what: String) { print(String(format: "%@ %.4f s", what, Date().timeIntervalSince(clock))); clock = Date() }
+        let c = KP2DLoss.correspondences(x, g); lap("correspondences")
+        let loc = KP2DLoss.locationLoss(c, g); lap("loc")
+        let desc = KP2DLoss.descriptorLoss(x, c, g); lap("desc")
+        let usp = KP2DLoss.uspLoss(x, c, g); lap("usp")
+        let cons = KP2DLoss.scoreConsistencyLoss(x, c, g); lap("consistency")
+        let io = KP2DLoss.ioLoss(x, c, ioNet: ioNet, training: true, g); lap("io")
+        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: .official, g)!
+        g.backward(total); lap("backward")
+        XCTAssertTrue(total.value.scalar.isFinite)
+    }
+
+    func testHardestNegativeRules() {
+        // Three anchors; 0 and 1 are 3 px apart (inside each other's box), 2 is far away.
+        let x: [Float] = [10, 13, 40], y: [Float] = [10, 10, 10]
+        let d: [Float] = [0.1, 0.2, 0.9,
+                          0.3, 0.5, 0.4,
+                          0.6, 0.7, 0.8]
+        let (neg, correct) = d.withUnsafeBufferPointer { KP2DLoss.hardestNegatives(distances: $0.baseAddress!, x: x, y: y) }
+        XCTAssertEqual(neg, [2, 2, 0])          // anchor 2: candidates 0 and 1 are outside its box, 0 is nearer
+        XCTAssertEqual(correct, 1)              // only anchor 0's nearest candidate is itself
+        // Every candidate inside the box: the nearest one, as the official argmin over the sorted row.
+        let (neg2, _) = [Float](arrayLiteral: 0.5, 0.2, 0.4, 0.3).withUnsafeBufferPointer {
+            KP2DLoss.hardestNegatives(distances: $0.baseAddress!, x: [0, 1], y: [0, 1])
+        }
+        XCTAssertEqual(neg2, [1, 1])
+    }
 }

@@ -64,6 +64,12 @@ final class KeypointNetTests: XCTestCase {
     func testNormalizeIsOfficialColorNormalisation() {
         let t = Tensor(shape: [1, 1, 1, 3], values: [0, 0.5, 1])
         XCTAssertEqual(KeypointNet.normalize(t).array, [-0.1125, 0, 0.1125])
+        // Gray (official to_gray_normalized): normalise, then average the channels.
+        let rgb = Tensor(shape: [1, 3, 1, 2], values: [0, 1,  0.5, 1,  1, 1])
+        let gray = KeypointNet.normalizeGray(rgb)
+        XCTAssertEqual(gray.shape, [1, 1, 1, 2])
+        XCTAssertEqual(gray[0, 0, 0, 0], 0, accuracy: 1e-7)
+        XCTAssertEqual(gray[0, 0, 0, 1], 0.1125, accuracy: 1e-7)
     }
 
     // MARK: weights files
@@ -197,5 +203,157 @@ final class KeypointExtractionTests: XCTestCase {
         let one = KeypointExtraction.extract(out, topK: 1)
         XCTAssertEqual(one.keypoints.count, 1)
         XCTAssertEqual(Array(one.descriptor(0)), [0.6, -6])
+    }
+}
+
+/// Forward passes of small networks (no fixtures): shapes, flags and invariants of the official class.
+final class KeypointNetForwardTests: XCTestCase {
+    private func image(_ b: Int, _ c: Int, _ h: Int, _ w: Int, seed: UInt64 = 3) -> Tensor {
+        var rng = SeededRandom(seed: seed)
+        let t = Tensor(shape: [b, c, h, w])
+        for i in 0..<t.count { t.data[i] = Float(rng.uniform()) }
+        return KeypointNet.normalize(t)
+    }
+
+    func testEvalOutputsShapesRingUnitDescriptorsAndCoordsInImage() {
+        var rng = SeededRandom(seed: 2)
+        let net = KeypointNet(config: .reduced, rng: &rng)
+        let out = net.infer(image(2, 3, 32, 48))
+        XCTAssertEqual(out.score.shape, [2, 1, 4, 6])
+        XCTAssertEqual(out.coord.shape, [2, 2, 4, 6])
+        XCTAssertEqual(out.feat.shape, [2, 64, 4, 6])
+        let s = out.score.value, c = out.coord.value, f = out.feat.value
+        for b in 0..<2 {
+            for i in 0..<4 {
+                for j in 0..<6 {
+                    let ring = i == 0 || i == 3 || j == 0 || j == 5
+                    if ring { XCTAssertEqual(s[b, 0, i, j], 0) } else { XCTAssertGreaterThan(s[b, 0, i, j], 0) }
+                    XCTAssertTrue((0...47).contains(c[b, 0, i, j]) && (0...31).contains(c[b, 1, i, j]))
+                    var n: Float = 0
+                    for d in 0..<64 { n += f[b, d, i, j] * f[b, d, i, j] }
+                    XCTAssertEqual(n, 1, accuracy: 1e-4)
+                }
+            }
+        }
+    }
+
+    func testTrainingDenseMapAndBufferUpdates() {
+        var rng = SeededRandom(seed: 2)
+        var config = KeypointNetConfig.reduced
+        config.withDrop = false
+        let net = KeypointNet(config: config, rng: &rng)
+        let g = Graph()
+        let out = net(Variable(image(2, 3, 32, 48)), g, training: true)
+        XCTAssertEqual(out.feat.shape, [2, 64, 8, 12])   // H/4, W/4
+        XCTAssertEqual(net.conv1a.norm.numBatchesTracked.scalar, 1)
+        XCTAssertNotEqual(net.convFb.norm.runningMean.array, [Float](repeating: 0, count: 128))
+        // Eval leaves the buffers alone.
+        let before = net.stateEntries().map { $0.tensor.array }
+        _ = net.infer(image(1, 3, 32, 48))
+        XCTAssertEqual(net.stateEntries().map { $0.tensor.array }, before)
+    }
+
+    func testDropoutOnlyWhenTrainingWithDrop() {
+        var rng = SeededRandom(seed: 4)
+        let net = KeypointNet(config: .reduced, rng: &rng)   // withDrop = true (official default)
+        let x = image(2, 3, 32, 48)
+        let a = net(Variable(x), Graph(), training: true).feat.value.array
+        let b = net(Variable(x), Graph(), training: true).feat.value.array
+        XCTAssertNotEqual(a, b, "two training passes must draw different dropout masks")
+        XCTAssertEqual(net.infer(x).feat.value.array, net.infer(x).feat.value.array)
+    }
+
+    func testWithoutUpsampleDenseMapIsAtCellResolution() {
+        var rng = SeededRandom(seed: 4)
+        var config = KeypointNetConfig.reduced
+        config.doUpsample = false
+        config.withDrop = false
+        let net = KeypointNet(config: config, rng: &rng)
+        XCTAssertEqual(net.stateEntries().count, 84)   // convFb is still registered, as in PyTorch
+        let out = net(Variable(image(1, 3, 32, 48)), Graph(), training: true)
+        XCTAssertEqual(out.feat.shape, [1, 64, 4, 6])
+        XCTAssertEqual(net.infer(image(1, 3, 32, 48)).feat.shape, [1, 64, 4, 6])
+    }
+
+    func testGrayNetworkTakesOneChannel() {
+        var rng = SeededRandom(seed: 4)
+        var config = KeypointNetConfig.reduced
+        config.useColor = false
+        let net = KeypointNet(config: config, rng: &rng)
+        XCTAssertEqual(net.conv1a.conv.weight.shape, [8, 1, 3, 3])
+        XCTAssertNotNil(net.inputProblem([1, 3, 32, 48]))
+        XCTAssertNotNil(net.inputProblem([1, 1, 30, 48]))
+        XCTAssertEqual(net.infer(image(1, 1, 16, 16)).score.shape, [1, 1, 2, 2])
+    }
+
+    func testGradientOfInputMatchesFiniteDifference() {
+        // Eval mode (fixed BN statistics) is smooth enough for a central difference on a few inputs.
+        var rng = SeededRandom(seed: 8)
+        var config = KeypointNetConfig.reduced
+        config.withDrop = false
+        let net = KeypointNet(config: config, rng: &rng)
+        let x0 = image(1, 3, 16, 24, seed: 11)
+        func loss(_ x: Tensor) -> Double {
+            let out = net.infer(x)
+            var s = 0.0
+            for v in out.score.value.array { s += Double(v) }
+            for (i, v) in out.coord.value.array.enumerated() { s += Double(v) * Double(i % 3) * 0.01 }
+            return s
+        }
+        let xv = Variable(x0.copy(), requiresGrad: true)
+        let g = Graph()
+        let out = net(xv, g, training: false)
+        out.score.gradient().add(Tensor(shape: out.score.shape, repeating: 1))
+        let cg = Tensor(shape: out.coord.shape)
+        for i in 0..<cg.count { cg.data[i] = Float(i % 3) * 0.01 }
+        out.coord.gradient().add(cg)
+        g.backwardFromSeeded()
+        let grad = xv.grad!
+        for idx in [100, 555, 1000] {
+            let h: Float = 1e-3
+            let xp = x0.copy(), xm = x0.copy()
+            xp.data[idx] += h; xm.data[idx] -= h
+            let fd = (loss(xp) - loss(xm)) / Double(2 * h)
+            XCTAssertEqual(Double(grad.data[idx]), fd, accuracy: 2e-2 * max(1, abs(fd)), "input \(idx)")
+        }
+    }
+}
+
+/// scripts/ckpt_to_safetensors.py's own safetensors code against ours (skipped without python3).
+final class ConversionScriptTests: XCTestCase {
+    func testScriptRewritesOurFileAndWeLoadItBack() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let script = root.appendingPathComponent("scripts/ckpt_to_safetensors.py").path
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 not installed") }
+        var rng = SeededRandom(seed: 21)
+        let net = KeypointNet(config: .reduced, rng: &rng)
+        net.conv4b.norm.numBatchesTracked.data[0] = 3
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kp2d-script-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = dir + "/ours.safetensors", dst = dir + "/script.safetensors"
+        // Prefixed keys, so the script's prefix stripping and module ordering are exercised too.
+        try SafeTensors.write(net.stateDict(prefix: "keypoint_net.").reversed(), to: src)
+        let code = """
+            import importlib.util, sys
+            spec = importlib.util.spec_from_file_location('c', sys.argv[1]); c = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(c)
+            t, _ = c.read_safetensors(sys.argv[2])
+            items = sorted(c.keypoint_net_items(t.items()), key=lambda kv: c.module_rank(kv[0]))
+            c.write_safetensors(sys.argv[3], [(k,) + v for k, v in items])
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", code, script, src, dst]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let file = try SafeTensors.read(dst)
+        XCTAssertEqual(file.names, net.stateEntries().map { $0.key })   // PyTorch order restored
+        XCTAssertEqual(file.tensors["conv4b.1.num_batches_tracked"], .i64(shape: [], values: [3]))
+        let loaded = try KeypointNetWeights.load(dst)
+        XCTAssertEqual(loaded.config.widths, KeypointNetConfig.reduced.widths)
+        for (a, b) in zip(net.stateEntries(), loaded.stateEntries()) { XCTAssertEqual(a.tensor.array, b.tensor.array, a.key) }
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Verification
+import Verification
 import TensorEngine
 
 /// The tolerance rules of the fixture README section 1.4.

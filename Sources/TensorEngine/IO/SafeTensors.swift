@@ -84,6 +84,8 @@ public enum SafeTensors {
     }
 
     public static func parse(_ data: Data, path: String = "<memory>") throws -> SafeTensorsFile {
+        // Index from 0 even if `data` is a slice of a larger Data.
+        let data = data.startIndex == 0 ? data : Data(data)
         func corrupt(_ r: String) -> SafeTensorsError { .corrupt(path: path, reason: r) }
         guard data.count >= 8 else { throw corrupt("file is \(data.count) bytes, shorter than the 8-byte header length") }
         let n: UInt64 = data.withUnsafeBytes { raw in
@@ -116,19 +118,31 @@ public enum SafeTensors {
                   let offsAny = entry["data_offsets"] as? [Any], offsAny.count == 2 else {
                 throw corrupt("entry '\(name)' lacks dtype, shape or data_offsets")
             }
+            // Non-negative integers only (a fractional or huge number is corruption, not something to round).
+            func integer(_ v: Any) -> Int? {
+                guard let d = (v as? NSNumber)?.doubleValue, d >= 0, d == d.rounded(), d < 0x1p62 else { return nil }
+                return Int(d)
+            }
             let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw corrupt("entry '\(name)' has a bad shape") }
+                guard let i = integer(v) else { throw corrupt("entry '\(name)' has a bad shape") }
                 return i
             }
             let offs = try offsAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw corrupt("entry '\(name)' has bad data_offsets") }
+                guard let i = integer(v) else { throw corrupt("entry '\(name)' has bad data_offsets") }
                 return i
             }
             let (begin, end) = (offs[0], offs[1])
             guard begin <= end, end <= bufferCount else {
                 throw corrupt("tensor '\(name)' data [\(begin), \(end)) lies outside the \(bufferCount)-byte data section")
             }
-            let count = shape.reduce(1, *)
+            var count = 1
+            for d in shape {
+                let (c, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, c <= bufferCount else {
+                    throw corrupt("tensor '\(name)' has shape \(shape), larger than the \(bufferCount)-byte data section")
+                }
+                count = c
+            }
             let elemSize: Int
             switch dtype {
             case "F32": elemSize = 4
@@ -163,6 +177,11 @@ public enum SafeTensors {
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for (name, t) in tensors {
+            let n: Int
+            switch t { case let .f32(_, v): n = v.count; case let .i64(_, v): n = v.count }
+            guard n == t.count else {
+                throw SafeTensorsError.corrupt(path: "<serialize>", reason: "tensor '\(name)' has \(n) values for shape \(t.shape) (\(t.count) elements)")
+            }
             let bytes = t.count * (t.isInteger ? 8 : 4)
             header[name] = ["dtype": t.dtype, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
@@ -202,26 +221,27 @@ public enum AtomicFile {
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let tmp = path + ".tmp-\(getpid())"
+        // Unique per call, so two threads saving the same path never share a temporary file.
+        let tmp = path + ".tmp-\(getpid())-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
             throw SafeTensorsError.unreadable(path: tmp, reason: "cannot create file")
         }
         let fd = open(tmp, O_WRONLY | O_TRUNC)
         guard fd >= 0 else { throw SafeTensorsError.unreadable(path: tmp, reason: String(cString: strerror(errno))) }
-        var ok = true
+        var failure: Int32 = 0   // errno of the first failure, read before close/unlink can change it
         data.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
                 let w = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if w <= 0 { ok = false; break }
+                if w <= 0 { failure = w < 0 ? errno : ENOSPC; break }
                 off += w
             }
         }
-        if fsync(fd) != 0 { ok = false }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
-        guard ok else {
+        guard failure == 0 else {
             unlink(tmp)
-            throw SafeTensorsError.unreadable(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+            throw SafeTensorsError.unreadable(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
         }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))

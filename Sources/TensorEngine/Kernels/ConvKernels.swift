@@ -1,15 +1,22 @@
 import COpenBLAS
+import Foundation
 
 // 2-D convolution (cross-correlation, stride 1, zero padding), forward and backward.
 //
-// Fast path: per image, the output rows are processed in chunks. A chunk's input patches are
+// Fast path: the output rows of each image are processed in chunks. A chunk's input patches are
 // unrolled into a column matrix col (K, rows*Wo) with K = Cin*kH*kW (im2col), and the chunk of the
 // output is one sgemm: y[n][:, chunk] (Cout, cols) = W (Cout, K) @ col (K, cols). Chunking keeps the
 // column buffer cache-sized and reused (KernelScratch), so nothing is allocated in steady state.
-// Backward recomputes the columns (instead of saving them: that would cost Cin*k*k times the
-// input's memory per layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk],
-// which col2im adds into dx. 1x1 convolutions without padding need no im2col: x[n] is already
-// the (Cin, H*W) column matrix.
+// Backward recomputes the columns (saving them would cost Cin*k*k times the input's memory per
+// layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
+// into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
+//
+// Threading: large problems run one worker per core, each with its own column buffer, calling
+// single-threaded sgemm on whole chunks (im2col and sgemm of a chunk stay on one core, and there
+// is no per-call BLAS thread hand-off). Forward deals (image, chunk) items round-robin; backward
+// deals whole images (col2im of neighbouring chunks overlaps) and gives each worker but the first
+// a private dW that is summed afterwards in a fixed order, so results do not depend on timing.
+// Small problems use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
 
@@ -45,11 +52,15 @@ private func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 public enum ConvKernels {
-    /// Target size (floats) of one chunk's column matrix: 2^20 floats = 4 MiB.
-    nonisolated(unsafe) public static var columnChunkFloats = 1 << 20
+    /// Target size (floats) of one chunk's column matrix: 2^21 floats = 8 MiB per worker.
+    nonisolated(unsafe) public static var columnChunkFloats = 1 << 21
+    /// Problems below this many flops per pass run on one thread of control (multi-threaded sgemm).
+    nonisolated(unsafe) public static var parallelMinFlops: Double = 5e7
+    /// Number of workers for the per-core path (KernelParallel.threads unless set, e.g. by tests).
+    nonisolated(unsafe) public static var workers: Int = KernelParallel.threads
 
     /// Output rows per chunk for this shape.
-    static func rowsPerChunk(_ s: Conv2dShape) -> Int {
+    public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
         max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
     }
 
@@ -58,9 +69,23 @@ public enum ConvKernels {
     /// col (K, rows*Wo) <- patches of image xn (Cin,H,W) for output rows r0..<r0+rows.
     public static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
                               _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
+        KernelParallel.forRanges(s.k, costPerItem: rows * s.wo) { range in
+            im2col(xn, col, s, rowStart: r0, rows: rows, kRange: range)
+        }
+    }
+
+    /// `im2col` on the calling thread only.
+    public static func im2colSerial(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+                                    _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
+        im2col(xn, col, s, rowStart: r0, rows: rows, kRange: 0..<s.k)
+    }
+
+    /// The rows `kRange` of the column matrix.
+    static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+                       _ s: Conv2dShape, rowStart r0: Int, rows: Int, kRange: Range<Int>) {
         let cols = rows * s.wo, kk = s.kh * s.kw
-        KernelParallel.forRanges(s.k, costPerItem: cols) { range in
-            for k in range {
+        do {
+            for k in kRange {
                 let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
                 let src = xn + c * s.h * s.w
                 let dst = col + k * cols
@@ -80,9 +105,17 @@ public enum ConvKernels {
     /// dxn (Cin,H,W) += col2im(dcol (K, rows*Wo)) for output rows r0..<r0+rows. Parallel over channels.
     public static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
                                  _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
+        KernelParallel.forRanges(s.cin, costPerItem: s.kh * s.kw * rows * s.wo) { range in
+            col2imAdd(dcol, dxn, s, rowStart: r0, rows: rows, channels: range)
+        }
+    }
+
+    /// The channels `channels` of col2imAdd, on the calling thread.
+    static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
+                          _ s: Conv2dShape, rowStart r0: Int, rows: Int, channels: Range<Int>) {
         let cols = rows * s.wo
-        KernelParallel.forRanges(s.cin, costPerItem: s.kh * s.kw * cols) { range in
-            for c in range {
+        do {
+            for c in channels {
                 let dst = dxn + c * s.h * s.w
                 for ki in 0..<s.kh {
                     for kj in 0..<s.kw {
@@ -108,10 +141,25 @@ public enum ConvKernels {
                                _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
                                _ s: Conv2dShape) {
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
+        let chunk = rowsPerChunk(s), chunks = (s.ho + chunk - 1) / chunk
+        let t = workers
         if s.isPointwise {
             for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
+        } else if t > 1 && s.flops >= parallelMinFlops && s.n * chunks >= t {
+            // One worker per core over (image, chunk) items, single-threaded sgemm.
+            KernelParallel.withSingleThreadedBLAS {
+                DispatchQueue.concurrentPerform(iterations: t) { worker in
+                    KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
+                        for item in stride(from: worker, to: s.n * chunks, by: t) {
+                            let n = item / chunks, r0 = (item % chunks) * chunk
+                            let rows = min(chunk, s.ho - r0), cols = rows * s.wo
+                            im2colSerial(x + n * xStride, col, s, rowStart: r0, rows: rows)
+                            gemm(false, false, s.cout, cols, s.k, w, s.k, col, cols, 0, y + n * yStride + r0 * s.wo, s.p)
+                        }
+                    }
+                }
+            }
         } else {
-            let chunk = rowsPerChunk(s)
             KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
                 for n in 0..<s.n {
                     for r0 in stride(from: 0, to: s.ho, by: chunk) {
@@ -142,22 +190,53 @@ public enum ConvKernels {
             }
             return
         }
-        let chunk = rowsPerChunk(s)
-        KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
-            for n in 0..<s.n {
-                let xn = x + n * xStride, dyn = dy + n * yStride
-                for r0 in stride(from: 0, to: s.ho, by: chunk) {
-                    let rows = min(chunk, s.ho - r0), cols = rows * s.wo
-                    let dyChunk = dyn + r0 * s.wo
-                    if let dw {
-                        im2col(xn, col, s, rowStart: r0, rows: rows)
-                        gemm(false, true, s.cout, s.k, cols, dyChunk, s.p, col, cols, 1, dw, s.k)
-                    }
-                    if let dx {
-                        gemm(true, false, s.k, cols, s.cout, w, s.k, dyChunk, s.p, 0, col, cols)
-                        col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows)
+        let chunk = rowsPerChunk(s), colCount = s.k * chunk * s.wo
+        let wCount = s.cout * s.k
+
+        /// All chunks of image n on the calling thread, dW into dwTarget.
+        func image(_ n: Int, _ col: UnsafeMutablePointer<Float>, _ dwTarget: UnsafeMutablePointer<Float>?, serial: Bool) {
+            let xn = x + n * xStride, dyn = dy + n * yStride
+            for r0 in stride(from: 0, to: s.ho, by: chunk) {
+                let rows = min(chunk, s.ho - r0), cols = rows * s.wo
+                let dyChunk = dyn + r0 * s.wo
+                if let dwTarget {
+                    if serial { im2colSerial(xn, col, s, rowStart: r0, rows: rows) } else { im2col(xn, col, s, rowStart: r0, rows: rows) }
+                    gemm(false, true, s.cout, s.k, cols, dyChunk, s.p, col, cols, 1, dwTarget, s.k)
+                }
+                if let dx {
+                    gemm(true, false, s.k, cols, s.cout, w, s.k, dyChunk, s.p, 0, col, cols)
+                    if serial { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows, channels: 0..<s.cin) }
+                    else { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows) }
+                }
+            }
+        }
+
+        let t = workers
+        var done = 0
+        if t > 1 && s.flops >= parallelMinFlops && s.n >= t {
+            // One worker per core over whole images; workers > 0 accumulate dW privately.
+            done = s.n - s.n % t
+            KernelScratch.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in
+                if dw != nil { partials.update(repeating: 0, count: (t - 1) * wCount) }
+                KernelParallel.withSingleThreadedBLAS {
+                    DispatchQueue.concurrentPerform(iterations: t) { worker in
+                        let target = dw.map { worker == 0 ? $0 : partials + (worker - 1) * wCount }
+                        KernelScratch.shared.with(count: colCount) { col in
+                            for n in stride(from: worker, to: done, by: t) { image(n, col, target, serial: true) }
+                        }
                     }
                 }
+                if let dw {
+                    for worker in 1..<t {
+                        let p = partials + (worker - 1) * wCount
+                        for i in 0..<wCount { dw[i] += p[i] }
+                    }
+                }
+            }
+        }
+        if done < s.n {
+            KernelScratch.shared.with(count: colCount) { col in
+                for n in done..<s.n { image(n, col, dw, serial: false) }
             }
         }
     }

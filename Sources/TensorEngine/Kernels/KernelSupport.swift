@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 // Shared machinery of the raw kernels: splitting a loop over the machine's cores, and a pool of
@@ -7,6 +8,20 @@ import Foundation
 public enum KernelParallel {
     /// Number of worker threads used for large loops (the machine's active cores).
     public static let threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    private static let blasLock = NSLock()
+
+    /// Run `body` with OpenBLAS limited to one thread (for kernels that run one sgemm per core
+    /// themselves), restoring the previous thread count afterwards. Such sections are serialised
+    /// process-wide so that they never see each other's setting. Not reentrant.
+    public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+        blasLock.lock()
+        defer { blasLock.unlock() }
+        let previous = Int(kp2d_openblas_threads())
+        if previous != 1 { kp2d_openblas_set_threads(1) }
+        defer { if previous != 1 { kp2d_openblas_set_threads(Int32(previous)) } }
+        return try body()
+    }
 
     /// Run `body` over `0..<count`, split into contiguous ranges across the cores when the total
     /// work (`count * costPerItem`, in rough element operations) is large enough to pay for it.

@@ -1,0 +1,259 @@
+import Foundation
+import KP2D
+import Training
+
+/// Where the UI gets the trainer's state: the latest snapshot (cheap to call; the UI calls it every frame).
+public protocol SnapshotSource: AnyObject {
+    func latest() -> TrainerSnapshot
+}
+
+public struct WorkbenchOptions: Sendable {
+    public var themeName: String
+    /// Replace braille, block and box glyphs with ASCII.
+    public var ascii: Bool
+    /// Force a colour mode (nil: detect from the terminal and NO_COLOR).
+    public var colorMode: ColorMode?
+    public var themeDirectories: [String]
+    public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
+                themeDirectories: [String] = Theme.searchDirectories()) {
+        self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
+    }
+}
+
+/// The workbench application: UI state, key dispatch through `KeyTable`, layout into a `CellGrid`, and the
+/// event loop that copies frames to the terminal. Only the thread calling `run` touches ncurses.
+public final class Workbench {
+    public internal(set) var state = UIState()
+    public let options: WorkbenchOptions
+    public private(set) var theme: Theme
+    public private(set) var colorMode: ColorMode
+    public var glyphs: Glyphs
+    public let hpatches: HPatchesBrowserSource?
+    let themeNames: [String]
+    /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
+    var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
+
+    public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
+        self.options = options
+        self.hpatches = hpatches
+        self.glyphs = Glyphs.set(ascii: options.ascii)
+        self.colorMode = options.colorMode ?? .c256
+        themeNames = Theme.availableNames(directories: options.themeDirectories)
+        let (t, warning) = Theme.load(name: options.themeName, directories: options.themeDirectories)
+        theme = t
+        state.themeName = warning == nil ? options.themeName : "default"
+        if let warning { state.message = warning }
+        theme = t.adapted(to: colorMode)
+    }
+
+    /// Adopt what the terminal can show (called by the terminal layer after start-up).
+    public func setTerminalCapabilities(colorMode: ColorMode, unicode: Bool) {
+        self.colorMode = colorMode
+        glyphs = Glyphs.set(ascii: options.ascii || !unicode)
+        applyTheme(named: colorMode == .none && options.colorMode == nil ? "mono" : state.themeName)
+    }
+
+    func applyTheme(named name: String) {
+        let (t, warning) = Theme.load(name: name, directories: options.themeDirectories)
+        theme = t.adapted(to: colorMode)
+        state.themeName = warning == nil ? name : "default"
+        if let warning { state.message = warning }
+    }
+
+    public var env: RenderEnv { RenderEnv(theme: theme, glyphs: glyphs, colorMode: colorMode) }
+
+    // MARK: keys
+
+    /// Dispatch one key through the key table. Returns the action taken (nil if the key means nothing here).
+    @discardableResult
+    public func handle(_ key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) -> Action? {
+        guard let binding = KeyTable.binding(for: key, in: state.keyContext) else { return nil }
+        perform(binding.action, key: key, snapshot: snapshot, send: send)
+        return binding.action
+    }
+
+    /// The parameters the UI considers current: the last ones sent until the trainer shows them.
+    func currentParameters(_ snap: TrainerSnapshot) -> (weights: LossWeights, lr: Float) {
+        if let r = state.requested {
+            let stale = ProcessInfo.processInfo.systemUptime - state.requestedAt > 5
+            if stale || (r.weights == snap.status.weights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
+        }
+        return (snap.status.weights, snap.status.lr)
+    }
+
+    func apply(_ weights: LossWeights, _ lr: Float, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void, recordUndo: Bool) {
+        let cur = currentParameters(snapshot)
+        if recordUndo { state.undoStack.append(cur) }
+        if weights != cur.weights { send(.setWeights(weights)) }
+        if lr != cur.lr { send(.setLearningRate(lr)) }
+        state.requested = (weights, lr)
+        state.requestedAt = ProcessInfo.processInfo.systemUptime
+    }
+
+    func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
+        let status = snapshot.status
+        switch action {
+        case .quit:
+            if status.unsavedSteps > 0 { state.overlay = .confirmQuit } else { send(.quit); state.finished = true }
+        case .saveAndQuit:
+            state.overlay = .none
+            send(.save)
+            state.quitAfterSaveAtStep = status.step
+            state.message = "saving a checkpoint at step \(status.step), then quitting" + glyphs.ellipsis
+        case .quitWithoutSaving:
+            send(.quit); state.finished = true
+        case .cancelQuit:
+            state.overlay = .none
+        case .togglePause:
+            if status.state == .paused { send(.resume) } else if status.state == .running || status.state == .starting { send(.pause) }
+        case .stepOnce:
+            if status.state == .paused { send(.step) } else { state.message = "n trains one step while paused: press space to pause first" }
+        case .save:
+            send(.save); state.message = "checkpoint requested at step \(status.step)"
+        case .showHelp: state.overlay = .help
+        case .closeHelp: state.overlay = .none
+        case .nextView: state.view = state.view == .training ? .hpatches : .training
+        case .showTraining: state.view = .training
+        case .showHPatches: state.view = .hpatches
+        case .cycleTheme:
+            let i = themeNames.firstIndex(of: state.themeName) ?? -1
+            applyTheme(named: themeNames[(i + 1) % themeNames.count])
+            if state.message.isEmpty || !state.message.contains(".theme") { state.message = "theme: \(state.themeName)" }
+        case .nextParameter:
+            let all = Parameter.allCases
+            state.selectedParameter = all[(all.firstIndex(of: state.selectedParameter)! + 1) % all.count]
+        case .previousParameter:
+            let all = Parameter.allCases
+            state.selectedParameter = all[(all.firstIndex(of: state.selectedParameter)! + all.count - 1) % all.count]
+        case .increaseParameter, .decreaseParameter:
+            let cur = currentParameters(snapshot)
+            let p = state.selectedParameter
+            let v = p.stepped(p.value(cur.weights, lr: cur.lr), up: action == .increaseParameter)
+            let (w, lr) = p.setting(v, weights: cur.weights, lr: cur.lr)
+            apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
+            state.message = "\(p.symbol) = \(Series.format(Double(v)))"
+        case .editParameter:
+            let cur = currentParameters(snapshot)
+            state.overlay = .edit(state.selectedParameter, text: Series.format(Double(state.selectedParameter.value(cur.weights, lr: cur.lr))))
+        case .undo:
+            guard let prev = state.undoStack.popLast() else { state.message = "nothing to undo"; break }
+            apply(prev.weights, prev.lr, snapshot: snapshot, send: send, recordUndo: false)
+            state.message = "undone: alpha \(Series.format(Double(prev.weights.alpha))) beta \(Series.format(Double(prev.weights.beta))) lambda \(Series.format(Double(prev.weights.lambda))) gamma \(Series.format(Double(prev.weights.gamma))) lr \(Series.format(Double(prev.lr)))"
+        case .smoothMore: state.smoothingIndex = min(UIState.smoothingLevels.count - 1, state.smoothingIndex + 1)
+        case .smoothLess: state.smoothingIndex = max(0, state.smoothingIndex - 1)
+        case .nextChart:
+            let all = ChartID.allCases
+            state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + 1) % all.count]
+        case .toggleLog:
+            if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
+        case .toggleFit:
+            if state.fitAll.contains(state.focusedChart) { state.fitAll.remove(state.focusedChart) } else { state.fitAll.insert(state.focusedChart) }
+        case .toggleWindow: state.windowed.toggle()
+        case .toggleKeypoints: state.toggles.keypoints.toggle()
+        case .cycleMatches: state.toggles.matches = state.toggles.matches.next
+        case .toggleGrid: state.toggles.grid.toggle()
+        case .sequenceUp: state.hpSelected = max(0, state.hpSelected - 1); state.hpPair = 0
+        case .sequenceDown: state.hpSelected += 1; state.hpPair = 0   // clamped when drawn
+        case .sequencePageUp: state.hpSelected = max(0, state.hpSelected - 10); state.hpPair = 0
+        case .sequencePageDown: state.hpSelected += 10; state.hpPair = 0
+        case .previousPair: state.hpPair = max(0, state.hpPair - 1)
+        case .nextPair: state.hpPair = min(4, state.hpPair + 1)
+        case .cycleFilter:
+            let all = HPatchesBrowserFilter.allCases
+            state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0
+        case .cycleSort:
+            let all = HPatchesBrowserSortKey.allCases
+            state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0
+        case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0
+        case .reevaluate:
+            if let h = hpatches { h.requestEvaluation(); state.message = "HPatches evaluation requested" }
+            else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
+        case .editInput:
+            if case .edit(let p, let text) = state.overlay, case .char(let c) = key, text.count < 16 {
+                state.overlay = .edit(p, text: text + String(c))
+            }
+        case .editDelete:
+            if case .edit(let p, let text) = state.overlay { state.overlay = .edit(p, text: String(text.dropLast())) }
+        case .editCancel: state.overlay = .none
+        case .editAccept:
+            guard case .edit(let p, let text) = state.overlay else { break }
+            guard let v = Float(text.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0, p != .lr || v > 0 else {
+                state.message = "'\(text)' is not a valid \(p.symbol): type a number \(p == .lr ? "> 0" : ">= 0")"
+                break
+            }
+            let cur = currentParameters(snapshot)
+            let (w, lr) = p.setting(v, weights: cur.weights, lr: cur.lr)
+            apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
+            state.overlay = .none
+            state.message = "\(p.symbol) = \(Series.format(Double(v)))"
+        }
+    }
+
+    /// Called every loop turn: finishes a pending save-and-quit once the trainer reports the save.
+    public func update(snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
+        guard let step = state.quitAfterSaveAtStep, !state.finished else { return }
+        let saved = (snapshot.status.lastSavedStep ?? -1) >= step
+        var failed = false
+        if case .failed = snapshot.status.state { failed = true }
+        if saved || failed || snapshot.status.state == .finished && snapshot.status.unsavedSteps == 0 {
+            send(.quit); state.finished = true
+        }
+    }
+
+    public var finished: Bool { state.finished }
+
+    // MARK: layout
+
+    public static let minimumWidth = 80, minimumHeight = 24
+
+    /// Lay out the whole screen for `snapshot` into a new grid.
+    public func render(snapshot: TrainerSnapshot, width: Int, height: Int) -> CellGrid {
+        let bg = theme.style(.background)
+        var grid = CellGrid(width: width, height: height, fill: Cell(" ", style: theme.style(.text).with(bg: bg.bg)))
+        if width < Workbench.minimumWidth || height < Workbench.minimumHeight {
+            Chrome.drawTooSmall(into: &grid, width: width, height: height, theme: theme)
+            return grid
+        }
+        let (header, rest) = grid.bounds.splitTop(1)
+        let (body, footer) = rest.splitBottom(2)
+        Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
+        switch state.view {
+        case .training:
+            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot), env: env)
+        case .hpatches:
+            drawHPatches(into: &grid, rect: body)
+        }
+        Chrome.drawStatusLine(into: &grid, rect: Rect(x: 0, y: footer.y, width: width, height: 1), snapshot: snapshot,
+                              state: state, params: currentParameters(snapshot), env: env)
+        Chrome.drawHintBar(into: &grid, rect: Rect(x: 0, y: footer.y + 1, width: width, height: 1), context: state.keyContext, env: env)
+        switch state.overlay {
+        case .none: break
+        case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env)
+        case .confirmQuit: Chrome.drawConfirmQuit(into: &grid, snapshot: snapshot, env: env)
+        case .edit(let p, let text):
+            Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)
+        }
+        if !glyphs.unicode {
+            for i in grid.cells.indices where grid.cells[i].char.value > 127 { grid.cells[i].char = Glyphs.asciiFallback(grid.cells[i].char) }
+        }
+        return grid
+    }
+
+    func drawHPatches(into grid: inout CellGrid, rect: Rect) {
+        guard let h = hpatches else {
+            HPatchesView.drawUnavailable(into: &grid, rect: rect, env: env)
+            return
+        }
+        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
+        state.hpSelected = max(0, min(state.hpSelected, list.count - 1))
+        var pair: HPatchesBrowserPair? = nil
+        if !list.isEmpty {
+            let seq = list[state.hpSelected]
+            state.hpPair = max(0, min(state.hpPair, max(0, seq.pairCount - 1)))
+            let key = "\(seq.name)#\(state.hpPair)"
+            if let c = pairCache, c.key == key, c.version == h.version { pair = c.result }
+            else { pair = h.pair(sequence: seq.name, index: state.hpPair); pairCache = (key, h.version, pair) }
+        }
+        HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, state: state, env: env)
+    }
+}

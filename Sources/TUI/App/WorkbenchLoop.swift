@@ -1,0 +1,50 @@
+import Foundation
+import Training
+
+extension Workbench {
+    /// Maximum frame rate of the event loop.
+    public static let framesPerSecond = 12.0
+
+    /// Run the interactive UI on the terminal until the user quits (it sends `.quit` before returning).
+    /// Keys are read with a 30 ms timeout; a frame is drawn when the snapshot or the UI changed, at most
+    /// 12 times a second, copying only changed cells. The terminal is restored on return and on fatal signals.
+    public func run(source: SnapshotSource, send: @escaping (TrainerCommand) -> Void) {
+        let term = Terminal(forceMode: options.colorMode)
+        defer { term.close() }
+        setTerminalCapabilities(colorMode: term.colorMode, unicode: term.unicode)
+        var lastVersion = -1
+        var lastFrame = 0.0
+        var dirty = true
+        var lastSize = term.size
+        var messageShown = state.message
+        var messageSince = ProcessInfo.processInfo.systemUptime
+        while !finished {
+            // Keys: wait up to 30 ms for the first, then drain whatever else is queued.
+            var key = term.readKey(wait: true)
+            var snapshot = source.latest()
+            while let k = key {
+                if k == .resize {
+                    term.invalidate(); dirty = true
+                } else {
+                    handle(k, snapshot: snapshot, send: send)
+                    dirty = true
+                    snapshot = source.latest()
+                }
+                if finished { break }
+                key = term.readKey(wait: false)
+            }
+            update(snapshot: snapshot, send: send)
+            if finished { break }
+            // Messages of the UI itself fade after 6 s.
+            let now = ProcessInfo.processInfo.systemUptime
+            if state.message != messageShown { messageShown = state.message; messageSince = now }
+            if !state.message.isEmpty && now - messageSince > 6 { state.message = ""; messageShown = ""; dirty = true }
+            let size = term.size
+            if size != lastSize { lastSize = size; term.invalidate(); dirty = true }
+            if (dirty || snapshot.version != lastVersion) && now - lastFrame >= 1 / Workbench.framesPerSecond {
+                term.present(render(snapshot: snapshot, width: size.width, height: size.height))
+                lastFrame = now; lastVersion = snapshot.version; dirty = false
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+// One loss chart: raw values faded, the bias-corrected EMA on top, best value, NaN/inf markers and
+// parameter-change markers. `rasterize` is pure (tested on its own); `draw` puts the result into a cell grid.
+
+public enum FitMode: String, Sendable, CaseIterable {
+    /// The y range covers every finite raw value.
+    case all
+    /// The y range covers the smoothed curve (early spikes no longer squash it); raw values are clipped.
+    case smoothed
+}
+
+public struct ChartOptions: Equatable, Sendable {
+    public var smoothing: Double = 0.9
+    public var logScale = false
+    public var fit: FitMode = .smoothed
+    /// Show only the last `window` steps (nil: the whole run).
+    public var window: Int? = nil
+    public init(smoothing: Double = 0.9, logScale: Bool = false, fit: FitMode = .smoothed, window: Int? = nil) {
+        self.smoothing = smoothing; self.logScale = logScale; self.fit = fit; self.window = window
+    }
+}
+
+/// What a chart shows, computed without a terminal.
+public struct ChartRaster: Sendable {
+    public var raw: BrailleCanvas
+    public var smooth: BrailleCanvas
+    public var scale: Series.Scale
+    /// Y range in scaled units (log10 when `scale` is .log).
+    public var yMin: Double, yMax: Double
+    public var xMin: Int, xMax: Int
+    /// Per plot cell column: non-finite values that fell into it (NaN, +inf, -inf counts).
+    public var nonFiniteColumns: [(column: Int, nan: Int, posInf: Int, negInf: Int)]
+    /// Cell columns of parameter changes.
+    public var changeColumns: [Int]
+    /// The best (lowest) smoothed value, its step, and its cell position.
+    public var best: (value: Double, step: Int, cellX: Int, cellY: Int)?
+    public var latestRaw: Double?
+    public var latestSmooth: Double?
+    public var nonFiniteCount: Int
+}
+
+public enum LossChart {
+    /// Rasterise `values` at `steps` into a plot of widthCells x heightCells cells.
+    public static func rasterize(steps: [Int], values: [Double], changeSteps: [Int], options: ChartOptions,
+                                 widthCells: Int, heightCells: Int) -> ChartRaster {
+        var raw = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
+        var smooth = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
+        let n = min(steps.count, values.count)
+        var result = ChartRaster(raw: raw, smooth: smooth, scale: .linear, yMin: 0, yMax: 1, xMin: 0, xMax: 0,
+                                 nonFiniteColumns: [], changeColumns: [], best: nil, latestRaw: nil, latestSmooth: nil,
+                                 nonFiniteCount: 0)
+        guard n > 0, widthCells > 0, heightCells > 0 else { return result }
+
+        // Visible window.
+        let lastStep = steps[n - 1]
+        var start = 0
+        if let w = options.window { while start < n - 1 && steps[start] < lastStep - w { start += 1 } }
+        let visSteps = steps[start..<n].map(Double.init)
+        let visValues = Array(values[start..<n])
+        let emaAll = Series.ema(Array(values[0..<n]), smoothing: options.smoothing)
+        let visEma = Array(emaAll[start..<n])
+        result.latestRaw = visValues.last
+        result.latestSmooth = visEma.last.flatMap { $0.isFinite ? $0 : nil }
+        result.nonFiniteCount = visValues.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+
+        // Scale.
+        let scale: Series.Scale = options.logScale ? Series.logScaleKind(for: visValues) : .linear
+        result.scale = scale
+        let ys = visValues.map { Series.forward($0, scale) }
+        let es = visEma.map { Series.forward($0, scale) }
+
+        // Y range.
+        var lo = Double.infinity, hi = -Double.infinity
+        for v in (options.fit == .all ? ys : es) where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+        if options.fit == .smoothed && !(lo.isFinite) {
+            for v in ys where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+        }
+        if !lo.isFinite { lo = 0; hi = 1 }
+        if hi - lo < 1e-12 { let pad = max(abs(hi) * 0.05, 1e-6); lo -= pad; hi += pad }
+        else { let pad = (hi - lo) * 0.05; lo -= pad; hi += pad }
+        result.yMin = lo; result.yMax = hi
+
+        // X range.
+        let x0 = visSteps.first!, x1 = visSteps.last!
+        result.xMin = Int(x0); result.xMax = Int(x1)
+        let cols = raw.widthDots, rows = raw.heightDots
+        func dotY(_ v: Double) -> Int {
+            let t = (v - lo) / (hi - lo)
+            return min(rows - 1, max(0, Int(((1 - t) * Double(rows - 1)).rounded())))
+        }
+
+        // Raw: per dot column a vertical run min..max, joined to the previous column's last value.
+        let rawBuckets = Series.downsample(xs: visSteps, ys: ys, x0: x0, x1: x1, columns: cols)
+        var prev: (x: Int, y: Int)? = nil
+        var nonFiniteByCell: [Int: (Int, Int, Int)] = [:]
+        for (c, b) in rawBuckets.enumerated() {
+            if b.nonFinite > 0 {
+                let cell = c / 2
+                let old = nonFiniteByCell[cell] ?? (0, 0, 0)
+                nonFiniteByCell[cell] = (old.0 + b.nan, old.1 + b.posInf, old.2 + b.negInf)
+            }
+            guard b.hasFinite else { continue }
+            let yFirst = dotY(b.first), yLast = dotY(b.last)
+            if let p = prev { raw.line(p.x, p.y, c, yFirst) }
+            raw.vline(c, dotY(b.min), dotY(b.max))
+            prev = (c, yLast)
+        }
+        result.nonFiniteColumns = nonFiniteByCell.keys.sorted().map { k in
+            let v = nonFiniteByCell[k]!; return (k, v.0, v.1, v.2)
+        }
+
+        // Smoothed: same, drawn on its own canvas (coloured on top of the raw one).
+        let emaBuckets = Series.downsample(xs: visSteps, ys: es, x0: x0, x1: x1, columns: cols)
+        prev = nil
+        for (c, b) in emaBuckets.enumerated() where b.hasFinite {
+            let yFirst = dotY(b.first)
+            if let p = prev { smooth.line(p.x, p.y, c, yFirst) }
+            smooth.vline(c, dotY(b.min), dotY(b.max))
+            prev = (c, dotY(b.last))
+        }
+
+        // Best (lowest) smoothed value in the window.
+        var bestIndex = -1
+        for (i, v) in visEma.enumerated() where v.isFinite && (bestIndex < 0 || v < visEma[bestIndex]) { bestIndex = i }
+        if bestIndex >= 0, let c = Series.column(of: visSteps[bestIndex], x0: x0, x1: x1, columns: cols) {
+            result.best = (visEma[bestIndex], Int(visSteps[bestIndex]), c / 2, dotY(es[bestIndex]) / 4)
+        }
+
+        // Parameter changes inside the window.
+        result.changeColumns = changeSteps.compactMap { s in
+            Series.column(of: Double(s), x0: x0, x1: x1, columns: cols).map { $0 / 2 }
+        }
+        result.raw = raw; result.smooth = smooth
+        return result
+    }
+
+    /// Draw a chart with its frame into `rect` of the grid.
+    public static func draw(into grid: inout CellGrid, rect: Rect, title: String, role: ThemeRole,
+                            steps: [Int], values: [Double], changeSteps: [Int], options: ChartOptions,
+                            theme: Theme, glyphs: Glyphs, focused: Bool) {
+        guard rect.width >= 12, rect.height >= 4 else { return }
+        let color = theme.style(role)
+        Frame.draw(into: &grid, rect: rect, theme: theme, glyphs: glyphs, focused: focused)
+        let inner = rect.inset(1)
+        let labelWidth = 9
+        let (plotAndAxis, _) = inner.splitBottom(0)
+        let (plotRows, axisRow) = plotAndAxis.splitBottom(inner.height >= 5 ? 1 : 0)
+        let (labels, plot) = plotRows.splitLeft(inner.width >= 30 ? labelWidth : 0)
+        let r = rasterize(steps: steps, values: values, changeSteps: changeSteps, options: options,
+                          widthCells: plot.width, heightCells: plot.height)
+
+        // Title on the top border: name, latest raw and smoothed, best, flags.
+        var x = rect.x + 2
+        x = grid.put(x, rect.y, " \(title) ", color.adding(.bold), maxWidth: rect.maxX - 2 - x)
+        var info = ""
+        if let v = r.latestRaw { info += Series.format(v) }
+        if let s = r.latestSmooth { info += " ema " + Series.format(s) }
+        x = grid.put(x, rect.y, info + " ", theme.style(.text), maxWidth: rect.maxX - 2 - x)
+        if let b = r.best {
+            x = grid.put(x, rect.y, String(glyphs.best) + Series.format(b.value) + "@" + Series.formatSteps(b.step) + " ",
+                         theme.style(.ema_best), maxWidth: rect.maxX - 2 - x)
+        }
+        var flags: [String] = []
+        if options.logScale { if case .symlog = r.scale { flags.append("symlog") } else { flags.append("log") } }
+        if options.fit == .all { flags.append("fit:all") }
+        if !flags.isEmpty { x = grid.put(x, rect.y, "[" + flags.joined(separator: ",") + "] ", theme.style(.dim), maxWidth: rect.maxX - 2 - x) }
+        if r.nonFiniteCount > 0 {
+            grid.put(x, rect.y, "\(glyphs.nanMarker)\(r.nonFiniteCount) non-finite ", theme.style(.nan), maxWidth: rect.maxX - 2 - x)
+        }
+        if steps.isEmpty {
+            grid.put(plot.x + 1, plot.y + plot.height / 2, "waiting for the first step" + glyphs.ellipsis, theme.style(.dim), maxWidth: plot.width - 1)
+            return
+        }
+
+        // Parameter-change markers behind the data.
+        let markerStyle = theme.style(.marker)
+        for c in r.changeColumns {
+            for cy in 0..<plot.height { grid.set(plot.x + c, plot.y + cy, glyphs.changeMarker, markerStyle) }
+        }
+        // Dots: smoothed colour wins where both canvases have dots.
+        let rawStyle = theme.style(.raw)
+        for cy in 0..<plot.height {
+            for cx in 0..<plot.width {
+                let rb = r.raw.cellBits(cx, cy), sb = r.smooth.cellBits(cx, cy)
+                if rb | sb == 0 { continue }
+                let ch = BrailleCanvas.glyph(bits: rb | sb, ascii: !glyphs.unicode)
+                grid.set(plot.x + cx, plot.y + cy, glyphs.unicode ? ch : (sb != 0 ? BrailleCanvas.glyph(bits: sb, ascii: true) : ch),
+                         sb != 0 ? color : rawStyle)
+            }
+        }
+        // Non-finite markers on the top row (-inf at the bottom).
+        let nanStyle = theme.style(.nan)
+        for m in r.nonFiniteColumns {
+            if m.nan + m.posInf > 0 { grid.set(plot.x + m.column, plot.y, glyphs.nanMarker, nanStyle) }
+            if m.negInf > 0 { grid.set(plot.x + m.column, plot.maxY - 1, glyphs.down, nanStyle) }
+        }
+        if let b = r.best { grid.set(plot.x + b.cellX, plot.y + b.cellY, glyphs.best, theme.style(.ema_best)) }
+
+        // Y labels: top, middle, bottom.
+        if labels.width > 0 {
+            let dim = theme.style(.dim)
+            let rowsToLabel = plot.height >= 3 ? [0, plot.height / 2, plot.height - 1] : [0, plot.height - 1]
+            for cy in Set(rowsToLabel) {
+                let t = 1 - (Double(cy) + 0.5) / Double(plot.height)
+                let v = Series.inverse(r.yMin + t * (r.yMax - r.yMin), r.scale)
+                let s = Series.format(v, digits: 3)
+                grid.put(labels.x + max(0, labels.width - 1 - s.count), labels.y + cy, s, dim, maxWidth: labels.width - 1)
+            }
+        }
+        // X labels: first, middle, last step.
+        if axisRow.height > 0 {
+            let dim = theme.style(.dim)
+            let a = Series.formatSteps(r.xMin), b = Series.formatSteps(r.xMax)
+            let m = Series.formatSteps((r.xMin + r.xMax) / 2)
+            grid.put(plot.x, axisRow.y, a, dim)
+            if r.xMax - r.xMin >= 2 && plot.width > a.count + b.count + m.count + 4 {
+                grid.put(plot.x + (plot.width - m.count) / 2, axisRow.y, m, dim)
+            }
+            if r.xMax > r.xMin { grid.put(plot.maxX - b.count, axisRow.y, b, dim) }
+        }
+    }
+}

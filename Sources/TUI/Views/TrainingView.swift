@@ -1,0 +1,129 @@
+import KP2D
+import Training
+
+// The training view: loss charts (left), pair preview, match statistics and controls (right).
+
+public enum TrainingView {
+    /// Pane rectangles for a body rect (exposed for layout tests).
+    public struct Layout: Equatable {
+        public var chartsHeader: Rect
+        public var charts: [ChartID: Rect]
+        public var preview: Rect?
+        public var stats: Rect
+        public var controls: Rect
+    }
+
+    public static func layout(_ body: Rect) -> Layout {
+        let wide = body.width >= 140
+        let statsH = 12, controlsH = 11
+        if wide {
+            let (left, right) = body.splitLeft(body.width * 55 / 100)
+            let charts = chartRects(left)
+            var preview: Rect? = nil
+            var stats: Rect, controls: Rect
+            if right.height >= statsH + controlsH + 8 {
+                let (p, rest) = right.splitTop(right.height - statsH - controlsH)
+                let (s, c) = rest.splitTop(statsH)
+                preview = p; stats = s; controls = c
+            } else {
+                let bottomH = max(statsH, controlsH)
+                let (p, rest) = right.splitBottom(min(right.height, bottomH))
+                let cols = rest.columns(2)
+                stats = cols[0]; controls = cols[1]
+                if p.height >= 6 { preview = p } else { stats.y = right.y; stats.height = right.height; controls.y = right.y; controls.height = right.height }
+            }
+            return Layout(chartsHeader: charts.header, charts: charts.charts, preview: preview, stats: stats, controls: controls)
+        }
+        let bottomH = max(statsH, controlsH)
+        if body.height < 36 {
+            // Short and narrow: charts on the left, stats over controls on the right; no preview.
+            let (left, right) = body.splitLeft(body.width * 58 / 100)
+            let charts = chartRects(left)
+            let (s, c) = right.splitTop(min(statsH, right.height / 2))
+            return Layout(chartsHeader: charts.header, charts: charts.charts, preview: nil, stats: s, controls: c)
+        }
+        // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
+        let previewH = body.height >= 48 ? (body.height - bottomH) * 2 / 5 : 0
+        let (top, bottom) = body.splitBottom(bottomH)
+        let (chartsArea, preview) = top.splitBottom(previewH)
+        let charts = chartRects(chartsArea)
+        let cols = bottom.columns(2)
+        return Layout(chartsHeader: charts.header, charts: charts.charts, preview: previewH > 0 ? preview : nil,
+                      stats: cols[0], controls: cols[1])
+    }
+
+    /// Total on top (a third of the height), then a 2x2 grid of the four terms.
+    static func chartRects(_ area: Rect) -> (header: Rect, charts: [ChartID: Rect]) {
+        let (header, rest) = area.splitTop(1)
+        let (top, grid) = rest.splitTop(max(4, rest.height / 3))
+        let rows = grid.rows(2)
+        let r0 = rows[0].columns(2), r1 = rows[1].columns(2)
+        return (header, [.total: top, .loc: r0[0], .desc: r0[1], .score: r1[0], .io: r1[1]])
+    }
+
+    public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
+                            params: (weights: LossWeights, lr: Float), env: RenderEnv) {
+        let l = layout(rect)
+        drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, env: env)
+        if let p = l.preview { drawPreview(into: &grid, rect: p, snapshot: snapshot, state: state, env: env) }
+        StatsPane.draw(into: &grid, rect: l.stats, pair: snapshot.preview?.stats, recent: snapshot.recentStats,
+                       title: "Match statistics", env: env)
+        ControlsPane.draw(into: &grid, rect: l.controls, snapshot: snapshot, state: state, params: params,
+                          previewHidden: l.preview == nil, env: env)
+    }
+
+    static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState, env: RenderEnv) {
+        let t = env.theme, st = snapshot.status, sep = env.glyphs.separator
+        let header = "Losses" + sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
+            + String(format: "%.2f steps/s", st.stepsPerSecond) + sep + "EMA " + String(UIState.smoothingLevels[state.smoothingIndex])
+            + sep + (state.windowed ? "last \(UIState.windowSteps) steps" : "whole run")
+        grid.put(l.chartsHeader.x + 1, l.chartsHeader.y, header, t.style(.title), maxWidth: l.chartsHeader.width - 1)
+        let history = snapshot.history
+        let steps = history.map(\.step)
+        let changes = snapshot.changes.map(\.step)
+        for id in ChartID.allCases {
+            guard let r = l.charts[id] else { continue }
+            let values = history.map { id.value($0) }
+            LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: steps, values: values,
+                           changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
+                           focused: state.focusedChart == id)
+        }
+    }
+
+    static func drawPreview(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState, env: RenderEnv) {
+        let t = env.theme
+        var title = "Pair preview"
+        if let p = snapshot.preview { title += " (step \(p.step))" }
+        Frame.draw(into: &grid, rect: rect, theme: t, glyphs: env.glyphs, title: title)
+        let inner = rect.inset(1)
+        guard let p = snapshot.preview else {
+            grid.put(inner.x + 1, inner.y + inner.height / 2, "no training pair yet" + env.glyphs.ellipsis, t.style(.dim), maxWidth: inner.width - 2)
+            return
+        }
+        let (imgArea, legendRow) = inner.splitBottom(1)
+        let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
+                                  targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
+        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
+                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
+    }
+}
+
+/// The one-line legend under a pair: what each marker means and the toggles.
+enum Legend {
+    static func draw(into grid: inout CellGrid, rect: Rect, toggles: OverlayToggles, keypoints: (Int, Int), matches: [Match],
+                     limit: Int? = nil, env: RenderEnv) {
+        let t = env.theme, g = env.glyphs
+        let good = matches.filter(\.correct).count
+        var x = rect.x + 1
+        func item(_ glyph: String, _ role: ThemeRole, _ text: String) {
+            x = grid.put(x, rect.y, glyph, t.style(role), maxWidth: rect.maxX - x)
+            x = grid.put(x + 1, rect.y, text, t.style(.dim), maxWidth: rect.maxX - x - 1) + 2
+        }
+        item(String(g.keypoint), .keypoint, "keypoints \(keypoints.0)/\(keypoints.1) [k:\(toggles.keypoints ? "on" : "off")]")
+        if let limit, max(keypoints.0, keypoints.1, matches.count) > limit { item("", .dim, "(at most \(limit) shown)") }
+        item(String(g.inlier), .inlier, "correct \(good)")
+        item(String(g.outlier), .outlier, "wrong \(matches.count - good) [m:\(toggles.matches.rawValue)]")
+        item(String(g.gridDot), .grid, "true H grid [g:\(toggles.grid ? "on" : "off")]")
+    }
+}

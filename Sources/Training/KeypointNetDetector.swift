@@ -1,0 +1,20 @@
+import Datasets
+import Evaluation
+import KP2D
+import TensorEngine
+
+// KeypointNet as an HPatches detector (the closure HPatchesEvaluation.run takes).
+
+public enum KeypointNetDetector {
+    /// Eval-mode forward on one image (values in [0,1], channels in the order the caller chose; gray is
+    /// replicated for colour nets and colour is converted for gray nets), then every cell with score > 0 in
+    /// raster order (no NMS), as the official evaluate_keypoint_net. Width and height must be multiples of 8.
+    public static func detect(_ net: KeypointNet, _ image: Image) -> KeypointSet {
+        let img = image.asRGB()
+        let x = net.normalizedInput(Tensor(shape: [1, 3, img.height, img.width], values: img.pixels))
+        let out = net.infer(x)
+        let (_, _, hc, wc) = out.score.value.nchw
+        return KeypointSet.fromDense(score: out.score.value.array, coord: out.coord.value.array, descriptors: out.feat.value.array,
+                                     cellsHigh: hc, cellsWide: wc, dimension: out.feat.value.dim(1))
+    }
+}

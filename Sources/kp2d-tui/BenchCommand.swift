@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import TensorEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the speed of the engine's hot paths (build with -c release; run with `env -u OPENBLAS_CORETYPE`).",
+        discussion: "Sections run in the order listed by --list. Throughputs are compared with a plain square sgemm measured in the same run.")
+
+    /// Every benchmark section, in run order. Add new sections (from any module) here.
+    static let sections: [BenchSection] = [
+        SgemmBenchSection(),
+        ConvBenchSection(),
+    ]
+
+    @Option(name: .long, help: "Comma-separated section names to run (default: all).")
+    var only: String = ""
+
+    @Flag(name: .long, help: "Print one JSON object instead of tables.")
+    var json = false
+
+    @Flag(name: .long, help: "List the sections and exit.")
+    var list = false
+
+    @Option(name: .long, help: "Batch size.") var batch = 8
+    @Option(name: .long, help: "Image height.") var height = 240
+    @Option(name: .long, help: "Image width.") var width = 320
+    @Option(name: .long, help: "Timed repetitions per measurement.") var repeats = 5
+    @Option(name: .long, help: "Untimed warm-up runs per measurement.") var warmup = 1
+    @Option(name: .long, help: "Side of the square sgemm ceiling problem.") var sgemmSize = 2048
+
+    func validate() throws {
+        guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
+            throw ValidationError("bench: need --batch >= 1, --height/--width >= 8, --repeats >= 1, --warmup >= 0, --sgemm-size >= 16")
+        }
+    }
+
+    func run() throws {
+        if list {
+            for s in Self.sections { print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.abstract)") }
+            return
+        }
+        var options = BenchOptions()
+        options.batch = batch; options.height = height; options.width = width
+        options.repeats = repeats; options.warmup = warmup; options.sgemmSize = sgemmSize
+        let selected: [BenchSection]
+        do { selected = try BenchRunner.select(Self.sections, only: only.split(separator: ",").map(String.init)) }
+        catch { throw ValidationError("\(error)") }
+        _ = try BenchRunner.run(selected, context: BenchContext(options: options), json: json)
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Datasets
+import Evaluation
+import Foundation
+import KP2D
+import Training
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate KeypointNet weights on an HPatches-format folder with the official metrics.",
+        discussion: """
+        As the official scripts/eval_keypoint_net.py: every pair (1, k) of every sequence, both images resized to \
+        --size ignoring aspect ratio (homography rescaled), fed in BGR order as cv2.imread gives them (--rgb to \
+        change), every cell with score > 0 kept (no NMS), then repeatability and localization error (3 px), \
+        homography correctness d1/d3/d5 (mutual nearest neighbours + RANSAC) and matching score on the top-k points. \
+        The official settings are --size 240x320 --top-k 300 and --size 480x640 --top-k 1000.
+        """)
+
+    @Option(help: "The hpatches-sequences-release folder (i_*/v_* sub-folders).")
+    var hpatches: String
+
+    @Option(help: "KeypointNet weights (.safetensors with PyTorch keys such as conv1a.0.weight).")
+    var weights: String
+
+    @Option(help: "Evaluation size HEIGHTxWIDTH, multiples of 8.")
+    var size = "240x320"
+
+    @Option(help: "Keypoints per image used by the metrics (highest scores).")
+    var topK = 300
+
+    @Option(help: "Sequences: all, i (illumination) or v (viewpoint).")
+    var split = "all"
+
+    @Flag(help: "Feed images in RGB order instead of the official BGR.")
+    var rgb = false
+
+    @Option(help: "Seed of the RANSAC draws.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print the full report (settings, summaries, per-sequence and per-pair results) as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let (h, w) = try parseSize(size)
+        guard h % 8 == 0, w % 8 == 0 else { throw ValidationError("--size \(size): height and width must be multiples of 8") }
+        guard topK > 0 else { throw ValidationError("--top-k must be positive") }
+        guard let sp = HPatchesSplit(rawValue: split) else { throw ValidationError("--split must be all, i or v, got '\(split)'") }
+        let settings = HPatchesEvalSettings(width: w, height: h, topK: topK, split: sp, channelOrder: rgb ? .rgb : .bgr, seed: seed)
+        do {
+            let dataset = try HPatchesDataset(root: hpatches, split: sp)
+            for p in dataset.problems { warn("warning: \(p)") }
+            guard FileManager.default.fileExists(atPath: weights) else {
+                warn("error: \(weights): no such weights file; pass a .safetensors file saved from KeypointNet")
+                throw ExitCode(1)
+            }
+            let net = try KeypointNetWeights.load(weights)
+            let bar = ProgressBar(label: "eval \(h)x\(w) top-\(topK)")
+            let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings,
+                                                    detect: { KeypointNetDetector.detect(net, $0) },
+                                                    progress: { bar.update($0, $1) })
+            bar.finish()
+            for p in report.problems.dropFirst(dataset.problems.count) { warn("warning: \(p)") }
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                print(String(decoding: try enc.encode(report), as: UTF8.self))
+            } else {
+                print(EvalTable.render(report))
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func warn(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// A one-line progress bar on stderr (redrawn in place when stderr is a terminal, every 10% otherwise).
+final class ProgressBar {
+    let label: String
+    let start = Date()
+    let tty = isatty(2) != 0
+    var lastDecile = -1
+    init(label: String) { self.label = label }
+
+    func update(_ done: Int, _ total: Int) {
+        let frac = total > 0 ? Double(done) / Double(total) : 1
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let width = 30, filled = Int(frac * Double(width))
+        let line = String(format: "%@ [%@%@] %d/%d pairs  %.0fs, eta %.0fs", label,
+                          String(repeating: "#", count: filled), String(repeating: ".", count: width - filled), done, total, elapsed, eta)
+        if tty {
+            FileHandle.standardError.write(Data(("\r" + line).utf8))
+        } else if Int(frac * 10) != lastDecile {
+            lastDecile = Int(frac * 10)
+            warn(line)
+        }
+    }
+
+    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
+
+enum EvalTable {
+    static func render(_ r: HPatchesEvalReport) -> String {
+        var lines = [String(format: "HPatches %@: %dx%d (HxW), top-%d, %@ order, %d sequences", r.root, r.settings.height, r.settings.width,
+                            r.settings.topK, r.settings.channelOrder.rawValue.uppercased(), r.sequences.count)]
+        lines.append("split   Rep    LocErr  C1     C3     C5     MScore  pairs  seconds")
+        func row(_ name: String, _ s: HPatchesSummary) -> String {
+            name.padding(toLength: 6, withPad: " ", startingAt: 0) +
+                String(format: "  %.3f  %6.3f  %.3f  %.3f  %.3f  %.3f   %5d  %7.1f", s.repeatability, s.localizationError,
+                       s.c1, s.c3, s.c5, s.matchingScore, s.pairs, s.seconds)
+        }
+        lines.append(row("all", r.all))
+        if let i = r.illumination { lines.append(row("i", i)) }
+        if let v = r.viewpoint { lines.append(row("v", v)) }
+        let undefined = r.all.pairsWithoutRepeatedPoints
+        if undefined > 0 {
+            lines.append("note: \(undefined) pairs had no repeated point; LocErr averages the other pairs (the official mean would be NaN)")
+        }
+        if !r.problems.isEmpty { lines.append("\(r.problems.count) sequences left out (see warnings)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,100 @@
+import XCTest
+import TUI
+
+final class ChartTests: XCTestCase {
+    func testBrailleBitLayout() {
+        var c = BrailleCanvas(widthCells: 1, heightCells: 1)
+        c.set(0, 0)
+        XCTAssertEqual(c.lines(), ["\u{2801}"])
+        c.set(1, 3)
+        XCTAssertEqual(c.lines(), ["\u{2881}"])
+        for x in 0..<2 { for y in 0..<4 { c.set(x, y) } }
+        XCTAssertEqual(c.lines(), ["\u{28FF}"])
+        c.set(5, 9)  // outside: ignored
+        XCTAssertEqual(c.bits, [0xFF])
+    }
+
+    func testBrailleLineAndVline() {
+        var c = BrailleCanvas(widthCells: 4, heightCells: 2)   // 8 x 8 dots
+        c.line(0, 7, 7, 0)
+        for i in 0..<8 { XCTAssertTrue(c.isSet(i, 7 - i), "diagonal dot \(i)") }
+        var v = BrailleCanvas(widthCells: 1, heightCells: 2)
+        v.vline(1, 6, 1)
+        XCTAssertEqual((0..<8).filter { v.isSet(1, $0) }, [1, 2, 3, 4, 5, 6])
+        XCTAssertFalse(v.isSet(0, 3))
+    }
+
+    func testBrailleASCIIFallback() {
+        XCTAssertEqual(BrailleCanvas.glyph(bits: 0x01, ascii: true), "'")
+        XCTAssertEqual(BrailleCanvas.glyph(bits: 0x40, ascii: true), ".")
+        XCTAssertEqual(BrailleCanvas.glyph(bits: 0x41, ascii: true), ":")
+        XCTAssertEqual(BrailleCanvas.glyph(bits: 0, ascii: true), " ")
+    }
+
+    func testRasterizeKeepsSpikeAndMarksNaN() {
+        let n = 5000
+        let steps = Array(1...n)
+        var values = [Double](repeating: 1, count: n)
+        values[2500] = 100            // one spike among 5000 points on a 20-cell (40-dot) wide plot
+        values[1000] = .nan
+        let r = LossChart.rasterize(steps: steps, values: values, changeSteps: [4000], options: ChartOptions(smoothing: 0.9, fit: .all),
+                                    widthCells: 20, heightCells: 5)
+        // The spike reaches the top of the plot (within the 5 % padding) in the raw canvas, nowhere else does.
+        let topColumns = (0..<40).filter { r.raw.isSet($0, 0) || r.raw.isSet($0, 1) }
+        XCTAssertFalse(topColumns.isEmpty, "spike kept")
+        XCTAssertTrue(topColumns.allSatisfy { abs($0 - 20) <= 1 }, "\(topColumns)")
+        XCTAssertEqual(r.nonFiniteCount, 1)
+        XCTAssertEqual(r.nonFiniteColumns.count, 1)
+        XCTAssertEqual(r.nonFiniteColumns[0].nan, 1)
+        XCTAssertEqual(r.nonFiniteColumns[0].column, Series.column(of: 1001, x0: 1, x1: Double(n), columns: 40)! / 2)
+        XCTAssertEqual(r.changeColumns, [Series.column(of: 4000, x0: 1, x1: Double(n), columns: 40)! / 2])
+        XCTAssertEqual(r.xMin, 1); XCTAssertEqual(r.xMax, n)
+    }
+
+    func testSmoothedFitClipsButAllFitShowsRange() {
+        let steps = Array(1...100)
+        var values = [Double](repeating: 1, count: 100)
+        values[0] = 1000
+        let smooth = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(smoothing: 0.99, fit: .smoothed), widthCells: 10, heightCells: 4)
+        let all = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(smoothing: 0.99, fit: .all), widthCells: 10, heightCells: 4)
+        XCTAssertGreaterThan(all.yMax, 999)
+        XCTAssertLessThan(smooth.yMax, all.yMax)
+    }
+
+    func testBestIsLowestSmoothedValue() {
+        let steps = Array(1...50)
+        let values = steps.map { Double(abs($0 - 30)) + 1 }
+        let r = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(smoothing: 0), widthCells: 25, heightCells: 4)
+        XCTAssertEqual(r.best?.step, 30)
+        XCTAssertEqual(r.best?.value, 1)
+        XCTAssertEqual(r.best?.cellY, 3, "lowest value sits in the bottom row")
+    }
+
+    func testLogScaleRasterRange() {
+        let steps = Array(1...3)
+        let r = LossChart.rasterize(steps: steps, values: [0.01, 1, 100], changeSteps: [], options: ChartOptions(smoothing: 0, logScale: true, fit: .all), widthCells: 10, heightCells: 4)
+        XCTAssertEqual(r.scale, .log)
+        XCTAssertEqual(r.yMin, -2 - 0.2, accuracy: 1e-9)   // log10 range -2...2 padded by 5 %
+        XCTAssertEqual(r.yMax, 2 + 0.2, accuracy: 1e-9)
+    }
+
+    func testDrawShowsTitleMarkersAndNaN() {
+        var grid = CellGrid(width: 60, height: 10)
+        let steps = Array(1...200)
+        var values = steps.map { 1.0 / Double($0) }
+        values[100] = .infinity
+        LossChart.draw(into: &grid, rect: grid.bounds, title: "L_loc", role: .loss_loc, steps: steps, values: values,
+                       changeSteps: [150], options: ChartOptions(), theme: .default, glyphs: .unicodeSet, focused: true)
+        XCTAssertTrue(grid.row(0).contains("L_loc"))
+        XCTAssertTrue(grid.row(0).contains("1 non-finite"))
+        XCTAssertTrue(grid.contains("▲"), "NaN/inf marker drawn")
+        XCTAssertTrue(grid.contains("┊"), "parameter change marker drawn")
+        XCTAssertTrue(grid.contains("★"), "best marked")
+        XCTAssertTrue(grid.cells.contains { $0.char.value >= 0x2801 && $0.char.value <= 0x28FF }, "braille dots")
+        // ASCII: no braille, no box drawing.
+        var ascii = CellGrid(width: 60, height: 10)
+        LossChart.draw(into: &ascii, rect: ascii.bounds, title: "L_loc", role: .loss_loc, steps: steps, values: values,
+                       changeSteps: [150], options: ChartOptions(), theme: .default, glyphs: .asciiSet, focused: false)
+        XCTAssertFalse(ascii.cells.contains { $0.char.value > 127 }, ascii.text)
+    }
+}

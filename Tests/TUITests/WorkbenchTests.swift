@@ -1,0 +1,286 @@
+import XCTest
+import KP2D
+import Training
+import TUI
+
+final class WorkbenchTests: XCTestCase {
+    func makeWorkbench(_ hp: HPatchesBrowserSource? = DemoHPatches()) -> Workbench {
+        Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)
+    }
+
+    func testLayoutAtSeveralSizes() {
+        let snap = DemoTrainer.snapshot(steps: 2000)
+        let wb = makeWorkbench()
+        for (w, h) in [(200, 60), (160, 48), (120, 40), (100, 30), (80, 24)] {
+            let g = wb.render(snapshot: snap, width: w, height: h)
+            XCTAssertEqual(g.width, w); XCTAssertEqual(g.height, h)
+            XCTAssertTrue(g.row(0).contains("kp2d-tui"), "\(w)x\(h) header")
+            XCTAssertTrue(g.contains("total"), "\(w)x\(h) total chart")
+            XCTAssertTrue(g.contains("L_IO"), "\(w)x\(h) IO chart")
+            XCTAssertTrue(g.contains("Match statistics"), "\(w)x\(h) stats")
+            XCTAssertTrue(g.contains("Controls"), "\(w)x\(h) controls")
+            XCTAssertTrue(g.row(h - 2).contains("step 2000"), "\(w)x\(h) status line")
+            XCTAssertTrue(g.row(h - 1).contains("quit"), "\(w)x\(h) hint bar")
+            XCTAssertFalse(g.contains("too small"))
+        }
+        XCTAssertTrue(wb.render(snapshot: snap, width: 200, height: 60).contains("Pair preview"))
+        XCTAssertTrue(wb.render(snapshot: snap, width: 100, height: 30).contains("preview hidden"))
+    }
+
+    func testPanesDoNotOverlapAtFullSize() {
+        let l = TrainingView.layout(Rect(x: 0, y: 1, width: 200, height: 57))
+        var rects = Array(l.charts.values) + [l.stats, l.controls, l.chartsHeader]
+        if let p = l.preview { rects.append(p) } else { XCTFail("preview expected at 200x60") }
+        for (i, a) in rects.enumerated() {
+            XCTAssertGreaterThanOrEqual(a.x, 0); XCTAssertLessThanOrEqual(a.maxX, 200); XCTAssertLessThanOrEqual(a.maxY, 58)
+            for b in rects[(i + 1)...] {
+                let overlap = a.x < b.maxX && b.x < a.maxX && a.y < b.maxY && b.y < a.maxY
+                XCTAssertFalse(overlap, "\(a) overlaps \(b)")
+            }
+        }
+    }
+
+    func testTooSmallTerminal() {
+        let wb = makeWorkbench()
+        for (w, h) in [(79, 24), (80, 23), (40, 10), (10, 3), (0, 0)] {
+            let g = wb.render(snapshot: DemoTrainer.snapshot(steps: 10), width: w, height: h)
+            XCTAssertEqual(g.width, w)
+            if h >= 3 && w >= 30 { XCTAssertTrue(g.contains("too small"), "\(w)x\(h):\n\(g.text)") }
+        }
+    }
+
+    func testEmptySnapshotRenders() {
+        let g = makeWorkbench().render(snapshot: TrainerSnapshot(), width: 200, height: 60)
+        XCTAssertTrue(g.contains("waiting for the first step"))
+        XCTAssertTrue(g.contains("no training pair yet"))
+        XCTAssertTrue(g.contains("STARTING"))
+    }
+
+    func press(_ wb: Workbench, _ keys: [Key], _ snap: TrainerSnapshot) -> [TrainerCommand] {
+        var sent: [TrainerCommand] = []
+        for k in keys { wb.handle(k, snapshot: snap, send: { sent.append($0) }) }
+        return sent
+    }
+
+    func testPauseStepAndSave() {
+        let wb = makeWorkbench()
+        var snap = DemoTrainer.snapshot(steps: 10)
+        XCTAssertEqual(press(wb, [.char(" ")], snap), [.pause])
+        XCTAssertEqual(press(wb, [.char("n")], snap), [], "no single step while running")
+        XCTAssertTrue(wb.state.message.contains("pause"))
+        snap.status.state = .paused
+        XCTAssertEqual(press(wb, [.char("n")], snap), [.step])
+        XCTAssertEqual(press(wb, [.char(" ")], snap), [.resume])
+        XCTAssertEqual(press(wb, [.char("s")], snap), [.save])
+    }
+
+    func testParameterEditingAndUndo() {
+        let wb = makeWorkbench()
+        var snap = DemoTrainer.snapshot(steps: 10)
+        snap.status.weights = LossWeights(alpha: 1, beta: 2, lambda: 1, gamma: 1)
+        snap.status.lr = 1e-3
+        // w selects beta; two presses of + accumulate before the trainer shows the change.
+        let sent = press(wb, [.char("w"), .char("+"), .char("+")], snap)
+        XCTAssertEqual(sent.count, 2)
+        XCTAssertEqual(sent.last, .setWeights(LossWeights(alpha: 1, beta: 2.2, lambda: 1, gamma: 1)))
+        let g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.contains("beta 2.2"), "readout shows the requested value")
+        XCTAssertTrue(g.contains("2·2.2·L_desc"), "effective weighting shown")
+        // Undo goes back one change.
+        XCTAssertEqual(press(wb, [.char("u")], snap), [.setWeights(LossWeights(alpha: 1, beta: 2.1, lambda: 1, gamma: 1))])
+        // The learning rate: select (3 more w), decrease.
+        let lrSent = press(wb, [.char("w"), .char("w"), .char("w"), .char("-")], snap)
+        guard case .setLearningRate(let lr) = lrSent.last else { return XCTFail("\(lrSent)") }
+        XCTAssertEqual(lr, 1e-3 / 1.25, accuracy: 1e-9)
+    }
+
+    func testEditDialogTypesAValue() {
+        let wb = makeWorkbench()
+        let snap = DemoTrainer.snapshot(steps: 10)
+        _ = press(wb, [.char("e")], snap)
+        XCTAssertTrue(wb.render(snapshot: snap, width: 120, height: 40).contains("Set alpha"))
+        XCTAssertEqual(wb.state.keyContext, .edit)
+        let sent = press(wb, [.backspace, .char("0"), .char("."), .char("5"), .enter], snap)
+        XCTAssertEqual(sent, [.setWeights(LossWeights(alpha: 0.5, beta: 2, lambda: 1, gamma: 1))])
+        XCTAssertEqual(wb.state.overlay, .none)
+        // Garbage is refused with a message, the dialog stays open.
+        _ = press(wb, [.char("e"), .backspace, .char("-"), .char("-"), .enter], snap)
+        XCTAssertTrue(wb.state.message.contains("not a valid alpha"))
+        XCTAssertEqual(press(wb, [.escape], snap), [])
+        XCTAssertEqual(wb.state.overlay, .none)
+    }
+
+    func testQuitAsksWhenUnsavedAndSaveAndQuitWaitsForTheSave() {
+        let wb = makeWorkbench()
+        var snap = DemoTrainer.snapshot(steps: 100)
+        snap.status.lastSavedStep = 50
+        XCTAssertEqual(press(wb, [.char("q")], snap), [])
+        let g = wb.render(snapshot: snap, width: 120, height: 40)
+        XCTAssertTrue(g.contains("Quit?"))
+        XCTAssertTrue(g.contains("50 steps are unsaved"))
+        XCTAssertTrue(g.row(39).contains("save+quit"), "hint bar shows the dialog's keys")
+        XCTAssertEqual(press(wb, [.char("s")], snap), [.save])
+        XCTAssertFalse(wb.finished)
+        var sent: [TrainerCommand] = []
+        wb.update(snapshot: snap, send: { sent.append($0) })
+        XCTAssertEqual(sent, [], "not saved yet")
+        snap.status.lastSavedStep = 100
+        wb.update(snapshot: snap, send: { sent.append($0) })
+        XCTAssertEqual(sent, [.quit])
+        XCTAssertTrue(wb.finished)
+    }
+
+    func testQuitWithoutUnsavedStepsAndCtrlCDiscard() {
+        var snap = DemoTrainer.snapshot(steps: 100)
+        snap.status.lastSavedStep = 100
+        let wb = makeWorkbench()
+        XCTAssertEqual(press(wb, [.ctrlC], snap), [.quit])
+        XCTAssertTrue(wb.finished)
+        snap.status.lastSavedStep = 10
+        let wb2 = makeWorkbench()
+        XCTAssertEqual(press(wb2, [.char("q"), .char("n")], snap), [])
+        XCTAssertFalse(wb2.finished)
+        XCTAssertEqual(press(wb2, [.ctrlC, .ctrlC], snap), [.quit], "^C twice discards")
+        XCTAssertTrue(wb2.finished)
+    }
+
+    func testHelpOverlayListsTheKeyTable() {
+        let wb = makeWorkbench()
+        let snap = DemoTrainer.snapshot(steps: 10)
+        _ = press(wb, [.char("?")], snap)
+        let g = wb.render(snapshot: snap, width: 200, height: 60)
+        for b in KeyTable.bindings(in: .training, hintsOnly: false) {
+            XCTAssertTrue(g.contains(String(b.description.prefix(30))), "help shows '\(b.description)'")
+        }
+        _ = press(wb, [.escape], snap)
+        XCTAssertFalse(wb.render(snapshot: snap, width: 200, height: 60).contains("Keys (? or esc closes)"))
+    }
+
+    func testHintBarShowsOnlyKeysOfTheView() {
+        let wb = makeWorkbench()
+        let snap = DemoTrainer.snapshot(steps: 10)
+        var g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.row(59).contains("n step"))
+        XCTAssertFalse(g.row(59).contains("re-evaluate"))
+        _ = press(wb, [.tab], snap)
+        g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.row(59).contains("re-evaluate"))
+        XCTAssertFalse(g.row(59).contains("n step"))
+        XCTAssertEqual(press(wb, [.char("n")], snap), [], "n means nothing in the browser")
+    }
+
+    func testKeyTableHasNoConflicts() {
+        for ctx in KeyContext.allCases {
+            var seen: [Key: Action] = [:]
+            for b in KeyTable.bindings(in: ctx, hintsOnly: false) {
+                for k in b.keys {
+                    XCTAssertNil(seen[k], "\(k) bound twice in \(ctx)")
+                    seen[k] = b.action
+                }
+            }
+        }
+        let bound = Set(KeyTable.bindings.map(\.action))
+        XCTAssertEqual(bound.count, Set(KeyTable.bindings.map(\.action)).count)
+    }
+
+    func testChartKeys() {
+        let wb = makeWorkbench()
+        var snap = DemoTrainer.snapshot(steps: 3000)
+        snap.status.lastSavedStep = 3000
+        _ = press(wb, [.char("l"), .char("c"), .char("f"), .char("]"), .char("]"), .char("z")], snap)
+        XCTAssertTrue(wb.state.logScale.contains(.total))
+        XCTAssertTrue(wb.state.fitAll.contains(.loc))
+        XCTAssertEqual(wb.state.smoothing, 0.98)
+        XCTAssertTrue(wb.state.windowed)
+        let g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.contains("[log]") || g.contains("[symlog]"))
+        XCTAssertTrue(g.contains("fit:all"))
+        XCTAssertTrue(g.contains("last 1000 steps"))
+        XCTAssertTrue(g.contains("EMA 0.98"))
+    }
+
+    func testHPatchesBrowser() {
+        let hp = DemoHPatches()
+        let wb = makeWorkbench(hp)
+        let snap = DemoTrainer.snapshot(steps: 10)
+        _ = press(wb, [.char("2")], snap)
+        var g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.contains("Sequences (6, all, by Rep worst first)"))
+        // Worst repeatability first: the first listed row has the lowest Rep.
+        let list = HPatchesBrowserOrdering.arrange(hp.sequences(), filter: .all, sort: .repeatability, reversed: false)
+        XCTAssertEqual(list.map(\.metrics.repeatability), list.map(\.metrics.repeatability).sorted())
+        XCTAssertTrue(g.contains("▶" + list[0].name))
+        _ = press(wb, [.down, .right, .right], snap)
+        g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.contains("▶" + list[1].name))
+        XCTAssertTrue(g.contains("\(list[1].name): image 1 → 4"))
+        XCTAssertTrue(g.contains("MScore"))
+        _ = press(wb, [.char("i")], snap)
+        g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.contains("i_ only"))
+        XCTAssertFalse(g.contains("v_boat"))
+        _ = press(wb, [.char("o")], snap)
+        XCTAssertEqual(wb.state.hpSort, .localizationError)
+        _ = press(wb, [.char("r")], snap)
+        XCTAssertEqual(hp.evaluationRequests, 1)
+        // Errors sort highest first.
+        let byErr = HPatchesBrowserOrdering.arrange(hp.sequences(), filter: .all, sort: .cornerError, reversed: false)
+        XCTAssertEqual(byErr.map(\.metrics.cornerError), byErr.map(\.metrics.cornerError).sorted(by: >))
+    }
+
+    func testHPatchesWithoutSource() {
+        let wb = makeWorkbench(nil)
+        let snap = DemoTrainer.snapshot(steps: 10)
+        _ = press(wb, [.tab], snap)
+        XCTAssertTrue(wb.render(snapshot: snap, width: 120, height: 40).contains("No HPatches data"))
+    }
+
+    func testRenderOnceAndASCII() {
+        let snap = DemoTrainer.snapshot(steps: 500)
+        let text = renderOnce(snap, width: 160, height: 50)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 50)
+        XCTAssertTrue(lines.allSatisfy { $0.unicodeScalars.count <= 160 })
+        XCTAssertTrue(text.contains("Pair preview"))
+        XCTAssertFalse(text.contains("▀"), "plain text uses the ASCII ramp for images")
+        let ascii = renderOnce(snap, width: 160, height: 50, options: WorkbenchOptions(ascii: true))
+        XCTAssertFalse(ascii.unicodeScalars.contains { $0.value > 127 }, "--ascii output is pure ASCII")
+    }
+
+    func testNoColorUsesMonoThemeAndEightColoursAdapt() {
+        let wb = makeWorkbench()
+        wb.setTerminalCapabilities(colorMode: .none, unicode: true)
+        let g = wb.render(snapshot: DemoTrainer.snapshot(steps: 100), width: 200, height: 60)
+        XCTAssertTrue(g.cells.allSatisfy { $0.fg.isDefault && $0.bg.isDefault }, "NO_COLOR: no colours at all")
+        XCTAssertFalse(g.contains("▀"), "no half blocks without colours")
+        let wb8 = makeWorkbench()
+        wb8.setTerminalCapabilities(colorMode: .c8, unicode: true)
+        let g8 = wb8.render(snapshot: DemoTrainer.snapshot(steps: 100), width: 200, height: 60)
+        XCTAssertTrue(g8.cells.allSatisfy { $0.fg.index < 8 && $0.bg.index < 8 }, "8-colour terminals get indices 0-7")
+    }
+
+    func testThemeCycling() {
+        let wb = makeWorkbench()
+        let snap = DemoTrainer.snapshot(steps: 10)
+        var names: [String] = []
+        for _ in 0..<4 { _ = press(wb, [.char("t")], snap); names.append(wb.state.themeName) }
+        XCTAssertEqual(Set(names).isSuperset(of: ["light", "mono", "colorblind", "default"]), true, "\(names)")
+    }
+
+    func testDemoTrainerObeysCommands() {
+        let t = DemoTrainer(steps: 5, running: false)
+        t.send(.step)
+        XCTAssertEqual(t.latest().status.step, 6)
+        t.send(.setLearningRate(0.01))
+        XCTAssertEqual(t.latest().changes.last?.lr, 0.01)
+        t.send(.save)
+        XCTAssertEqual(t.latest().status.unsavedSteps, 0)
+    }
+
+    func testBench() {
+        let r = benchRender(width: 200, height: 60, frames: 3, historySteps: 5000)
+        print(r)
+        XCTAssertGreaterThan(r.millisecondsPerFrame, 0)
+        XCTAssertGreaterThan(r.changedCellsPerFrame, 0)
+    }
+}

@@ -1,0 +1,171 @@
+import XCTest
+import TensorEngine
+
+/// The fast conv kernels (im2col + sgemm, 1x1 direct) against their naive twins, and the conv2d op
+/// against finite differences.
+final class ConvTests: XCTestCase {
+    /// Fast vs naive forward and backward (which must ADD into pre-filled gradients).
+    func compareWithNaive(_ s: Conv2dShape, bias: Bool = true, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
+        var rnd = TestRandom(seed)
+        let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, s.kh, s.kw])
+        let b = rnd.tensor([s.cout]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+        let yFast = Tensor(shape: dy.shape), yNaive = Tensor(shape: dy.shape)
+        ConvKernels.forward(x.data, w.data, bias ? b.data : nil, yFast.data, s)
+        ConvKernels.forwardNaive(x.data, w.data, bias ? b.data : nil, yNaive.data, s)
+        XCTAssertLessThan(relativeMaxError(yFast.array, yNaive.array), 1e-5, "forward \(s)", file: file, line: line)
+
+        let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape), db0 = rnd.tensor(b.shape)
+        let (dxF, dwF, dbF) = (dx0.copy(), dw0.copy(), db0.copy())
+        let (dxN, dwN, dbN) = (dx0.copy(), dw0.copy(), db0.copy())
+        ConvKernels.backward(x.data, w.data, dy.data, dxF.data, dwF.data, bias ? dbF.data : nil, s)
+        ConvKernels.backwardNaive(x.data, w.data, dy.data, dxN.data, dwN.data, bias ? dbN.data : nil, s)
+        XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx \(s)", file: file, line: line)
+        XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)", file: file, line: line)
+        XCTAssertLessThan(relativeMaxError(dbF.array, dbN.array), 1e-5, "db \(s)", file: file, line: line)
+        // Only some gradients requested.
+        let dxOnly = dx0.copy(), dwOnly = dw0.copy()
+        ConvKernels.backward(x.data, w.data, dy.data, dxOnly.data, nil, nil, s)
+        ConvKernels.backward(x.data, w.data, dy.data, nil, dwOnly.data, nil, s)
+        XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)", file: file, line: line)
+        XCTAssertLessThan(relativeMaxError(dwOnly.array, dwN.array), 1e-5, "dw alone \(s)", file: file, line: line)
+    }
+
+    func testFastMatchesNaiveOnManyShapes() {
+        let shapes = [
+            Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 1, cin: 5, h: 7, w: 6, cout: 7, kh: 3, kw: 3, pad: 0),
+            Conv2dShape(n: 2, cin: 5, h: 17, w: 1, cout: 7, kh: 1, kw: 1, pad: 0),     // IO-Net (B,C,N,1)
+            Conv2dShape(n: 3, cin: 4, h: 300, w: 1, cout: 9, kh: 1, kw: 1, pad: 0),
+            Conv2dShape(n: 2, cin: 2, h: 8, w: 10, cout: 3, kh: 5, kw: 5, pad: 2),
+            Conv2dShape(n: 1, cin: 3, h: 6, w: 5, cout: 2, kh: 3, kw: 1, pad: 1),      // non-square kernel
+            Conv2dShape(n: 1, cin: 2, h: 4, w: 4, cout: 3, kh: 3, kw: 3, pad: 2),      // padding larger than k/2
+            Conv2dShape(n: 1, cin: 2, h: 5, w: 5, cout: 3, kh: 1, kw: 1, pad: 1),      // 1x1 with padding: im2col path
+            Conv2dShape(n: 2, cin: 16, h: 20, w: 30, cout: 24, kh: 3, kw: 3, pad: 1),  // large enough to run in parallel
+            Conv2dShape(n: 1, cin: 1, h: 1, w: 1, cout: 1, kh: 1, kw: 1, pad: 0),
+        ]
+        for (i, s) in shapes.enumerated() { compareWithNaive(s, bias: i % 2 == 0, seed: UInt64(i + 1)) }
+    }
+
+    func testChunkedColumnsMatchNaive() {
+        // Force one output row per chunk, then a few rows, then whole images.
+        let saved = ConvKernels.columnChunkFloats
+        defer { ConvKernels.columnChunkFloats = saved }
+        for target in [1, 300, 1 << 22] {
+            ConvKernels.columnChunkFloats = target
+            compareWithNaive(Conv2dShape(n: 2, cin: 3, h: 13, w: 10, cout: 5, kh: 3, kw: 3, pad: 1), seed: UInt64(target))
+        }
+    }
+
+    func testPerCoreWorkersMatchNaive() {
+        // Force the one-worker-per-core path on small shapes, with image counts that leave a
+        // remainder for the serial path, and more workers than cores.
+        let (savedMin, savedWorkers, savedChunk) = (ConvKernels.parallelMinFlops, ConvKernels.workers, ConvKernels.columnChunkFloats)
+        defer { ConvKernels.parallelMinFlops = savedMin; ConvKernels.workers = savedWorkers; ConvKernels.columnChunkFloats = savedChunk }
+        ConvKernels.parallelMinFlops = 0
+        ConvKernels.columnChunkFloats = 200
+        for workers in [2, 3] {
+            ConvKernels.workers = workers
+            compareWithNaive(Conv2dShape(n: 5, cin: 3, h: 11, w: 9, cout: 4, kh: 3, kw: 3, pad: 1), seed: UInt64(10 + workers))
+            compareWithNaive(Conv2dShape(n: 1, cin: 2, h: 12, w: 7, cout: 3, kh: 3, kw: 3, pad: 1), seed: UInt64(20 + workers))
+            compareWithNaive(Conv2dShape(n: 3, cin: 4, h: 6, w: 6, cout: 5, kh: 5, kw: 3, pad: 2), bias: false, seed: UInt64(30 + workers))
+        }
+    }
+
+    func testResultsDoNotDependOnTiming() {
+        // The same large call twice gives bit-identical results (fixed dW reduction order).
+        var rnd = TestRandom(8)
+        let s = Conv2dShape(n: 4, cin: 16, h: 40, w: 48, cout: 16, kh: 3, kw: 3, pad: 1)
+        let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+        var results: [[Float]] = []
+        for _ in 0..<2 {
+            let y = Tensor(shape: dy.shape), dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape)
+            ConvKernels.forward(x.data, w.data, nil, y.data, s)
+            ConvKernels.backward(x.data, w.data, dy.data, dx.data, dw.data, nil, s)
+            results.append(y.array + dx.array + dw.array)
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
+    func testScratchBuffersAreReusedInSteadyState() {
+        var rnd = TestRandom(3)
+        let s = Conv2dShape(n: 2, cin: 4, h: 12, w: 12, cout: 6, kh: 3, kw: 3, pad: 1)
+        let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), y = Tensor(shape: [s.n, s.cout, s.ho, s.wo])
+        let scratch = KernelScratch.shared
+        ConvKernels.forward(x.data, w.data, nil, y.data, s)
+        let idle = scratch.idleFloats
+        for _ in 0..<5 {
+            ConvKernels.forward(x.data, w.data, nil, y.data, s)
+            ConvKernels.backward(x.data, w.data, y.data, nil, w.data, nil, s)
+        }
+        XCTAssertEqual(scratch.idleFloats, idle, "steady-state convolutions must reuse their scratch buffers")
+
+        let pool = KernelScratch()
+        let first = pool.with(count: 100) { $0 }
+        let second = pool.with(count: 80) { $0 }
+        XCTAssertEqual(first, second, "a returned buffer is lent again")
+        pool.with(count: 100) { a in pool.with(count: 100) { b in XCTAssertNotEqual(a, b, "concurrent borrowers get distinct buffers") } }
+    }
+
+    func testConv2dGradients3x3WithBias() {
+        var rnd = TestRandom(11)
+        let x = Variable(rnd.tensor([2, 3, 6, 5]), requiresGrad: true)
+        let w = Variable(rnd.tensor([4, 3, 3, 3]), requiresGrad: true)
+        let b = Variable(rnd.tensor([4]), requiresGrad: true)
+        checkGradients([x, w, b]) { g in g.conv2d(x, weight: w, bias: b, padding: 1) }
+    }
+
+    func testConv2dGradients1x1OnPointSets() {
+        var rnd = TestRandom(12)
+        let x = Variable(rnd.tensor([2, 5, 17, 1]), requiresGrad: true)
+        let w = Variable(rnd.tensor([7, 5, 1, 1]), requiresGrad: true)
+        checkGradients([x, w]) { g in g.conv2d(x, weight: w, bias: nil, padding: 0) }
+    }
+
+    func testConv2dGradientsNoPadding5x5() {
+        var rnd = TestRandom(13)
+        let x = Variable(rnd.tensor([1, 2, 7, 8]), requiresGrad: true)
+        let w = Variable(rnd.tensor([3, 2, 5, 5]), requiresGrad: true)
+        let b = Variable(rnd.tensor([3]), requiresGrad: true)
+        checkGradients([x, w, b]) { g in g.conv2d(x, weight: w, bias: b, padding: 0) }
+    }
+
+    func testConv2dOpShapeAndKnownValues() {
+        // A 3x3 all-ones kernel with padding 1 sums each 3x3 neighbourhood.
+        let x = Variable(Tensor(shape: [1, 1, 3, 3], values: [1, 2, 3, 4, 5, 6, 7, 8, 9]))
+        let w = Variable(Tensor(shape: [1, 1, 3, 3], repeating: 1))
+        let b = Variable(Tensor(shape: [1], values: [0.5]))
+        let y = Graph().conv2d(x, weight: w, bias: b, padding: 1)
+        XCTAssertEqual(y.shape, [1, 1, 3, 3])
+        XCTAssertEqual(y.value.array, [12, 21, 16, 27, 45, 33, 24, 39, 28].map { $0 + 0.5 })
+        // Cross-correlation, not convolution: the kernel is not flipped.
+        let k = Variable(Tensor(shape: [1, 1, 1, 2], values: [1, 10]))
+        let z = Graph().conv2d(x, weight: k, bias: nil, padding: 0)
+        XCTAssertEqual(z.shape, [1, 1, 3, 2])
+        XCTAssertEqual(z.value.array, [21, 32, 54, 65, 87, 98])
+    }
+
+    func testConv2dRecordsNothingWithoutGrad() {
+        var rnd = TestRandom(14)
+        let g = Graph()
+        let y = g.conv2d(Variable(rnd.tensor([1, 2, 4, 4])), weight: Variable(rnd.tensor([3, 2, 3, 3])), bias: nil, padding: 1)
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertEqual(g.count, 0)
+    }
+}
+
+/// The gradient checker itself must catch a wrong backward.
+final class GradientCheckTests: XCTestCase {
+    func testCheckerDetectsAWrongGradient() {
+        var rnd = TestRandom(5)
+        let x = Variable(rnd.tensor([10]), requiresGrad: true)
+        // y = x^2 with a backward that forgets the factor 2.
+        func wrongSquare(_ g: Graph) -> Variable {
+            let y = g.output(x.shape, from: x)
+            for i in 0..<x.count { y.value.data[i] = x.value.data[i] * x.value.data[i] }
+            g.record(y) { dy in for i in 0..<x.count { x.gradient().data[i] += dy.data[i] * x.value.data[i] } }
+            return y
+        }
+        XCTAssertGreaterThan(gradientErrors([x], wrongSquare)[0].error, 0.1)
+        XCTAssertLessThan(gradientErrors([x]) { g in g.mul(x, x) }[0].error, 1e-4)
+    }
+}
