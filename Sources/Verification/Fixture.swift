@@ -79,6 +79,12 @@ public struct ToleranceRule: Sendable {
     public var gradThreshold: Double? = nil
     public var absSmallGrad: Double? = nil
     public var absGivenStoredGrad: Double? = nil
+
+    public init(abs: Double, rel: Double, maxRelL2: Double? = nil, gradThreshold: Double? = nil,
+                absSmallGrad: Double? = nil, absGivenStoredGrad: Double? = nil) {
+        self.abs = abs; self.rel = rel; self.maxRelL2 = maxRelL2; self.gradThreshold = gradThreshold
+        self.absSmallGrad = absSmallGrad; self.absGivenStoredGrad = absGivenStoredGrad
+    }
 }
 
 /// Where the reference fixtures live: $KP2D_FIXTURES, else ../shared/fixtures beside the checkout.

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import Datasets
+import Datasets
 import TensorEngine
 
 /// Collects warnings from the loader thread.

@@ -3,7 +3,7 @@ import Foundation
 import KP2D
 import NN
 import TensorEngine
-@testable import Training
+import Training
 import XCTest
 
 final class TrainingOptionsTests: XCTestCase {
