@@ -105,6 +105,12 @@ public struct TrainerStatus: Sendable {
     public var dataDescription: String = ""
     /// The latest message for the status line (warnings, "saved ...").
     public var message: String = ""
+    /// Where the last step's time went (network forward, loss, backward, diagnostics).
+    public var timings = StepTimings()
+    /// Seconds the last step waited for its batch (0 when the loader thread keeps ahead).
+    public var dataWait: Double = 0
+    /// Batches the loader thread has ready.
+    public var batchesReady = 0
     public init() {}
 
     /// Steps trained since the last save (what quitting would lose).

@@ -51,6 +51,8 @@ public final class Trainer: @unchecked Sendable {
     private var preview: PairPreview?
     private var message = ""
     private var state: TrainerState = .starting
+    private var lastTimings = StepTimings()
+    private var lastDataWait: Double = 0
     private let graph = Graph()
 
     public static let recentWindow = 20
@@ -190,6 +192,7 @@ public final class Trainer: @unchecked Sendable {
     private func trainStep() throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let batch = try loader.next()
+        lastDataWait = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         drainLoaderWarnings()
         precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
         let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
@@ -201,6 +204,7 @@ public final class Trainer: @unchecked Sendable {
         let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
                                            weights: weights, graph: graph, training: true, rng: &rng)
         var terms = result.terms
+        lastTimings = result.timings
         var skipped = false
         if !terms.total.isFinite || terms.flags.contains(where: { $0.hasPrefix("non-finite") || $0.hasPrefix("no loss term") }) {
             skipped = true
@@ -297,6 +301,9 @@ public final class Trainer: @unchecked Sendable {
         st.preset = options.preset.rawValue
         st.dataDescription = "\(folder.count) images in \(folder.root)"
         st.message = message
+        st.timings = lastTimings
+        st.dataWait = lastDataWait
+        st.batchesReady = loader.ready
         let (h, c, p, r) = (history, changes, preview, PreviewBuilder.average(recentStats))
         published.withLock { snap in
             snap.version += 1

@@ -77,13 +77,14 @@ struct TrainCommand: ParsableCommand {
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
         if options.resumePath != nil { say(trainer.snapshot().status.message) }
         let every = max(progressEvery, 1)
-        trainer.onStep = { r in
+        trainer.onStep = { [unowned trainer] r in
             guard r.step % every == 0 || r.step == total || r.skipped else { return }
+            let st = trainer.snapshot().status
             let t = r.terms
             let of = total.map { "/\($0)" } ?? ""
-            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s%@",
+            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s  data wait %.0f ms%@",
                        r.step, of, r.epoch, t.total, t.loc, t.desc, t.usp, t.consistency, t.io, t.recall, t.ioInliers,
-                       r.lr, r.stepsPerSecond, r.skipped ? "  SKIPPED" : ""))
+                       r.lr, r.stepsPerSecond, st.dataWait * 1000, r.skipped ? "  SKIPPED" : ""))
         }
         trainer.onMessage = { m in if !m.hasPrefix("step ") { say(m) } }
 
