@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps in total.")
     var steps: Int?
 
-    @Option(help: "Stop after this many epochs.")
+    @Option(help: "Stop after this many epochs (paper preset default: 50, as official; fast: until Ctrl-C).")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per batch.")
@@ -148,8 +148,7 @@ struct TrainCommand: ParsableCommand {
             if let beta { o.weights.beta = beta }
             if let lambda { o.weights.lambda = lambda }
             if let gamma { o.weights.gamma = gamma }
-            o.steps = steps
-            o.epochs = epochs
+            if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
             o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
             o.logPath = log ?? (dir.isEmpty ? "metrics.jsonl" : dir + "/metrics.jsonl")

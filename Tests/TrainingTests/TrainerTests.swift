@@ -11,6 +11,7 @@ final class TrainingOptionsTests: XCTestCase {
         let paper = TrainingOptions(preset: .paper, dataPath: "x")
         XCTAssertEqual([paper.height, paper.width, paper.batchSize], [240, 320, 8])
         XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.weights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
+        XCTAssertEqual(paper.epochs, 50)
         let fast = TrainingOptions(preset: .fast, dataPath: "x")
         XCTAssertEqual([fast.height, fast.width, fast.batchSize], [128, 192, 4])
         XCTAssertEqual(fast.model.widths, [8, 16, 32, 64, 64, 128, 64])
