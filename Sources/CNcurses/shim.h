@@ -64,3 +64,13 @@ static inline void kp2d_restore_default_handlers(void) {
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
 }
+#include <stdio.h>
+#include <unistd.h>
+// initscr() exits the process when the terminal cannot be opened; newterm() reports it instead.
+static inline int kp2d_start_screen(void) {
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return -2;
+    SCREEN *s = newterm(NULL, stdout, stdin);
+    if (!s) return -1;
+    set_term(s);
+    return 0;
+}

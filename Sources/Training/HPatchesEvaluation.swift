@@ -41,10 +41,10 @@ public struct HPatchesSummary: Sendable, Codable, Equatable {
     /// Wall-clock seconds spent on these pairs (loading, detection and metrics).
     public var seconds: Double
 
-    public static func of(_ results: [HPatchesPairResult]) -> HPatchesSummary {
+    public static func of(_ results: [HPatchesPairRecord]) -> HPatchesSummary {
         let n = Double(max(results.count, 1))
         let locs = results.compactMap { $0.localizationError }
-        func mean(_ f: (HPatchesPairResult) -> Double) -> Double { results.reduce(0) { $0 + f($1) } / n }
+        func mean(_ f: (HPatchesPairRecord) -> Double) -> Double { results.reduce(0) { $0 + f($1) } / n }
         return HPatchesSummary(repeatability: mean { $0.repeatability },
                                localizationError: locs.isEmpty ? .nan : locs.reduce(0, +) / Double(locs.count),
                                c1: mean { $0.c1 }, c3: mean { $0.c3 }, c5: mean { $0.c5 },
@@ -54,7 +54,7 @@ public struct HPatchesSummary: Sendable, Codable, Equatable {
     }
 }
 
-public struct HPatchesPairResult: Sendable, Codable, Equatable {
+public struct HPatchesPairRecord: Sendable, Codable, Equatable {
     public var sequence: String
     public var index: Int
     public var repeatability: Double
@@ -70,7 +70,7 @@ public struct HPatchesPairResult: Sendable, Codable, Equatable {
     public var seconds: Double
 }
 
-public struct HPatchesSequenceResult: Sendable, Codable, Equatable {
+public struct HPatchesSequenceRecord: Sendable, Codable, Equatable {
     public var name: String
     public var summary: HPatchesSummary
 }
@@ -81,8 +81,8 @@ public struct HPatchesEvalReport: Sendable, Codable {
     public var all: HPatchesSummary
     public var illumination: HPatchesSummary?
     public var viewpoint: HPatchesSummary?
-    public var sequences: [HPatchesSequenceResult]
-    public var pairs: [HPatchesPairResult]
+    public var sequences: [HPatchesSequenceRecord]
+    public var pairs: [HPatchesPairRecord]
     /// Sequences left out (missing images, malformed H, undecodable files), one line each.
     public var problems: [String]
 }
@@ -92,12 +92,15 @@ public enum HPatchesEvaluation {
     /// settings' channel order (values in [0,1]) and returns keypoints in pixels with descriptors (e.g.
     /// KeypointSet.fromDense of the eval-mode network output: every cell with score > 0, no NMS).
     /// A pair whose image cannot be decoded is reported in `problems` and its whole sequence left out.
-    /// `progress(done, total)` is called after each pair.
+    /// `progress(done, total)` is called after each pair; `onPair` gets every evaluated pair's loaded images,
+    /// detections and metrics (for viewers that show keypoints and matches); it can be called for early pairs
+    /// of a sequence that a later undecodable image then removes from the report.
     public static func run(dataset: HPatchesDataset, settings: HPatchesEvalSettings,
                            detect: (Image) throws -> KeypointSet,
+                           onPair: ((HPatchesSample, KeypointSet, KeypointSet, PairMetrics) -> Void)? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> HPatchesEvalReport {
         let pairs = dataset.pairs.filter { settings.split.includes($0.sequence) }
-        var results = [HPatchesPairResult]()
+        var results = [HPatchesPairRecord]()
         var problems = dataset.problems.map { $0.description }
         var badSequences = Set<String>()
         for (n, pair) in pairs.enumerated() {
@@ -117,7 +120,8 @@ public enum HPatchesEvaluation {
             let m = HPatchesMetrics.evaluate(EvaluationPair(first: a, second: b, homography: sample.homography,
                                                             width: settings.width, height: settings.height),
                                              topK: settings.topK, rng: &rng)
-            results.append(HPatchesPairResult(sequence: pair.sequence, index: pair.index,
+            onPair?(sample, a, b, m)
+            results.append(HPatchesPairRecord(sequence: pair.sequence, index: pair.index,
                                               repeatability: m.repeatability.repeatability,
                                               localizationError: m.repeatability.localizationError,
                                               c1: m.homography.c1, c3: m.homography.c3, c5: m.homography.c5,
@@ -127,9 +131,9 @@ public enum HPatchesEvaluation {
         }
         results.removeAll { badSequences.contains($0.sequence) }
         if results.isEmpty { throw HPatchesError.empty(root: dataset.root, split: settings.split, problems: problems.count) }
-        var sequences = [HPatchesSequenceResult]()
+        var sequences = [HPatchesSequenceRecord]()
         for name in Array(Set(results.map { $0.sequence })).sorted() {
-            sequences.append(HPatchesSequenceResult(name: name, summary: .of(results.filter { $0.sequence == name })))
+            sequences.append(HPatchesSequenceRecord(name: name, summary: .of(results.filter { $0.sequence == name })))
         }
         let i = results.filter { $0.sequence.hasPrefix("i") }, v = results.filter { $0.sequence.hasPrefix("v") }
         return HPatchesEvalReport(settings: settings, root: dataset.root, all: .of(results),

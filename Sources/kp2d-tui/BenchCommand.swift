@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
     static let sections: [BenchSection] = [
         SgemmBenchSection(),
         ConvBenchSection(),
+        ConvLayerOpsBenchSection(),
     ]
 
     @Option(name: .long, help: "Comma-separated section names to run (default: all).")

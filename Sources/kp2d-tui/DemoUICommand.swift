@@ -22,11 +22,12 @@ struct DemoUICommand: ParsableCommand {
     @Option(help: "Height for --once.") var height = 60
     @Flag(help: "Print the render benchmark (ms per frame at 200x60) and exit.")
     var bench = false
+    @Option(help: "Steps of history for --bench.") var benchSteps = 20_000
     @Option(help: "Train for real (fast preset, checkpoint under /tmp) on this image folder instead of simulating.")
     var train: String?
 
     func run() throws {
-        if bench { print(benchRender()); return }
+        if bench { print(benchRender(historySteps: benchSteps)); return }
         if let train {
             var o = TrainingOptions(preset: .fast, dataPath: train)
             o.checkpointPath = NSTemporaryDirectory() + "kp2d-demo-ui/checkpoint.safetensors"
@@ -34,7 +35,7 @@ struct DemoUICommand: ParsableCommand {
             let trainer = try Trainer(options: o)
             trainer.start()
             let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: DemoHPatches())
-            wb.run(source: trainer, send: trainer.send)
+            do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); throw error }
             _ = trainer.waitUntilFinished(timeout: 60)
             return
         }
@@ -42,6 +43,6 @@ struct DemoUICommand: ParsableCommand {
         let options = WorkbenchOptions(themeName: theme, ascii: ascii)
         if once { print(renderOnce(trainer.latest(), width: width, height: height, options: options, hpatches: DemoHPatches())); return }
         let wb = Workbench(options: options, hpatches: DemoHPatches())
-        wb.run(source: trainer, send: { trainer.send($0) })
+        try wb.run(source: trainer, send: { trainer.send($0) })
     }
 }

@@ -38,6 +38,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the RANSAC draws.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Run both official settings (240x320 top-300, then 480x640 top-1000); overrides --size/--top-k.")
+    var official = false
+
     @Flag(help: "Print the full report (settings, summaries, per-sequence and per-pair results) as JSON on stdout.")
     var json = false
 
@@ -46,7 +49,9 @@ struct EvalCommand: ParsableCommand {
         guard h % 8 == 0, w % 8 == 0 else { throw ValidationError("--size \(size): height and width must be multiples of 8") }
         guard topK > 0 else { throw ValidationError("--top-k must be positive") }
         guard let sp = HPatchesSplit(rawValue: split) else { throw ValidationError("--split must be all, i or v, got '\(split)'") }
-        let settings = HPatchesEvalSettings(width: w, height: h, topK: topK, split: sp, channelOrder: rgb ? .rgb : .bgr, seed: seed)
+        let order: ChannelOrder = rgb ? .rgb : .bgr
+        let sizes: [(h: Int, w: Int, k: Int)] = official ? [(240, 320, 300), (480, 640, 1000)] : [(h, w, topK)]
+        let runs = sizes.map { HPatchesEvalSettings(width: $0.w, height: $0.h, topK: $0.k, split: sp, channelOrder: order, seed: seed) }
         do {
             let dataset = try HPatchesDataset(root: hpatches, split: sp)
             for p in dataset.problems { warn("warning: \(p)") }
@@ -55,19 +60,23 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let net = try KeypointNetWeights.load(weights)
-            let bar = ProgressBar(label: "eval \(h)x\(w) top-\(topK)")
-            let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings,
-                                                    detect: { KeypointNetDetector.detect(net, $0) },
-                                                    progress: { bar.update($0, $1) })
-            bar.finish()
-            for p in report.problems.dropFirst(dataset.problems.count) { warn("warning: \(p)") }
+            var reports = [HPatchesEvalReport]()
+            for settings in runs {
+                let bar = ProgressBar(label: "eval \(settings.height)x\(settings.width) top-\(settings.topK)")
+                let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings,
+                                                        detect: { KeypointNetDetector.detect(net, $0) },
+                                                        progress: { bar.update($0, $1) })
+                bar.finish()
+                for p in report.problems.dropFirst(dataset.problems.count) { warn("warning: \(p)") }
+                if !json { print(EvalTable.render(report)) }
+                reports.append(report)
+            }
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
                 enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                print(String(decoding: try enc.encode(report), as: UTF8.self))
-            } else {
-                print(EvalTable.render(report))
+                let data = reports.count == 1 ? try enc.encode(reports[0]) : try enc.encode(reports)
+                print(String(decoding: data, as: UTF8.self))
             }
         } catch let e as ExitCode {
             throw e

@@ -162,3 +162,18 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(c.at(2, 1, 1), img.at(2, 2, 2))
     }
 }
+
+final class RealPhotoDecodeTests: XCTestCase {
+    /// The shared CC0 photos decode with the sizes and channel counts of their licence table.
+    func testSharedPhotosDecode() throws {
+        let dir = "/work/shared/images"
+        guard FileManager.default.fileExists(atPath: dir) else { throw XCTSkip("\(dir) not present") }
+        for (name, w, h, c) in [("skimage_chelsea.png", 451, 300, 3), ("skimage_camera.png", 512, 512, 1),
+                                ("skimage_rocket.jpg", 640, 427, 3), ("mpl_grace_hopper.jpg", 512, 600, 3)] {
+            let img = try ImageIO.load("\(dir)/\(name)")
+            XCTAssertEqual([img.width, img.height, img.channels], [w, h, c], name)
+            let mean = img.pixels.reduce(0, +) / Float(img.pixels.count)
+            XCTAssertTrue(mean > 0.05 && mean < 0.95, "\(name): implausible mean \(mean)")
+        }
+    }
+}

@@ -98,3 +98,36 @@ final class ChartTests: XCTestCase {
         XCTAssertFalse(ascii.cells.contains { $0.char.value > 127 }, ascii.text)
     }
 }
+
+final class ChartDataTests: XCTestCase {
+    func testIncrementalSeriesEqualFullRecompute() {
+        let full = DemoTrainer.snapshot(steps: 900).history
+        let data = ChartData()
+        for cut in [0, 1, 10, 500, 900] { data.update(history: Array(full[0..<cut]), smoothing: 0.9) }
+        XCTAssertEqual(data.steps, full.map(\.step))
+        for id in ChartID.allCases {
+            let v = full.map { id.value($0) }
+            XCTAssertEqual(data.values[id]!.count, v.count)
+            for (a, b) in zip(data.values[id]!, v) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN)) }
+            let e = Series.ema(v, smoothing: 0.9)
+            for (a, b) in zip(data.ema[id]!, e) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(id) \(a) \(b)") }
+        }
+        // The score chart plots usp + 2 * consistency.
+        XCTAssertEqual(data.values[.score]![5], Double(full[5].terms.usp + 2 * full[5].terms.consistency))
+        // A different run (history not an extension) and a smoothing change rebuild.
+        let other = DemoTrainer.snapshot(steps: 50).history.dropFirst(10)
+        data.update(history: Array(other), smoothing: 0.9)
+        XCTAssertEqual(data.steps, other.map(\.step))
+        data.update(history: Array(other), smoothing: 0.5)
+        XCTAssertEqual(data.ema[.loc]!, Series.ema(other.map { Double($0.terms.loc) }, smoothing: 0.5))
+    }
+
+    func testWindowShowsOnlyRecentSteps() {
+        let steps = Array(1...5000)
+        let values = steps.map { Double($0) }
+        let r = LossChart.rasterize(steps: steps, values: values, changeSteps: [100], options: ChartOptions(window: 1000),
+                                    widthCells: 20, heightCells: 4)
+        XCTAssertEqual(r.xMin, 4000); XCTAssertEqual(r.xMax, 5000)
+        XCTAssertEqual(r.changeColumns, [], "a change before the window is not drawn")
+    }
+}

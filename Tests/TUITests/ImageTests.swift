@@ -51,6 +51,19 @@ final class ImageTests: XCTestCase {
         XCTAssertFalse(grid.cells.contains { $0.char.value > 127 })
     }
 
+    func testHalfCellLinesKeepTheOtherPixel() {
+        var grid = CellGrid(width: 2, height: 1)
+        grid[0, 0] = Cell("▀", style: Style(fg: TermColor(10), bg: TermColor(20)))
+        let env = RenderEnv(theme: .default, glyphs: .unicodeSet, colorMode: .c256)
+        PairView.plotHalf(&grid, 0, 1, Style(fg: TermColor(200)), env: env)     // lower half of cell 0
+        XCTAssertEqual(grid[0, 0].fg, TermColor(10)); XCTAssertEqual(grid[0, 0].bg, TermColor(200))
+        PairView.plotHalf(&grid, 1, 0, Style(fg: TermColor(201)), env: env)     // upper half of an empty cell
+        XCTAssertEqual(grid[1, 0].char, "▀"); XCTAssertEqual(grid[1, 0].fg, TermColor(201))
+        let ascii = RenderEnv(theme: .default, glyphs: .asciiSet, colorMode: .none)
+        PairView.plotHalf(&grid, 1, 1, Style(), env: ascii)
+        XCTAssertEqual(grid[1, 0].char, ".")
+    }
+
     func testResampleAveragesBoxes() {
         let img = Image(width: 2, height: 2, channels: 1, pixels: [0, 1, 1, 0])
         let px = ImageRender.resample(img, width: 1, height: 1)
@@ -87,13 +100,18 @@ final class ImageTests: XCTestCase {
         var grid = CellGrid(width: 42, height: 21)
         let env = RenderEnv(theme: .default, glyphs: .unicodeSet, colorMode: .c256)
         var toggles = OverlayToggles(); toggles.keypoints = false; toggles.matches = .off; toggles.grid = true
-        // Shift by half the image to the right: the target shows grid dots only on its right half.
+        // Shift by half the image to the right: the target shows grid lines only on its right half, drawn as
+        // coloured half cells (the image's other half-pixel stays), and nothing on the source.
         let place = PairView.draw(into: &grid, rect: grid.bounds, content: makeContent(h: [1, 0, 20, 0, 1, 0, 0, 0, 1]), toggles: toggles, env: env)!
+        let gridColor = Theme.default[.grid].fg
+        func gridCells(_ r: Rect, _ xs: Range<Int>) -> Int {
+            (r.y..<r.maxY).flatMap { y in xs.map { grid[r.x + $0, y] } }.filter { $0.fg == gridColor || $0.bg == gridColor }.count
+        }
         let t = place.target
-        let leftDots = (t.y..<t.maxY).flatMap { y in (t.x..<t.x + 9).map { grid[$0, y].char } }.filter { $0 == "·" }.count
-        let rightDots = (t.y..<t.maxY).flatMap { y in (t.x + 10..<t.maxX).map { grid[$0, y].char } }.filter { $0 == "·" }.count
-        XCTAssertEqual(leftDots, 0)
-        XCTAssertGreaterThan(rightDots, 20)
+        XCTAssertEqual(gridCells(t, 0..<9), 0)
+        XCTAssertGreaterThan(gridCells(t, 10..<20), 20)
+        XCTAssertEqual(gridCells(place.source, 0..<20), 0)
+        XCTAssertTrue((t.y..<t.maxY).allSatisfy { y in (t.x..<t.maxX).allSatisfy { grid[$0, y].char == "▀" } }, "image cells stay half blocks")
         XCTAssertNotNil(PairView.warp([1, 0, 0, 0, 1, 0, 0, 0, 1], 3, 4))
         XCTAssertNil(PairView.warp([1, 0, 0, 0, 1, 0, 0, 0, 0], 3, 4))
     }

@@ -13,6 +13,10 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(t[.text], Style(fg: TermColor(252)))
         XCTAssertEqual(t[.title], Style(fg: TermColor(12), bg: TermColor(236), attrs: [.bold, .underline]))
         XCTAssertEqual(t[.grid].fg, TermColor(196))
+        // CRLF line ends and trailing comments.
+        let u = try Theme.parse("text = 252  # light grey\r\nborder = #00ff00 # green\r\n", name: "x", file: "x.theme")
+        XCTAssertEqual(u[.text].fg, TermColor(252))
+        XCTAssertEqual(u[.border].fg, TermColor(46))
     }
 
     func testErrorsNameTheLine() {
@@ -76,6 +80,23 @@ final class ThemeTests: XCTestCase {
         let tn = Theme.default.adapted(to: .none)
         XCTAssertTrue(tn.styles.values.allSatisfy { $0.fg.isDefault && $0.bg.isDefault })
         XCTAssertEqual(tn[.title].attrs, Theme.default[.title].attrs)
+    }
+
+    func testOnlyChangedCellsAreRedrawn() {
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256))
+        let t = DemoTrainer(steps: 100, running: true)
+        let a = wb.render(snapshot: t.latest(), width: 120, height: 40)
+        XCTAssertEqual(a.changedCells(since: nil).count, 120 * 40, "first frame: everything")
+        XCTAssertEqual(a.changedCells(since: a), [], "same frame: nothing")
+        XCTAssertEqual(a.changedCells(since: CellGrid(width: 100, height: 40)).count, 120 * 40, "resize: everything")
+        var b = a
+        b[3, 2] = Cell("x")
+        b[119, 39] = Cell("y", style: Style(fg: TermColor(1)))
+        XCTAssertEqual(b.changedCells(since: a), [2 * 120 + 3, 39 * 120 + 119])
+        // One more step changes a small part of the screen.
+        t.advance(1)
+        let c = wb.render(snapshot: t.latest(), width: 120, height: 40)
+        XCTAssertLessThan(c.changedCells(since: a).count, 120 * 40 / 3)
     }
 
     func testGridBasics() {

@@ -72,6 +72,12 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertEqual(press(wb, [.char("n")], snap), [.step])
         XCTAssertEqual(press(wb, [.char(" ")], snap), [.resume])
         XCTAssertEqual(press(wb, [.char("s")], snap), [.save])
+        XCTAssertTrue(wb.render(snapshot: snap, width: 200, height: 60).row(58).contains("checkpoint requested"))
+        // The trainer's newer message replaces the UI's own.
+        wb.update(snapshot: snap, send: { _ in })
+        snap.status.message = "saved runs/x.safetensors at step 10"
+        wb.update(snapshot: snap, send: { _ in })
+        XCTAssertTrue(wb.render(snapshot: snap, width: 200, height: 60).row(58).contains("saved runs/x.safetensors"))
     }
 
     func testParameterEditingAndUndo() {
@@ -151,6 +157,11 @@ final class WorkbenchTests: XCTestCase {
         let g = wb.render(snapshot: snap, width: 200, height: 60)
         for b in KeyTable.bindings(in: .training, hintsOnly: false) {
             XCTAssertTrue(g.contains(String(b.description.prefix(30))), "help shows '\(b.description)'")
+        }
+        // At the minimum size every key of the view still fits (descriptions shortened).
+        let small = wb.render(snapshot: snap, width: 80, height: 24)
+        for b in KeyTable.bindings(in: .training, hintsOnly: false) {
+            XCTAssertTrue(small.contains(String(b.description.prefix(12))), "80x24 help shows '\(b.description)'")
         }
         _ = press(wb, [.escape], snap)
         XCTAssertFalse(wb.render(snapshot: snap, width: 200, height: 60).contains("Keys (? or esc closes)"))
@@ -282,5 +293,53 @@ final class WorkbenchTests: XCTestCase {
         print(r)
         XCTAssertGreaterThan(r.millisecondsPerFrame, 0)
         XCTAssertGreaterThan(r.changedCellsPerFrame, 0)
+    }
+}
+
+final class RobustnessTests: XCTestCase {
+    func testDegenerateSeries() {
+        let nan = LossChart.rasterize(steps: [1, 2, 3], values: [.nan, .nan, .infinity], changeSteps: [], options: ChartOptions(),
+                                      widthCells: 10, heightCells: 3)
+        XCTAssertEqual(nan.nonFiniteCount, 3)
+        XCTAssertNil(nan.best)
+        XCTAssertTrue(nan.raw.bits.allSatisfy { $0 == 0 })
+        let one = LossChart.rasterize(steps: [7], values: [2], changeSteps: [7], options: ChartOptions(logScale: true),
+                                      widthCells: 10, heightCells: 3)
+        XCTAssertEqual(one.best?.step, 7)
+        XCTAssertEqual(one.xMin, 7); XCTAssertEqual(one.xMax, 7)
+        var g = CellGrid(width: 40, height: 8)
+        LossChart.draw(into: &g, rect: g.bounds, title: "x", role: .loss_loc, steps: [1, 2], values: [.nan, -.infinity],
+                       changeSteps: [], options: ChartOptions(), theme: .default, glyphs: .unicodeSet, focused: false)
+        XCTAssertTrue(g.contains("2 non-finite"))
+        XCTAssertTrue(g.contains("▼"), "-inf marked at the bottom")
+    }
+
+    /// Random keys at random sizes, with the snapshot changing under them: nothing crashes, every frame has the
+    /// requested size, and the screen always ends with the hint bar.
+    func testRandomKeysAndSizes() {
+        // Every key of the table except those that end the session (tested on their own above).
+        let quitting: [Action] = [.quit, .quitWithoutSaving, .saveAndQuit]
+        let keys: [Key] = KeyTable.bindings.filter { !quitting.contains($0.action) }.flatMap(\.keys)
+            .filter { $0 != .char("q") && $0 != .ctrlC } + [.char("x"), .home, .end, .resize]
+        var frames = 0
+        let trainer = DemoTrainer(steps: 50, running: true)
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: DemoHPatches())
+        var rng: UInt64 = 12345
+        func next(_ n: Int) -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int((rng >> 33) % UInt64(n)) }
+        for i in 0..<400 {
+            let k = keys[next(keys.count)]
+            if wb.finished { break }
+            wb.handle(k, snapshot: trainer.latest(), send: { trainer.send($0) })
+            if i % 7 == 0 { trainer.advance(next(30)) }
+            let w = 60 + next(160), h = 18 + next(50)
+            let g = wb.render(snapshot: trainer.latest(), width: w, height: h)
+            XCTAssertEqual(g.width, w); XCTAssertEqual(g.height, h)
+            frames += 1
+            if w >= Workbench.minimumWidth && h >= Workbench.minimumHeight && wb.state.overlay == .none {
+                XCTAssertTrue(g.row(h - 1).contains("?"), "hint bar at \(w)x\(h) after \(k)")
+            }
+        }
+        XCTAssertEqual(frames, 400)
+        XCTAssertFalse(wb.finished)
     }
 }

@@ -8,10 +8,10 @@ final class BenchTests: XCTestCase {
         var o = BenchOptions()
         o.batch = 1; o.height = 16; o.width = 16; o.repeats = 1; o.warmup = 0; o.sgemmSize = 64
         let context = BenchContext(options: o)
-        let sections: [BenchSection] = [SgemmBenchSection(), ConvBenchSection()]
+        let sections: [BenchSection] = [SgemmBenchSection(), ConvBenchSection(), ConvLayerOpsBenchSection()]
         var lines: [String] = []
         let reports = try BenchRunner.run(sections, context: context, json: true) { lines.append($0) }
-        XCTAssertEqual(reports.map(\.section), ["sgemm", "conv"])
+        XCTAssertEqual(reports.map(\.section), ["sgemm", "conv", "convops"])
         XCTAssertEqual(reports[1].rows.count, ConvBenchSection.keyPointNetLayers.count)
         let object = try JSONSerialization.jsonObject(with: Data(lines.joined().utf8)) as? [String: Any]
         let conv = (object?["sections"] as? [String: Any])?["conv"] as? [String: Any]

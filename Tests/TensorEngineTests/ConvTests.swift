@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import TensorEngine
 
@@ -61,7 +62,10 @@ final class ConvTests: XCTestCase {
         // remainder for the serial path, and more workers than cores.
         let (savedMin, savedWorkers, savedChunk) = (ConvKernels.parallelMinFlops, ConvKernels.workers, ConvKernels.columnChunkFloats)
         defer { ConvKernels.parallelMinFlops = savedMin; ConvKernels.workers = savedWorkers; ConvKernels.columnChunkFloats = savedChunk }
+        let savedMax = ConvKernels.perCoreMaxWeights
+        defer { ConvKernels.perCoreMaxWeights = savedMax }
         ConvKernels.parallelMinFlops = 0
+        ConvKernels.perCoreMaxWeights = Int.max
         ConvKernels.columnChunkFloats = 200
         for workers in [2, 3] {
             ConvKernels.workers = workers
@@ -69,6 +73,40 @@ final class ConvTests: XCTestCase {
             compareWithNaive(Conv2dShape(n: 1, cin: 2, h: 12, w: 7, cout: 3, kh: 3, kw: 3, pad: 1), seed: UInt64(20 + workers))
             compareWithNaive(Conv2dShape(n: 3, cin: 4, h: 6, w: 6, cout: 5, kh: 5, kw: 3, pad: 2), bias: false, seed: UInt64(30 + workers))
         }
+    }
+
+    func testConcurrentCallersGetCorrectResults() {
+        // Two threads convolving at once (per-core path and multi-threaded-sgemm path): the BLAS
+        // thread setting and the scratch pool must not let them interfere.
+        let (savedMin, savedMax) = (ConvKernels.parallelMinFlops, ConvKernels.perCoreMaxWeights)
+        defer { ConvKernels.parallelMinFlops = savedMin; ConvKernels.perCoreMaxWeights = savedMax }
+        ConvKernels.parallelMinFlops = 0
+        ConvKernels.perCoreMaxWeights = 200
+        let shapes = [Conv2dShape(n: 4, cin: 3, h: 30, w: 20, cout: 5, kh: 3, kw: 3, pad: 1),     // 135 weights: per-core
+                      Conv2dShape(n: 2, cin: 8, h: 16, w: 24, cout: 8, kh: 3, kw: 3, pad: 1)]     // 576 weights: sgemm threads
+        var rnd = TestRandom(77)
+        let inputs = shapes.map { s in (rnd.tensor([s.n, s.cin, s.h, s.w]), rnd.tensor([s.cout, s.cin, s.kh, s.kw]), rnd.tensor([s.n, s.cout, s.ho, s.wo])) }
+        let expected: [[Float]] = zip(shapes, inputs).map { s, t in
+            let y = Tensor(shape: t.2.shape), dx = Tensor(shape: t.0.shape), dw = Tensor(shape: t.1.shape)
+            ConvKernels.forwardNaive(t.0.data, t.1.data, nil, y.data, s)
+            ConvKernels.backwardNaive(t.0.data, t.1.data, t.2.data, dx.data, dw.data, nil, s)
+            return y.array + dx.array + dw.array
+        }
+        let errors = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        defer { errors.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            var worst = 0.0
+            for _ in 0..<20 {
+                let (s, t) = (shapes[i], inputs[i])
+                let y = Tensor(shape: t.2.shape), dx = Tensor(shape: t.0.shape), dw = Tensor(shape: t.1.shape)
+                ConvKernels.forward(t.0.data, t.1.data, nil, y.data, s)
+                ConvKernels.backward(t.0.data, t.1.data, t.2.data, dx.data, dw.data, nil, s)
+                worst = max(worst, relativeMaxError(y.array + dx.array + dw.array, expected[i]))
+            }
+            errors[i] = worst
+        }
+        XCTAssertLessThan(errors[0], 1e-5)
+        XCTAssertLessThan(errors[1], 1e-5)
     }
 
     func testResultsDoNotDependOnTiming() {

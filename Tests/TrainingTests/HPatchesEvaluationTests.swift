@@ -47,8 +47,13 @@ final class HPatchesEvaluationTests: XCTestCase {
 
         let ds = try HPatchesDataset(root: root)
         var calls = [(Int, Int)]()
+        var seen = [String]()
         let settings = HPatchesEvalSettings(width: 64, height: 48, topK: 300)
-        let report = try HPatchesEvaluation.run(dataset: ds, settings: settings, detect: gridDetector) { calls.append(($0, $1)) }
+        let report = try HPatchesEvaluation.run(dataset: ds, settings: settings, detect: gridDetector,
+                                                onPair: { s, a, _, _ in seen.append("\(s.pair.sequence)/\(s.pair.index)"); XCTAssertEqual(s.first.width, 64); XCTAssertGreaterThan(a.count, 0) },
+                                                progress: { calls.append(($0, $1)) })
+        // v_bad/2 was evaluated before v_bad/3 failed to decode; the sequence is then dropped from the report.
+        XCTAssertEqual(seen.count, 11); XCTAssertEqual(seen.first, "i_p1/2"); XCTAssertTrue(seen.contains("v_bad/2"))
         XCTAssertEqual(report.pairs.count, 10)
         XCTAssertEqual(Set(report.pairs.map { $0.sequence }), ["i_p1", "v_p0"])
         XCTAssertEqual(calls.last?.0, 15); XCTAssertEqual(calls.last?.1, 15)

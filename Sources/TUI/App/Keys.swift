@@ -47,7 +47,7 @@ public enum Action: Hashable, Sendable {
     case quit, togglePause, stepOnce, save, showHelp, closeHelp
     case nextView, showTraining, showHPatches, cycleTheme
     case nextParameter, previousParameter, increaseParameter, decreaseParameter, editParameter, undo
-    case smoothMore, smoothLess, nextChart, toggleLog, toggleFit, toggleWindow
+    case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleFit, toggleWindow
     case toggleKeypoints, cycleMatches, toggleGrid
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
     case cycleFilter, cycleSort, reverseSort, reevaluate
@@ -93,7 +93,8 @@ public enum KeyTable {
         KeyBinding([.char("t")], "cycle colour theme", views, .cycleTheme, hint: "theme"),
         // Training: parameters.
         KeyBinding([.char("w")], "select the next parameter (alpha, beta, lambda, gamma, lr)", [.training], .nextParameter, hint: "param"),
-        KeyBinding([.char("W")], "select the previous parameter", [.training], .previousParameter),
+        KeyBinding([.char("W"), .left], "select the previous parameter", [.training], .previousParameter),
+        KeyBinding([.right], "select the next parameter", [.training], .nextParameter),
         KeyBinding([.char("+"), .char("=")], "increase the selected parameter (weights +0.1, lr x1.25)", [.training], .increaseParameter,
                    hint: "change", hintLabel: "+/-"),
         KeyBinding([.char("-"), .char("_")], "decrease the selected parameter (weights -0.1, lr /1.25)", [.training], .decreaseParameter),
@@ -102,7 +103,8 @@ public enum KeyTable {
         // Training: charts.
         KeyBinding([.char("]")], "more EMA smoothing", [.training], .smoothMore, hint: "smooth", hintLabel: "[/]"),
         KeyBinding([.char("[")], "less EMA smoothing", [.training], .smoothLess),
-        KeyBinding([.char("c")], "focus the next chart", [.training], .nextChart, hint: "chart"),
+        KeyBinding([.char("c"), .down], "focus the next chart", [.training], .nextChart, hint: "chart"),
+        KeyBinding([.char("C"), .up], "focus the previous chart", [.training], .previousChart),
         KeyBinding([.char("l")], "log scale on the focused chart", [.training], .toggleLog, hint: "log"),
         KeyBinding([.char("f")], "fit the focused chart to all raw values / to the smoothed curve", [.training], .toggleFit, hint: "fit"),
         KeyBinding([.char("z")], "zoom the x axis: whole run / last 1000 steps", [.training], .toggleWindow, hint: "zoom"),

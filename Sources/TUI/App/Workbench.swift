@@ -32,6 +32,8 @@ public final class Workbench {
     let themeNames: [String]
     /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
     var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
+    /// Loss series and their EMAs, extended as the history grows.
+    let chartData = ChartData()
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -50,7 +52,8 @@ public final class Workbench {
     public func setTerminalCapabilities(colorMode: ColorMode, unicode: Bool) {
         self.colorMode = colorMode
         glyphs = Glyphs.set(ascii: options.ascii || !unicode)
-        applyTheme(named: colorMode == .none && options.colorMode == nil ? "mono" : state.themeName)
+        // Without colour only the attribute-based mono theme keeps raw values, markers and selections apart.
+        applyTheme(named: colorMode == .none ? "mono" : state.themeName)
     }
 
     func applyTheme(named name: String) {
@@ -144,6 +147,9 @@ public final class Workbench {
         case .nextChart:
             let all = ChartID.allCases
             state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + 1) % all.count]
+        case .previousChart:
+            let all = ChartID.allCases
+            state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + all.count - 1) % all.count]
         case .toggleLog:
             if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
         case .toggleFit:
@@ -189,8 +195,17 @@ public final class Workbench {
         }
     }
 
-    /// Called every loop turn: finishes a pending save-and-quit once the trainer reports the save.
+    /// The trainer message seen last (nil before the first update, whose message is not "new").
+    var lastTrainerMessage: String? = nil
+
+    /// Called every loop turn: a new trainer message replaces the UI's own; finishes a pending save-and-quit
+    /// once the trainer reports the save.
     public func update(snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
+        if snapshot.status.message != lastTrainerMessage {
+            let isNew = lastTrainerMessage != nil
+            lastTrainerMessage = snapshot.status.message
+            if isNew && !snapshot.status.message.isEmpty && state.quitAfterSaveAtStep == nil { state.message = "" }
+        }
         guard let step = state.quitAfterSaveAtStep, !state.finished else { return }
         let saved = (snapshot.status.lastSavedStep ?? -1) >= step
         var failed = false
@@ -219,7 +234,8 @@ public final class Workbench {
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
         switch state.view {
         case .training:
-            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot), env: env)
+            TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
+                              charts: chartData, env: env)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }

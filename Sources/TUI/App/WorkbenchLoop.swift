@@ -8,8 +8,9 @@ extension Workbench {
     /// Run the interactive UI on the terminal until the user quits (it sends `.quit` before returning).
     /// Keys are read with a 30 ms timeout; a frame is drawn when the snapshot or the UI changed, at most
     /// 12 times a second, copying only changed cells. The terminal is restored on return and on fatal signals.
-    public func run(source: SnapshotSource, send: @escaping (TrainerCommand) -> Void) {
-        let term = Terminal(forceMode: options.colorMode)
+    /// Throws TerminalError (before touching the screen) when there is no usable terminal.
+    public func run(source: SnapshotSource, send: @escaping (TrainerCommand) -> Void) throws {
+        let term = try Terminal(forceMode: options.colorMode)
         defer { term.close() }
         setTerminalCapabilities(colorMode: term.colorMode, unicode: term.unicode)
         var lastVersion = -1

@@ -39,8 +39,9 @@ public struct ChartRaster: Sendable {
 }
 
 public enum LossChart {
-    /// Rasterise `values` at `steps` into a plot of widthCells x heightCells cells.
-    public static func rasterize(steps: [Int], values: [Double], changeSteps: [Int], options: ChartOptions,
+    /// Rasterise `values` at `steps` into a plot of widthCells x heightCells cells. `ema` is the smoothed
+    /// series (Series.ema of all values with options.smoothing); computed here if nil.
+    public static func rasterize(steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
                                  widthCells: Int, heightCells: Int) -> ChartRaster {
         var raw = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
         var smooth = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
@@ -49,93 +50,107 @@ public enum LossChart {
                                  nonFiniteColumns: [], changeColumns: [], best: nil, latestRaw: nil, latestSmooth: nil,
                                  nonFiniteCount: 0)
         guard n > 0, widthCells > 0, heightCells > 0 else { return result }
+        let emaAll: [Double] = (ema.map { $0.count >= n } ?? false) ? ema! : Series.ema(Array(values[0..<n]), smoothing: options.smoothing)
 
-        // Visible window.
+        // Visible window [start, n): the first step >= last - window (binary search; steps increase).
         let lastStep = steps[n - 1]
         var start = 0
-        if let w = options.window { while start < n - 1 && steps[start] < lastStep - w { start += 1 } }
-        let visSteps = steps[start..<n].map(Double.init)
-        let visValues = Array(values[start..<n])
-        let emaAll = Series.ema(Array(values[0..<n]), smoothing: options.smoothing)
-        let visEma = Array(emaAll[start..<n])
-        result.latestRaw = visValues.last
-        result.latestSmooth = visEma.last.flatMap { $0.isFinite ? $0 : nil }
-        result.nonFiniteCount = visValues.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-
-        // Scale.
-        let scale: Series.Scale = options.logScale ? Series.logScaleKind(for: visValues) : .linear
-        result.scale = scale
-        let ys = visValues.map { Series.forward($0, scale) }
-        let es = visEma.map { Series.forward($0, scale) }
-
-        // Y range.
-        var lo = Double.infinity, hi = -Double.infinity
-        for v in (options.fit == .all ? ys : es) where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
-        if options.fit == .smoothed && !(lo.isFinite) {
-            for v in ys where v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+        if let w = options.window {
+            var lo = 0, hi = n - 1
+            while lo < hi { let mid = (lo + hi) / 2; if steps[mid] < lastStep - w { lo = mid + 1 } else { hi = mid } }
+            start = lo
         }
-        if !lo.isFinite { lo = 0; hi = 1 }
-        if hi - lo < 1e-12 { let pad = max(abs(hi) * 0.05, 1e-6); lo -= pad; hi += pad }
-        else { let pad = (hi - lo) * 0.05; lo -= pad; hi += pad }
-        result.yMin = lo; result.yMax = hi
+        let count = n - start
 
-        // X range.
-        let x0 = visSteps.first!, x1 = visSteps.last!
-        result.xMin = Int(x0); result.xMax = Int(x1)
-        let cols = raw.widthDots, rows = raw.heightDots
-        func dotY(_ v: Double) -> Int {
-            let t = (v - lo) / (hi - lo)
-            return min(rows - 1, max(0, Int(((1 - t) * Double(rows - 1)).rounded())))
-        }
+        return steps.withUnsafeBufferPointer { sp in
+            values.withUnsafeBufferPointer { vp in
+                emaAll.withUnsafeBufferPointer { ep in
+                    let S = sp.baseAddress! + start, V = vp.baseAddress! + start, E = ep.baseAddress! + start
+                    result.latestRaw = V[count - 1]
+                    result.latestSmooth = E[count - 1].isFinite ? E[count - 1] : nil
+                    var nonFinite = 0
+                    for i in 0..<count where !V[i].isFinite { nonFinite += 1 }
+                    result.nonFiniteCount = nonFinite
 
-        // Raw: per dot column a vertical run min..max, joined to the previous column's last value.
-        let rawBuckets = Series.downsample(xs: visSteps, ys: ys, x0: x0, x1: x1, columns: cols)
-        var prev: (x: Int, y: Int)? = nil
-        var nonFiniteByCell: [Int: (Int, Int, Int)] = [:]
-        for (c, b) in rawBuckets.enumerated() {
-            if b.nonFinite > 0 {
-                let cell = c / 2
-                let old = nonFiniteByCell[cell] ?? (0, 0, 0)
-                nonFiniteByCell[cell] = (old.0 + b.nan, old.1 + b.posInf, old.2 + b.negInf)
+                    // Scale.
+                    var scale = Series.Scale.linear
+                    if options.logScale { scale = Series.logScaleKind(for: Array(UnsafeBufferPointer(start: V, count: count))) }
+                    result.scale = scale
+                    let linear = scale == .linear
+                    @inline(__always) func f(_ v: Double) -> Double { linear ? v : Series.forward(v, scale) }
+
+                    // Y range.
+                    var lo = Double.infinity, hi = -Double.infinity
+                    let fitSource = options.fit == .all ? V : E
+                    for i in 0..<count { let v = f(fitSource[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) } }
+                    if options.fit == .smoothed && !lo.isFinite {
+                        for i in 0..<count { let v = f(V[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) } }
+                    }
+                    if !lo.isFinite { lo = 0; hi = 1 }
+                    if hi - lo < 1e-12 { let pad = max(abs(hi) * 0.05, 1e-6); lo -= pad; hi += pad }
+                    else { let pad = (hi - lo) * 0.05; lo -= pad; hi += pad }
+                    result.yMin = lo; result.yMax = hi
+
+                    // X range.
+                    let x0 = Double(S[0]), x1 = Double(S[count - 1])
+                    result.xMin = S[0]; result.xMax = S[count - 1]
+                    let cols = raw.widthDots, rows = raw.heightDots
+                    let span = hi - lo
+                    @inline(__always) func dotY(_ v: Double) -> Int {
+                        let t = (v - lo) / span
+                        return min(rows - 1, max(0, Int(((1 - t) * Double(rows - 1)).rounded())))
+                    }
+
+                    // Raw: per dot column a vertical run min..max, joined to the previous column's last value.
+                    let rawBuckets = Series.bucketize(count: count, x: { Double(S[$0]) }, y: { f(V[$0]) }, x0: x0, x1: x1, columns: cols)
+                    var prev: (x: Int, y: Int)? = nil
+                    var nonFiniteByCell: [Int: (Int, Int, Int)] = [:]
+                    for (c, b) in rawBuckets.enumerated() {
+                        if b.nonFinite > 0 {
+                            let cell = c / 2
+                            let old = nonFiniteByCell[cell] ?? (0, 0, 0)
+                            nonFiniteByCell[cell] = (old.0 + b.nan, old.1 + b.posInf, old.2 + b.negInf)
+                        }
+                        guard b.hasFinite else { continue }
+                        if let p = prev { raw.line(p.x, p.y, c, dotY(b.first)) }
+                        raw.vline(c, dotY(b.min), dotY(b.max))
+                        prev = (c, dotY(b.last))
+                    }
+                    result.nonFiniteColumns = nonFiniteByCell.keys.sorted().map { k in
+                        let v = nonFiniteByCell[k]!; return (k, v.0, v.1, v.2)
+                    }
+
+                    // Smoothed: same, on its own canvas (coloured on top of the raw one).
+                    let emaBuckets = Series.bucketize(count: count, x: { Double(S[$0]) }, y: { f(E[$0]) }, x0: x0, x1: x1, columns: cols)
+                    prev = nil
+                    for (c, b) in emaBuckets.enumerated() where b.hasFinite {
+                        if let p = prev { smooth.line(p.x, p.y, c, dotY(b.first)) }
+                        smooth.vline(c, dotY(b.min), dotY(b.max))
+                        prev = (c, dotY(b.last))
+                    }
+
+                    // Best (lowest) smoothed value in the window.
+                    var bestIndex = -1
+                    for i in 0..<count where E[i].isFinite && (bestIndex < 0 || E[i] < E[bestIndex]) { bestIndex = i }
+                    if bestIndex >= 0, let c = Series.column(of: Double(S[bestIndex]), x0: x0, x1: x1, columns: cols) {
+                        let y = f(E[bestIndex])
+                        if y.isFinite { result.best = (E[bestIndex], S[bestIndex], c / 2, dotY(y) / 4) }
+                    }
+
+                    // Parameter changes inside the window.
+                    result.changeColumns = changeSteps.compactMap { s in
+                        Series.column(of: Double(s), x0: x0, x1: x1, columns: cols).map { $0 / 2 }
+                    }
+                    result.raw = raw; result.smooth = smooth
+                    return result
+                }
             }
-            guard b.hasFinite else { continue }
-            let yFirst = dotY(b.first), yLast = dotY(b.last)
-            if let p = prev { raw.line(p.x, p.y, c, yFirst) }
-            raw.vline(c, dotY(b.min), dotY(b.max))
-            prev = (c, yLast)
         }
-        result.nonFiniteColumns = nonFiniteByCell.keys.sorted().map { k in
-            let v = nonFiniteByCell[k]!; return (k, v.0, v.1, v.2)
-        }
-
-        // Smoothed: same, drawn on its own canvas (coloured on top of the raw one).
-        let emaBuckets = Series.downsample(xs: visSteps, ys: es, x0: x0, x1: x1, columns: cols)
-        prev = nil
-        for (c, b) in emaBuckets.enumerated() where b.hasFinite {
-            let yFirst = dotY(b.first)
-            if let p = prev { smooth.line(p.x, p.y, c, yFirst) }
-            smooth.vline(c, dotY(b.min), dotY(b.max))
-            prev = (c, dotY(b.last))
-        }
-
-        // Best (lowest) smoothed value in the window.
-        var bestIndex = -1
-        for (i, v) in visEma.enumerated() where v.isFinite && (bestIndex < 0 || v < visEma[bestIndex]) { bestIndex = i }
-        if bestIndex >= 0, let c = Series.column(of: visSteps[bestIndex], x0: x0, x1: x1, columns: cols) {
-            result.best = (visEma[bestIndex], Int(visSteps[bestIndex]), c / 2, dotY(es[bestIndex]) / 4)
-        }
-
-        // Parameter changes inside the window.
-        result.changeColumns = changeSteps.compactMap { s in
-            Series.column(of: Double(s), x0: x0, x1: x1, columns: cols).map { $0 / 2 }
-        }
-        result.raw = raw; result.smooth = smooth
-        return result
     }
 
     /// Draw a chart with its frame into `rect` of the grid.
     public static func draw(into grid: inout CellGrid, rect: Rect, title: String, role: ThemeRole,
-                            steps: [Int], values: [Double], changeSteps: [Int], options: ChartOptions,
+                            steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
                             theme: Theme, glyphs: Glyphs, focused: Bool) {
         guard rect.width >= 12, rect.height >= 4 else { return }
         let color = theme.style(role)
@@ -145,7 +160,7 @@ public enum LossChart {
         let (plotAndAxis, _) = inner.splitBottom(0)
         let (plotRows, axisRow) = plotAndAxis.splitBottom(inner.height >= 5 ? 1 : 0)
         let (labels, plot) = plotRows.splitLeft(inner.width >= 30 ? labelWidth : 0)
-        let r = rasterize(steps: steps, values: values, changeSteps: changeSteps, options: options,
+        let r = rasterize(steps: steps, values: values, ema: ema, changeSteps: changeSteps, options: options,
                           widthCells: plot.width, heightCells: plot.height)
 
         // Title on the top border: name, latest raw and smoothed, best, flags.
@@ -200,7 +215,8 @@ public enum LossChart {
             let dim = theme.style(.dim)
             let rowsToLabel = plot.height >= 3 ? [0, plot.height / 2, plot.height - 1] : [0, plot.height - 1]
             for cy in Set(rowsToLabel) {
-                let t = 1 - (Double(cy) + 0.5) / Double(plot.height)
+                // Top and bottom rows show the range's ends, the middle row its centre.
+                let t = cy == 0 ? 1 : (cy == plot.height - 1 ? 0 : 1 - (Double(cy) + 0.5) / Double(plot.height))
                 let v = Series.inverse(r.yMin + t * (r.yMax - r.yMin), r.scale)
                 let s = Series.format(v, digits: 3)
                 grid.put(labels.x + max(0, labels.width - 1 - s.count), labels.y + cy, s, dim, maxWidth: labels.width - 1)

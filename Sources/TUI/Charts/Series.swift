@@ -8,18 +8,25 @@ public enum Series {
     /// leaves the average unchanged (its output repeats the previous value, NaN before the first finite one).
     /// smoothing 0 returns the input with non-finite values replaced the same way.
     public static func ema(_ values: [Double], smoothing: Double) -> [Double] {
-        let s = max(0, min(0.9999, smoothing))
-        var out = [Double](repeating: .nan, count: values.count)
-        var m = 0.0, decay = 1.0, last = Double.nan
-        for (i, x) in values.enumerated() {
+        var state = EMAState(smoothing: smoothing)
+        return values.map { state.push($0) }
+    }
+
+    /// The running state of `ema`, for extending a smoothed series as steps arrive.
+    public struct EMAState: Sendable, Equatable {
+        public let smoothing: Double
+        var m = 0.0, decay = 1.0
+        public private(set) var last = Double.nan
+        public init(smoothing: Double) { self.smoothing = max(0, min(0.9999, smoothing)) }
+        /// Add one value; returns the bias-corrected average so far.
+        public mutating func push(_ x: Double) -> Double {
             if x.isFinite {
-                m = s * m + (1 - s) * x
-                decay *= s
+                m = smoothing * m + (1 - smoothing) * x
+                decay *= smoothing
                 last = m / (1 - decay)
             }
-            out[i] = last
+            return last
         }
-        return out
     }
 
     public enum Scale: Equatable, Sendable {
@@ -85,10 +92,25 @@ public enum Series {
     /// Bucket (x, y) points into `columns` columns spanning [x0, x1]: every point lands in exactly one column,
     /// so per-column min/max keep every spike. Columns without points are empty buckets.
     public static func downsample(xs: [Double], ys: [Double], x0: Double, x1: Double, columns: Int) -> [Bucket] {
+        let n = Swift.min(xs.count, ys.count)
+        return xs.withUnsafeBufferPointer { xp in
+            ys.withUnsafeBufferPointer { yp in
+                bucketize(count: n, x: { xp[$0] }, y: { yp[$0] }, x0: x0, x1: x1, columns: columns)
+            }
+        }
+    }
+
+    /// The loop behind `downsample`: points 0..<count given by accessors (so callers can bucket a window of
+    /// larger arrays, transformed on the fly, without copying).
+    @inline(__always)
+    static func bucketize(count: Int, x: (Int) -> Double, y: (Int) -> Double, x0: Double, x1: Double, columns: Int) -> [Bucket] {
         var buckets = [Bucket](repeating: Bucket(), count: Swift.max(0, columns))
-        for i in 0..<Swift.min(xs.count, ys.count) {
-            guard let c = column(of: xs[i], x0: x0, x1: x1, columns: columns) else { continue }
-            buckets[c].add(ys[i])
+        guard columns > 0 else { return buckets }
+        buckets.withUnsafeMutableBufferPointer { b in
+            for i in 0..<count {
+                guard let c = column(of: x(i), x0: x0, x1: x1, columns: columns) else { continue }
+                b[c].add(y(i))
+            }
         }
         return buckets
     }

@@ -136,11 +136,17 @@ public struct CellGrid: Equatable, Sendable {
         return cx
     }
 
-    /// Change the style of the cells of a rectangle, keeping their characters.
-    public mutating func restyle(_ r: Rect, _ transform: (Style) -> Style) {
-        for y in max(0, r.y)..<min(height, r.maxY) where r.x < width {
-            for x in max(0, r.x)..<min(width, r.maxX) { cells[y * width + x].style = transform(cells[y * width + x].style) }
+    /// Indices of the cells that differ from `previous` (every cell if there is none or its size differs):
+    /// what the terminal layer redraws.
+    public func changedCells(since previous: CellGrid?) -> [Int] {
+        guard let p = previous, p.width == width, p.height == height else { return Array(cells.indices) }
+        var out: [Int] = []
+        cells.withUnsafeBufferPointer { a in
+            p.cells.withUnsafeBufferPointer { b in
+                for i in 0..<a.count where a[i] != b[i] { out.append(i) }
+            }
         }
+        return out
     }
 
     /// The characters of row y as a string (trailing spaces kept).

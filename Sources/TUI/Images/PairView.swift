@@ -103,6 +103,12 @@ public enum PairView {
             return (rect.x + Int(x * Double(rect.width) / Double(image.width)),
                     rect.y + Int(y * Double(rect.height) / Double(image.height)))
         }
+        /// Image pixel -> (cell column, half-row): half-rows have twice the vertical resolution of cells.
+        func half(_ x: Double, _ y: Double) -> (Int, Int)? {
+            guard x.isFinite, y.isFinite, x >= 0, y >= 0, x < Double(image.width), y < Double(image.height) else { return nil }
+            return (rect.x + Int(x * Double(rect.width) / Double(image.width)),
+                    2 * rect.y + Int(y * Double(2 * rect.height) / Double(image.height)))
+        }
     }
 
     /// Put a marker keeping the cell's lower-pixel colour as background, so it sits on the image.
@@ -111,6 +117,19 @@ public enum PairView {
         var s = style
         if env.halfBlocks && s.bg.isDefault { s.bg = grid[p.0, p.1].bg }
         grid.set(p.0, p.1, ch, s)
+    }
+
+    /// Colour one half of a cell (half-row y2 = 2*row + 0 for the upper, + 1 for the lower half), keeping the
+    /// other half's pixel: thin lines that leave the image visible. Without half blocks: a small dot.
+    public static func plotHalf(_ grid: inout CellGrid, _ x: Int, _ y2: Int, _ style: Style, env: RenderEnv) {
+        let cy = y2 >> 1
+        guard grid.inBounds(x, cy) else { return }
+        guard env.halfBlocks else { mark(&grid, (x, cy), env.glyphs.gridDot, style, env: env); return }
+        var c = grid[x, cy]
+        if c.char != "▀" { c = Cell("▀", style: Style(fg: c.bg, bg: c.bg)) }
+        if y2 & 1 == 0 { c.fg = style.fg } else { c.bg = style.fg }
+        c.attrs = []
+        grid[x, cy] = c
     }
 
     /// Colour of a score between the keypoint_low and keypoint colours (interpolated in RGB on 256 colours).
@@ -139,24 +158,24 @@ public enum PairView {
 
     static func drawMatches(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, lines: Bool, limit: Int, env: RenderEnv) {
         let inS = env.theme.style(.inlier), outS = env.theme.style(.outlier)
-        var valid: [(Match, (Int, Int), (Int, Int))] = []
+        var valid: [(Match, (Int, Int), (Int, Int), (Int, Int), (Int, Int))] = []
         for m in content.matches {
             guard m.source >= 0, m.source < content.sourceKeypoints.count, m.target >= 0, m.target < content.targetKeypoints.count else { continue }
             let a = content.sourceKeypoints[m.source], b = content.targetKeypoints[m.target]
-            guard let pa = src.cell(Double(a.x), Double(a.y)), let pb = tgt.cell(Double(b.x), Double(b.y)) else { continue }
-            valid.append((m, pa, pb))
+            guard let pa = src.cell(Double(a.x), Double(a.y)), let pb = tgt.cell(Double(b.x), Double(b.y)),
+                  let ha = src.half(Double(a.x), Double(a.y)), let hb = tgt.half(Double(b.x), Double(b.y)) else { continue }
+            valid.append((m, pa, pb, ha, hb))
         }
         valid = thin(valid, limit: limit)
         if lines {
-            // At most 40 lines (evenly sampled), outliers first so inliers are drawn on top.
-            let stride = max(1, valid.count / 40)
-            let sample = valid.enumerated().filter { $0.offset % stride == 0 }.map(\.element).sorted { !$0.0.correct && $1.0.correct }
-            for (m, a, b) in sample {
+            // At most 40 lines (evenly sampled), outliers first so inliers are drawn on top; half-row precision.
+            let sample = thin(valid, limit: 40).sorted { !$0.0.correct && $1.0.correct }
+            for (m, _, _, a, b) in sample {
                 let st = m.correct ? inS : outS
-                cellLine(a, b) { p in mark(&grid, p, env.glyphs.gridDot, st, env: env) }
+                cellLine(a, b) { p in plotHalf(&grid, p.0, p.1, st, env: env) }
             }
         }
-        for (m, a, b) in valid.sorted(by: { !$0.0.correct && $1.0.correct }) {
+        for (m, a, b, _, _) in valid.sorted(by: { !$0.0.correct && $1.0.correct }) {
             let ch = m.correct ? env.glyphs.inlier : env.glyphs.outlier
             mark(&grid, a, ch, m.correct ? inS : outS, env: env)
             mark(&grid, b, ch, m.correct ? inS : outS, env: env)
@@ -185,11 +204,13 @@ public enum PairView {
         return ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w)
     }
 
+    /// The true homography applied to a 4 x 4 grid over the source image, drawn on the target.
     static func drawGrid(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, env: RenderEnv) {
         let st = env.theme.style(.grid)
         let w = Double(content.source.width), h = Double(content.source.height)
-        let lines = 6
-        let samples = 4 * max(src.rect.width, src.rect.height * 2, tgt.rect.width, tgt.rect.height * 2)
+        let lines = 4
+        let samples = 4 * max(tgt.rect.width, tgt.rect.height * 2)
+        var done = Set<Int>()
         for i in 0...lines {
             for horizontal in [true, false] {
                 let f = Double(i) / Double(lines)
@@ -197,10 +218,8 @@ public enum PairView {
                     let t = Double(k) / Double(samples)
                     let x = horizontal ? t * (w - 1) : f * (w - 1)
                     let y = horizontal ? f * (h - 1) : t * (h - 1)
-                    if let p = src.cell(x, y) { mark(&grid, p, env.glyphs.gridDot, st, env: env) }
-                    if let q = warp(content.homography, x, y), let p = tgt.cell(q.0, q.1) {
-                        mark(&grid, p, env.glyphs.gridDot, st, env: env)
-                    }
+                    guard let q = warp(content.homography, x, y), let p = tgt.half(q.0, q.1) else { continue }
+                    if done.insert(p.1 * 100_000 + p.0).inserted { plotHalf(&grid, p.0, p.1, st, env: env) }
                 }
             }
         }

@@ -1,6 +1,10 @@
 import CNcurses
 import Foundation
 
+public struct TerminalError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// The only code that talks to ncurses: start/stop, colour pairs, copying changed cells of a CellGrid to the
 /// screen, and reading keys. Use from one thread only.
 final class Terminal {
@@ -14,11 +18,16 @@ final class Terminal {
     private var pairsReset = false
 
     /// Start curses. `forceMode` overrides detection; NO_COLOR forces no colour.
-    init(forceMode: ColorMode?) {
+    init(forceMode: ColorMode?) throws {
         kp2d_set_locale()
         unicode = kp2d_locale_is_utf8() != 0
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        switch kp2d_start_screen() {
+        case -2: throw TerminalError(description: "the workbench needs an interactive terminal (stdin and stdout are not both a TTY); use --once for a text snapshot or --headless to train without it")
+        case 0: break
+        default: throw TerminalError(description: "cannot open the terminal '\(term)' (TERM unset or unknown to ncurses): set TERM, e.g. TERM=xterm-256color")
+        }
         kp2d_install_crash_handlers()
-        initscr()
         open = true
         raw()              // Ctrl-C arrives as a key (3), so quitting goes through the confirm dialog
         noecho()
@@ -84,18 +93,14 @@ final class Terminal {
     /// Returns the number of cells written.
     @discardableResult
     func present(_ grid: CellGrid) -> Int {
-        let full = previous == nil || previous!.width != grid.width || previous!.height != grid.height
-        var written = 0
-        for y in 0..<grid.height {
-            for x in 0..<grid.width {
-                let c = grid[x, y]
-                if !full, previous![x, y] == c { continue }
-                var ch = c.char
-                if !unicode && ch.value > 127 { ch = "?" }
-                _ = kp2d_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: ch.value), attributes(c.attrs), pair(c.fg, c.bg))
-                written += 1
-            }
+        let changed = grid.changedCells(since: previous)
+        for i in changed {
+            let c = grid.cells[i]
+            var ch = c.char
+            if !unicode && ch.value > 127 { ch = Glyphs.asciiFallback(ch) }
+            _ = kp2d_put_wch(Int32(i / grid.width), Int32(i % grid.width), wchar_t(bitPattern: ch.value), attributes(c.attrs), pair(c.fg, c.bg))
         }
+        let written = changed.count
         previous = pairsReset ? nil : grid
         pairsReset = false
         refresh()

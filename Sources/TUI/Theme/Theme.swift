@@ -65,7 +65,8 @@ public struct Theme: Sendable, Equatable {
 
     static func parseStyle(_ value: String) -> Result<Style, StyleError> {
         var style = Style()
-        var words = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // A lone '#' starts a trailing comment ("text = 252  # light grey"); '#rrggbb' is a colour.
+        var words = Array(value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).prefix { $0 != "#" })
         if words.isEmpty { return .failure(StyleError(message: "empty value")) }
         if let on = words.firstIndex(of: "on") {
             guard on + 1 < words.count, on + 2 == words.count else { return .failure(StyleError(message: "expected one colour after 'on'")) }
@@ -95,18 +96,18 @@ public struct Theme: Sendable, Equatable {
     public static func parse(_ text: String, name: String, file: String, base: Theme? = nil) throws -> Theme {
         var theme = base ?? Theme(name: name, styles: [:])
         theme.name = name
-        for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#"), !line[..<hash].contains("=") || line[..<hash].trimmingCharacters(in: .whitespaces).isEmpty {
                 line = line[..<hash]   // a comment line (a '#' after '=' is a #rrggbb colour)
             }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             guard let eq = trimmed.firstIndex(of: "=") else {
                 throw ThemeError(file: file, line: i + 1, message: "expected 'key = value', got '\(trimmed)'")
             }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<eq].trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespacesAndNewlines)
             guard let role = ThemeRole(rawValue: key) else {
                 throw ThemeError(file: file, line: i + 1, message: "unknown key '\(key)' (known: \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
             }

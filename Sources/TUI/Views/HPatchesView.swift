@@ -23,8 +23,11 @@ enum HPatchesView {
     static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesBrowserSequence], pair: HPatchesBrowserPair?,
                      status: String, state: UIState, env: RenderEnv) {
         let t = env.theme
-        let listW = min(rect.width / 2, 14 + 7 * listColumns.count + 3)
+        let listW = min(rect.width / 2, 15 + 7 * listColumns.count + 3)
         let (left, right) = rect.splitLeft(listW)
+        // As many metric columns as fit (the sorted one always).
+        var shown = Array(listColumns.prefix(max(0, (listW - 18) / 7)))
+        if state.hpSort != .name, !shown.contains(state.hpSort), !shown.isEmpty { shown[shown.count - 1] = state.hpSort }
         let order = state.hpReversed ? "best first" : "worst first"
         Frame.draw(into: &grid, rect: left, theme: t, glyphs: env.glyphs, focused: true,
                    title: "Sequences (\(list.count), \(state.hpFilter.label), by \(state.hpSort.label) \(order))")
@@ -32,7 +35,7 @@ enum HPatchesView {
         // Header.
         var x = grid.put(inner.x + 1, inner.y, "sequence".padding(toLength: 14, withPad: " ", startingAt: 0),
                          state.hpSort == .name ? t.style(.title).adding(.underline) : t.style(.dim))
-        for c in listColumns {
+        for c in shown {
             let s = c.label
             x = grid.put(x + max(0, 7 - s.count), inner.y, s, state.hpSort == c ? t.style(.title).adding(.underline) : t.style(.dim))
         }
@@ -45,7 +48,7 @@ enum HPatchesView {
             if sel { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), " ", style) }
             if sel { grid.set(inner.x, y, env.glyphs.selected, style) }
             var x = grid.put(inner.x + 1, y, String(s.name.prefix(13)).padding(toLength: 14, withPad: " ", startingAt: 0), style)
-            for c in listColumns {
+            for c in shown {
                 let v = metric(c.value(s.metrics), percent: !c.higherIsWorse)
                 x = grid.put(x + max(0, 7 - v.count), y, v, style)
             }
@@ -58,7 +61,7 @@ enum HPatchesView {
         Frame.draw(into: &grid, rect: right, theme: t, glyphs: env.glyphs,
                    title: "\(name): image 1 → \(state.hpPair + 2) (pair \(state.hpPair + 1)/5, ←/→)")
         let pi = right.inset(1)
-        let (imgArea, bottom) = pi.splitBottom(4)
+        let (imgArea, bottom) = pi.splitBottom(pi.width < 70 ? 6 : 4)
         guard let p = pair else {
             grid.put(pi.x + 2, pi.y + pi.height / 2, list.isEmpty ? "" : "pair not evaluated yet: press r to evaluate", t.style(.dim), maxWidth: pi.width - 4)
             return
@@ -76,8 +79,10 @@ enum HPatchesView {
             ("C3", metric(m.c3, percent: true)), ("C5", metric(m.c5, percent: true)), ("MScore", metric(m.matchingScore, percent: true)),
         ]
         var mx = metricsRows.x + 2
-        let my = metricsRows.y + 1
+        var my = metricsRows.y + 1
         for (k, v) in items {
+            if mx + k.count + 1 + v.count > metricsRows.maxX - 1 && mx > metricsRows.x + 2 { mx = metricsRows.x + 2; my += 1 }
+            if my >= metricsRows.maxY { break }
             mx = grid.put(mx, my, k + " ", t.style(.dim), maxWidth: max(0, metricsRows.maxX - mx))
             mx = grid.put(mx, my, v, t.style(.text).adding(.bold), maxWidth: max(0, metricsRows.maxX - mx)) + 3
         }

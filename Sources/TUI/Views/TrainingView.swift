@@ -43,7 +43,7 @@ public enum TrainingView {
             return Layout(chartsHeader: charts.header, charts: charts.charts, preview: nil, stats: s, controls: c)
         }
         // Narrow: charts on top, the preview under them if there is room, stats and controls side by side.
-        let previewH = body.height >= 48 ? (body.height - bottomH) * 2 / 5 : 0
+        let previewH = body.height >= 46 ? (body.height - bottomH) * 2 / 5 : 0
         let (top, bottom) = body.splitBottom(bottomH)
         let (chartsArea, preview) = top.splitBottom(previewH)
         let charts = chartRects(chartsArea)
@@ -62,9 +62,10 @@ public enum TrainingView {
     }
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                            params: (weights: LossWeights, lr: Float), env: RenderEnv) {
+                            params: (weights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
         let l = layout(rect)
-        drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, env: env)
+        charts.update(history: snapshot.history, smoothing: state.smoothing)
+        drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
         if let p = l.preview { drawPreview(into: &grid, rect: p, snapshot: snapshot, state: state, env: env) }
         StatsPane.draw(into: &grid, rect: l.stats, pair: snapshot.preview?.stats, recent: snapshot.recentStats,
                        title: "Match statistics", env: env)
@@ -72,20 +73,18 @@ public enum TrainingView {
                           previewHidden: l.preview == nil, env: env)
     }
 
-    static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState, env: RenderEnv) {
+    static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState,
+                           charts: ChartData, env: RenderEnv) {
         let t = env.theme, st = snapshot.status, sep = env.glyphs.separator
         let header = "Losses" + sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
             + String(format: "%.2f steps/s", st.stepsPerSecond) + sep + "EMA " + String(UIState.smoothingLevels[state.smoothingIndex])
             + sep + (state.windowed ? "last \(UIState.windowSteps) steps" : "whole run")
         grid.put(l.chartsHeader.x + 1, l.chartsHeader.y, header, t.style(.title), maxWidth: l.chartsHeader.width - 1)
-        let history = snapshot.history
-        let steps = history.map(\.step)
         let changes = snapshot.changes.map(\.step)
         for id in ChartID.allCases {
             guard let r = l.charts[id] else { continue }
-            let values = history.map { id.value($0) }
-            LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: steps, values: values,
-                           changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
+            LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: charts.steps, values: charts.values[id] ?? [],
+                           ema: charts.ema[id], changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
                            focused: state.focusedChart == id)
         }
     }

@@ -104,3 +104,51 @@ public struct ConvBenchSection: BenchSection {
         ])
     }
 }
+
+/// The memory-bound ops that sit between the convolutions (BatchNorm, LeakyReLU, max-pool, pixel
+/// shuffle), forward and backward through the Graph at the first block's size (N,32,H,W).
+public struct ConvLayerOpsBenchSection: BenchSection {
+    public var channels = 32
+    public init() {}
+    public var name: String { "convops" }
+    public var abstract: String { "BatchNorm2d (train), LeakyReLU, max-pool, pixel shuffle at (N,32,H,W): forward/backward ms and GB/s" }
+
+    public func run(_ context: BenchContext) throws -> BenchReport {
+        let o = context.options
+        let shape = [o.batch, channels, o.height, o.width]
+        var rng = SeededRandom(seed: 3)
+        let xt = Tensor(shape: shape)
+        for i in 0..<xt.count { xt.data[i] = Float(rng.normal()) }
+        let bytes = Double(xt.count * 4)
+        let weight = Variable(Tensor(shape: [channels], repeating: 1), requiresGrad: true)
+        let bias = Variable(Tensor(shape: [channels]), requiresGrad: true)
+        let runningMean = Tensor(shape: [channels]), runningVar = Tensor(shape: [channels], repeating: 1)
+
+        // (label, op, bytes moved forward, bytes moved backward): reads and writes of full-size tensors.
+        let ops: [(String, (Graph, Variable) -> Variable, Double, Double)] = [
+            ("batchNorm2d train", { g, x in g.batchNorm2d(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: true, momentum: 0.1) }, 4 * bytes, 5 * bytes),
+            ("leakyReLU", { g, x in g.leakyReLU(x) }, 2 * bytes, 3 * bytes),
+            ("maxPool2d", { g, x in g.maxPool2d(x) }, 1.25 * bytes, 1.5 * bytes),
+            ("pixelShuffle r2", { g, x in g.pixelShuffle(x) }, 2 * bytes, 2 * bytes),
+        ]
+        var rows: [BenchRow] = []
+        for (label, op, fBytes, bBytes) in ops {
+            let x = Variable(xt, requiresGrad: true)
+            var graph = Graph()
+            var y: Variable?
+            let t = context.measureInterleaved([
+                { graph = Graph(); y = op(graph, x) },
+                { x.grad?.zero(); graph.backward(y!, seed: y!.value) },
+            ])
+            rows.append(BenchRow([
+                ("op", .text(label)), ("shape", .text(shape.map(String.init).joined(separator: "x"))),
+                ("fwd_ms", .ms(t[0].best)), ("bwd_ms", .ms(t[1].best)),
+                ("fwd_gbps", .number(fBytes / t[0].best / 1e9, format: "%.1f")),
+                ("bwd_gbps", .number(bBytes / t[1].best / 1e9, format: "%.1f")),
+            ]))
+        }
+        return BenchReport(section: name, rows: rows, notes: [
+            "forward includes allocating the output; GB/s counts the full-size tensors each pass must read and write (best of \(o.repeats))",
+        ])
+    }
+}

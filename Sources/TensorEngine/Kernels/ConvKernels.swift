@@ -16,7 +16,7 @@ import Foundation
 // is no per-call BLAS thread hand-off). Forward deals (image, chunk) items round-robin; backward
 // deals whole images (col2im of neighbouring chunks overlaps) and gives each worker but the first
 // a private dW that is summed afterwards in a fixed order, so results do not depend on timing.
-// Small problems use one multi-threaded sgemm per chunk instead.
+// Small problems, and layers with many weights, use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
 
@@ -58,10 +58,23 @@ public enum ConvKernels {
     nonisolated(unsafe) public static var parallelMinFlops: Double = 5e7
     /// Number of workers for the per-core path (KernelParallel.threads unless set, e.g. by tests).
     nonisolated(unsafe) public static var workers: Int = KernelParallel.threads
+    /// Layers with at most this many weights (Cout*Cin*kH*kW) use the per-core path; larger ones
+    /// (whose sgemms are big enough for OpenBLAS's own threading, and whose weight matrix would
+    /// otherwise be packed once per worker) use multi-threaded sgemm. Measured on 2 cores: the
+    /// per-core path wins for 32->32 and 64->64, loses from 128->128 up.
+    nonisolated(unsafe) public static var perCoreMaxWeights = 65536
 
-    /// Output rows per chunk for this shape.
+    /// True when `s` runs on the one-worker-per-core path.
+    static func usesPerCoreWorkers(_ s: Conv2dShape, items: Int) -> Bool {
+        workers > 1 && s.flops >= parallelMinFlops && s.cout * s.k <= perCoreMaxWeights && items >= workers
+    }
+
+    /// Output rows per chunk for this shape: at most columnChunkFloats column entries, with the
+    /// rows spread evenly over the chunks (30 rows in chunks of at most 22 -> 15 + 15).
     public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
-        max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+        let maxRows = max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+        let chunks = (s.ho + maxRows - 1) / maxRows
+        return (s.ho + chunks - 1) / chunks
     }
 
     // MARK: im2col / col2im over a band of output rows of one image
@@ -145,7 +158,7 @@ public enum ConvKernels {
         let t = workers
         if s.isPointwise {
             for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
-        } else if t > 1 && s.flops >= parallelMinFlops && s.n * chunks >= t {
+        } else if usesPerCoreWorkers(s, items: s.n * chunks) {
             // One worker per core over (image, chunk) items, single-threaded sgemm.
             KernelParallel.withSingleThreadedBLAS {
                 DispatchQueue.concurrentPerform(iterations: t) { worker in
@@ -213,7 +226,7 @@ public enum ConvKernels {
 
         let t = workers
         var done = 0
-        if t > 1 && s.flops >= parallelMinFlops && s.n >= t {
+        if usesPerCoreWorkers(s, items: s.n) {
             // One worker per core over whole images; workers > 0 accumulate dW privately.
             done = s.n - s.n % t
             KernelScratch.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in

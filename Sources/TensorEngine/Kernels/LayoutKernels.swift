@@ -3,17 +3,21 @@
 //   channel copy: a (N,Ci,HW) block placed at channel offset c0 of (N,Ctotal,HW), and back.
 
 public enum LayoutKernels {
+    /// Output rows are written contiguously; each reads r source rows in step.
     public static func pixelShuffleForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                            n: Int, c: Int, h: Int, w: Int, r: Int) {
         KernelParallel.forRanges(n * c, costPerItem: r * r * h * w) { range in
             for plane in range {
-                for i in 0..<r {
-                    for j in 0..<r {
-                        let src = x + (plane * r * r + r * i + j) * h * w
-                        let dst = y + plane * h * r * w * r
-                        for hh in 0..<h {
-                            let drow = dst + (r * hh + i) * w * r + j, srow = src + hh * w
-                            for ww in 0..<w { drow[r * ww] = srow[ww] }
+                let src = x + plane * r * r * h * w, dst = y + plane * h * r * w * r
+                for hh in 0..<h {
+                    for i in 0..<r {
+                        let drow = dst + (r * hh + i) * w * r
+                        let srow = src + (r * i) * h * w + hh * w
+                        if r == 2 {
+                            let s0 = srow, s1 = srow + h * w
+                            for ww in 0..<w { drow[2 * ww] = s0[ww]; drow[2 * ww + 1] = s1[ww] }
+                        } else {
+                            for ww in 0..<w { for j in 0..<r { drow[r * ww + j] = srow[j * h * w + ww] } }
                         }
                     }
                 }
@@ -25,13 +29,16 @@ public enum LayoutKernels {
                                             n: Int, c: Int, h: Int, w: Int, r: Int) {
         KernelParallel.forRanges(n * c, costPerItem: r * r * h * w) { range in
             for plane in range {
-                for i in 0..<r {
-                    for j in 0..<r {
-                        let g = dx + (plane * r * r + r * i + j) * h * w
-                        let src = dy + plane * h * r * w * r
-                        for hh in 0..<h {
-                            let srow = src + (r * hh + i) * w * r + j, grow = g + hh * w
-                            for ww in 0..<w { grow[ww] += srow[r * ww] }
+                let g = dx + plane * r * r * h * w, src = dy + plane * h * r * w * r
+                for hh in 0..<h {
+                    for i in 0..<r {
+                        let srow = src + (r * hh + i) * w * r
+                        let grow = g + (r * i) * h * w + hh * w
+                        if r == 2 {
+                            let g0 = grow, g1 = grow + h * w
+                            for ww in 0..<w { g0[ww] += srow[2 * ww]; g1[ww] += srow[2 * ww + 1] }
+                        } else {
+                            for ww in 0..<w { for j in 0..<r { grow[j * h * w + ww] += srow[r * ww + j] } }
                         }
                     }
                 }

@@ -11,19 +11,22 @@ public enum PoolKernels {
             for plane in range {
                 let xp = x + plane * h * w, yp = y + plane * ho * wo, ip = indices + plane * ho * wo
                 for oh in 0..<ho {
+                    let row = xp + 2 * oh * w
                     for ow in 0..<wo {
-                        let i0 = (2 * oh) * w + 2 * ow
-                        var best = i0
-                        var bestValue = xp[i0]
-                        @inline(__always) func visit(_ idx: Int) {
-                            let v = xp[idx]
-                            if v > bestValue || (v.isNaN && !bestValue.isNaN) { best = idx; bestValue = v }
-                        }
-                        visit(i0 + 1)
-                        visit(i0 + w)
-                        visit(i0 + w + 1)
-                        yp[oh * wo + ow] = bestValue
-                        ip[oh * wo + ow] = Int32(best)
+                        // Row-major order inside the window; a later element must be strictly
+                        // greater (or a NaN over a number) to win.
+                        let a = row[2 * ow], b = row[2 * ow + 1], c = row[w + 2 * ow], d = row[w + 2 * ow + 1]
+                        // "v > m or (v is NaN and m is not)" == "m is a number and !(v <= m)".
+                        var best = 0
+                        var m = a
+                        var take = (m == m) && !(b <= m)
+                        m = take ? b : m; best = take ? 1 : best
+                        take = (m == m) && !(c <= m)
+                        m = take ? c : m; best = take ? w : best
+                        take = (m == m) && !(d <= m)
+                        m = take ? d : m; best = take ? w + 1 : best
+                        yp[oh * wo + ow] = m
+                        ip[oh * wo + ow] = Int32(2 * oh * w + 2 * ow + best)
                     }
                 }
             }
