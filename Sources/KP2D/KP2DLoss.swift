@@ -79,7 +79,7 @@ public enum KP2DLoss {
 
         var border = [Bool](repeating: false, count: b * n)
         let wn = warpedUVNorm.value.data
-        for bi in 0..<b {
+        for bi in 0..<b where hc > 2 && wc > 2 {
             for i in 1..<(hc - 1) {
                 for j in 1..<(wc - 1) {
                     let c = bi * n + i * wc + j

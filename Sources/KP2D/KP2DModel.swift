@@ -31,7 +31,7 @@ public final class KP2DModel: Module {
     /// loss needs the dense descriptor map of the training-mode network) but nothing is recorded or
     /// backpropagated and every BatchNorm buffer is restored afterwards.
     /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step); `rng` is
-    /// not consumed.
+    /// not consumed. `graph` is reset at the start and at the end (its tape holds this step only).
     public func forwardBackward(image: Tensor, imageAug: Tensor, homography: Tensor, weights: LossWeights,
                                 graph: Graph, training: Bool, rng: inout SeededRandom) -> StepResult {
         forwardBackwardDetailed(image: image, imageAug: imageAug, homography: homography, weights: weights,

@@ -133,3 +133,63 @@ public enum TrainStepBenchmark {
         return (image, imageAug, homography)
     }
 }
+
+/// `kp2d-tui bench --only trainstep`: full training steps of the paper model at --batch x --height x
+/// --width (default 8 x 240 x 320) and at batch 2, with the official PyTorch times where known.
+/// Timed steps = min(--repeats, 3) after --warmup untimed ones (a paper step takes seconds).
+public struct TrainStepBenchSection: BenchSection {
+    public var config: KeypointNetConfig
+    public init(config: KeypointNetConfig = .paper) { self.config = config }
+    public var name: String { "trainstep" }
+    public var abstract: String { "full KP2D training steps (forward x2, losses + IO-Net, backward, Adam), paper widths, vs official PyTorch" }
+
+    /// Official PyTorch seconds per step on this machine (paper widths).
+    static func reference(batch: Int, height: Int, width: Int) -> Double? {
+        guard height == 240 && width == 320 else { return nil }
+        return [8: 7.9, 2: 1.46][batch]
+    }
+
+    public func run(_ context: BenchContext) throws -> BenchReport {
+        let o = context.options
+        guard o.height % 8 == 0, o.width % 8 == 0, (o.height / 8) * (o.width / 8) >= KP2DLoss.ioPointCount else {
+            throw KP2DBenchError.badSize(height: o.height, width: o.width)
+        }
+        var rows: [BenchRow] = []
+        var summary: [(key: String, value: BenchValue)] = []
+        for batch in (o.batch == 2 ? [2] : [Swift.max(o.batch, 2), 2]) {
+            let c = TrainStepBenchmark.Case(name: "b\(batch) \(o.height)x\(o.width)", config: config, batch: batch,
+                                            height: o.height, width: o.width,
+                                            referenceSecondsPerStep: TrainStepBenchSection.reference(batch: batch, height: o.height, width: o.width))
+            let r = TrainStepBenchmark.run(c, steps: Swift.min(o.repeats, 3), warmup: o.warmup)
+            let t = r.timings
+            let lossShare = (t.loss + t.diagnostics) / r.secondsPerStep
+            var row: [(key: String, value: BenchValue)] = [
+                ("case", .text(c.name)),
+                ("step_s", .number(r.secondsPerStep, format: "%.3f")),
+                ("forward_s", .number(t.networkForward, format: "%.3f")),
+                ("loss_s", .number(t.loss, format: "%.3f")),
+                ("backward_s", .number(t.backward, format: "%.3f")),
+                ("adam_s", .number(r.optimizerSeconds, format: "%.3f")),
+                ("loss_share", .ratio(lossShare)),
+            ]
+            if let ref = c.referenceSecondsPerStep {
+                row.append(("pytorch_s", .number(ref, format: "%.2f")))
+                row.append(("speedup", .ratio(ref / r.secondsPerStep)))
+                summary.append(("speedup_b\(batch)", .ratio(ref / r.secondsPerStep)))
+            }
+            rows.append(BenchRow(row))
+        }
+        return BenchReport(section: name, rows: rows, summary: summary,
+                           notes: ["speedup = official PyTorch seconds per step / ours (> 1 is faster); loss_share includes the preview diagnostics"])
+    }
+}
+
+public enum KP2DBenchError: Error, CustomStringConvertible {
+    case badSize(height: Int, width: Int)
+    public var description: String {
+        switch self {
+        case let .badSize(h, w):
+            return "bench trainstep: \(h)x\(w) is not usable; --height and --width must be multiples of 8 with (H/8)*(W/8) >= 300 (e.g. 240x320)"
+        }
+    }
+}

@@ -65,28 +65,32 @@ public enum TrainStepFixture {
         }
         // Gradients that only passed through the rel-L2 fallback (or failed): check the optimizer on
         // the stored gradients (README 1.4 rule 5).
-        if !storedGradOnly.isEmpty {
-            var copies: [(String, Variable)] = []
-            for (key, _) in storedGradOnly {
-                let v = Variable(try f.tensor("param." + key), requiresGrad: true)
-                v.grad = try f.tensor("grad." + key)
-                copies.append((key, v))
-            }
-            Adam(groups: [ParameterGroup(name: "stored", parameters: copies.map { $0.1 }, lr: lr)]).update()
-            for (key, v) in copies {
-                let rule = f.rule(for: "after.param." + key)
-                let r = Comparison.compare(name: "after.param." + key, actual: v.value.array,
-                                           expected: try f.stored("after.param." + key).floats,
-                                           rule: ToleranceRule(abs: rule.absGivenStoredGrad ?? rule.abs, rel: 0))
-                var noted = r
-                noted.note = "optimizer-only check on the stored grad" + (r.note.isEmpty ? "" : "; " + r.note)
-                report.add(noted)
-            }
+        for r in try storedGradientAdamChecks(f, keys: storedGradOnly.map { $0.0 }, lr: lr) { report.add(r) }
+    }
+
+    /// Optimizer-only check of after.param.<key>: one Adam step applied to the stored param.<key> and
+    /// grad.<key>, compared within abs_given_stored_grad.
+    public static func storedGradientAdamChecks(_ f: Fixture, keys: [String], lr: Float) throws -> [CheckResult] {
+        guard !keys.isEmpty else { return [] }
+        var copies: [(String, Variable)] = []
+        for key in keys {
+            let v = Variable(try f.tensor("param." + key), requiresGrad: true)
+            v.grad = try f.tensor("grad." + key)
+            copies.append((key, v))
+        }
+        Adam(groups: [ParameterGroup(name: "stored", parameters: copies.map { $0.1 }, lr: lr)]).update()
+        return try copies.map { key, v in
+            let rule = f.rule(for: "after.param." + key)
+            var r = Comparison.compare(name: "after.param." + key, actual: v.value.array,
+                                       expected: try f.stored("after.param." + key).floats,
+                                       rule: ToleranceRule(abs: rule.absGivenStoredGrad ?? rule.abs, rel: 0))
+            r.note = "optimizer-only check on the stored grad" + (r.note.isEmpty ? "" : "; " + r.note)
+            return r
         }
     }
 
     /// after.param.<key>: within `abs` where |expected grad| >= grad_threshold, else within abs_small_grad.
-    static func afterParamCheck(_ f: Fixture, key: String, actual: [Float]) throws -> CheckResult {
+    public static func afterParamCheck(_ f: Fixture, key: String, actual: [Float]) throws -> CheckResult {
         let name = "after.param." + key
         let rule = f.rule(for: name)
         let expected = try f.stored(name).floats

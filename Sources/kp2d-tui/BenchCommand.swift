@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KP2D
 import TensorEngine
 
 struct BenchCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct BenchCommand: ParsableCommand {
         SgemmBenchSection(),
         ConvBenchSection(),
         ConvLayerOpsBenchSection(),
+        TrainStepBenchSection(),
     ]
 
     @Option(name: .long, help: "Comma-separated section names to run (default: all).")

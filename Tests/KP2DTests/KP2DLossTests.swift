@@ -279,4 +279,32 @@ final class KP2DLossTests: XCTestCase {
         }
         XCTAssertEqual(neg2, [1, 1])
     }
+
+    /// The two after.param rules of README 1.4 on the stored values: the optimizer-only check passes for
+    /// every parameter, and the grad-threshold rule rejects an update that is off by more than its bound.
+    func testAfterParamRules() throws {
+        guard let path = FixtureLocator.path("kp2d.train_step", anchor: #filePath) else {
+            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place them in ../shared/fixtures")
+        }
+        let f = try Fixture.load(path)
+        let keys = f.names(prefix: "after.param.").map { String($0.dropFirst("after.param.".count)) }
+        XCTAssertFalse(keys.isEmpty)
+        let results = try TrainStepFixture.storedGradientAdamChecks(f, keys: keys, lr: 1e-3)
+        XCTAssertEqual(results.count, keys.count)
+        for r in results where !r.passed { XCTFail("\(r.name): \(r.note)") }
+
+        let key = "io_net.p_out.weight"
+        let expected = try f.stored("after.param." + key).floats
+        XCTAssertTrue(try TrainStepFixture.afterParamCheck(f, key: key, actual: expected).passed)
+        var off = expected
+        off[0] += 1e-5   // p_out.weight has large gradients: the tight bound (2e-7) applies
+        XCTAssertFalse(try TrainStepFixture.afterParamCheck(f, key: key, actual: off).passed)
+        // A zero-true-gradient bias may move anywhere within the loose bound (2.1e-3), not beyond.
+        let bias = "io_net.0s0.bias"
+        var loose = try f.stored("after.param." + bias).floats
+        loose[3] += 1.5e-3
+        XCTAssertTrue(try TrainStepFixture.afterParamCheck(f, key: bias, actual: loose).passed)
+        loose[3] += 1e-3
+        XCTAssertFalse(try TrainStepFixture.afterParamCheck(f, key: bias, actual: loose).passed)
+    }
 }

@@ -137,13 +137,13 @@ public enum HPatchesBrowserOrdering {
 // Conversions from the evaluator's results (module Training), for implementations of HPatchesBrowserSource.
 extension HPatchesBrowserMetrics {
     /// The metrics of one evaluated pair (NaN where the evaluator had none).
-    public init(_ r: HPatchesPairRecord) {
+    public init(_ r: Training.HPatchesPairRecord) {
         self.init(repeatability: r.repeatability, localizationError: r.localizationError ?? .nan,
                   cornerError: r.cornerError ?? .nan, c1: r.c1, c3: r.c3, c5: r.c5, matchingScore: r.matchingScore)
     }
 
     /// Means over a sequence's pairs: the summary's values, and the mean corner error of the pairs that have one.
-    public init(_ s: HPatchesSummary, pairs: [HPatchesPairRecord] = []) {
+    public init(_ s: HPatchesSummary, pairs: [Training.HPatchesPairRecord] = []) {
         let corners = pairs.compactMap(\.cornerError)
         self.init(repeatability: s.repeatability, localizationError: s.localizationError,
                   cornerError: corners.isEmpty ? .nan : corners.reduce(0, +) / Double(corners.count),
