@@ -47,6 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Score loss weight.") var lambda: Float?
     @Option(help: "IO-Net loss weight.") var gamma: Float?
 
+    @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
+    var colorJitter = false
+
     @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors.")
     var checkpoint: String?
 
@@ -148,6 +151,7 @@ struct TrainCommand: ParsableCommand {
             if let beta { o.weights.beta = beta }
             if let lambda { o.weights.lambda = lambda }
             if let gamma { o.weights.gamma = gamma }
+            o.augmentation.photometric.colorJitter = colorJitter
             if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
             o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
