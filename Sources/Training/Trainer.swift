@@ -239,16 +239,15 @@ public final class Trainer: @unchecked Sendable {
         for (name, p) in model.namedParameters() {
             guard let g = p.grad else { continue }
             let d = g.data
-            var s: Float = 0
-            for i in 0..<g.count { s += d[i] * 0 }   // NaN/inf propagate through * 0
-            if !s.isFinite { return name }
+            for i in 0..<g.count where !d[i].isFinite { return name }
         }
         return nil
     }
 
-    /// Write the checkpoint and the weights-only export (if a path is configured).
-    private func save() {
-        guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return }
+    /// Write the checkpoint and the weights-only export (if a path is configured). Returns the error, if any.
+    @discardableResult
+    private func save() -> Error? {
+        guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return nil }
         let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
                                    learningRate: currentLearningRate, weights: weights, options: options,
                                    changes: changes, seed: options.seed, preset: options.preset.rawValue)
@@ -257,13 +256,18 @@ public final class Trainer: @unchecked Sendable {
             if let export = options.resolvedExportPath { try TrainingCheckpoint.exportWeights(model, to: export) }
             lastSavedStep = step
             post("saved step \(step) to \(path)")
+            return nil
         } catch {
             post("checkpoint failed: \(error)")
+            return error
         }
     }
 
     private func finish(_ final: TrainerState?, _ note: String?) {
-        if final != nil, options.checkpointPath != nil, lastSavedStep != step || step == 0 { save() }
+        var final = final
+        if final != nil, options.checkpointPath != nil, lastSavedStep != step || step == 0, let error = save() {
+            final = .failed("the final checkpoint could not be written: \(error)")
+        }
         if let f = final { state = f }
         if let n = note { post(n) }
         loader.stop()

@@ -181,6 +181,19 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-4, "resumed parameters match an uninterrupted run")
     }
 
+    /// A final checkpoint that cannot be written makes the run fail with the reason (not a silent success).
+    func testUnwritableFinalCheckpointFailsTheRun() throws {
+        let dir = try makeImageFolder(count: 1); folders.append(dir)
+        var o = tinyOptions(data: dir)
+        o.steps = 1
+        o.checkpointPath = dir + "/img0.png/ck.safetensors"   // a file where a folder would have to be
+        let t = try Trainer(options: o)
+        t.start()
+        XCTAssertTrue(t.waitUntilFinished(timeout: 120))
+        guard case let .failed(reason) = t.snapshot().status.state else { return XCTFail("state \(t.snapshot().status.state)") }
+        XCTAssertTrue(reason.contains("final checkpoint"), reason)
+    }
+
     /// A non-finite loss skips the update (parameters unchanged) and is reported in the record.
     func testNonFiniteLossSkipsTheUpdate() throws {
         let dir = try makeImageFolder(count: 2); folders.append(dir)
