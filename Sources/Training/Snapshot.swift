@@ -136,6 +136,9 @@ public enum TrainerCommand: Sendable, Equatable {
     case step
     case setWeights(LossWeights)
     case setLearningRate(Float)
+    /// Write the checkpoint (and weights export) now.
     case save
+    /// Stop after the current step WITHOUT saving; send `.save` first to keep the steps since the last save.
+    /// (A run that reaches its planned steps/epochs saves a final checkpoint by itself.)
     case quit
 }

@@ -163,8 +163,8 @@ public final class Trainer: @unchecked Sendable {
                 }
             }
             drainLoaderWarnings()
-            if quit { finish(.finished, "stopped at step \(step)"); return }
-            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps"); return }
+            if quit { finish(.finished, "stopped at step \(step)", save: false); return }
+            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps", save: true); return }
             if paused && !stepOnce {
                 if state != .paused { state = .paused; publish() }
                 wake.wait()
@@ -174,7 +174,7 @@ public final class Trainer: @unchecked Sendable {
             do { try trainStep() } catch {
                 state = .failed("\(error)")
                 post("training failed: \(error)")
-                finish(nil, nil)
+                finish(nil, nil, save: false)
                 return
             }
             if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 { save() }
@@ -263,9 +263,11 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    private func finish(_ final: TrainerState?, _ note: String?) {
+    /// End the run. `save`: write a final checkpoint unless this step is saved already (the end of a
+    /// planned run); `.quit` does not save (the sender sends `.save` first to keep the last steps).
+    private func finish(_ final: TrainerState?, _ note: String?, save wantSave: Bool) {
         var final = final
-        if final != nil, options.checkpointPath != nil, lastSavedStep != step || step == 0, let error = save() {
+        if wantSave, options.checkpointPath != nil, lastSavedStep != step, let error = save() {
             final = .failed("the final checkpoint could not be written: \(error)")
         }
         if let f = final { state = f }

@@ -98,6 +98,7 @@ struct TrainCommand: ParsableCommand {
         interrupts.setEventHandler {
             if count.increment() == 1 {
                 say("interrupted: finishing the step and writing a final checkpoint (Ctrl-C again to exit now)")
+                trainer.send(.save)
                 trainer.send(.quit)
             } else {
                 Foundation.exit(130)

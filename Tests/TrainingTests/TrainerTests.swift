@@ -112,11 +112,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: o.checkpointPath!))
         XCTAssertEqual(s.status.unsavedSteps, 0)
 
+        // Quit does not save: train one more step, then quit; the checkpoint stays at the saved step.
+        trainer.send(.step)
+        s = waitFor(trainer) { $0.status.step == paused + 1 }
+        XCTAssertEqual(s.status.unsavedSteps, 1)
         trainer.send(.quit)
         XCTAssertTrue(trainer.waitUntilFinished(timeout: 60))
         s = trainer.snapshot()
         XCTAssertEqual(s.status.state, .finished)
-        XCTAssertEqual(s.status.step, paused)
+        XCTAssertEqual(s.status.step, paused + 1)
         XCTAssertEqual(try TrainingCheckpoint.readState(path: o.checkpointPath!).step, paused)
     }
 
