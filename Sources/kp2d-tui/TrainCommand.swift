@@ -3,13 +3,14 @@ import Dispatch
 import Foundation
 import KP2D
 import Training
+import TUI
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train KeyPointNet + IO-Net with the official self-supervised KP2D loss.",
         discussion: """
-        Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
+        Opens the workbench unless --headless. Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
         Every step appends one JSON line to --log. Ctrl-C writes a final checkpoint and exits; press it twice \
         to exit at once. --resume continues a checkpoint's run (same model, optimizer state, step count and \
         data order); the size, batch, preset and seed then come from the checkpoint.
@@ -17,6 +18,12 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Train without the workbench, printing progress to stderr.")
     var headless = false
+
+    @Option(help: "Workbench colour theme (default, light, mono, colorblind, or a themes/NAME.theme file).")
+    var theme = "default"
+
+    @Flag(help: "Workbench in ASCII only: no braille, block or box glyphs.")
+    var ascii = false
 
     @Argument(help: "Folder of training images (PNG/JPEG/PPM, searched recursively; a COCO train2017 folder works). Default: the bundled sample-data/train.")
     var data: String?
@@ -66,9 +73,7 @@ struct TrainCommand: ParsableCommand {
     var progressEvery: Int = 10
 
     func run() throws {
-        guard headless else {
-            throw ValidationError("the interactive trainer lives in the workbench; use `kp2d-tui train --headless` here")
-        }
+        if !headless { try runWorkbench(); return }
         let options = try makeOptions()
         let trainer = try Trainer(options: options)
         let total = trainer.totalSteps
@@ -115,6 +120,30 @@ struct TrainCommand: ParsableCommand {
             say("error: \(reason)")
             throw ExitCode(1)
         }
+    }
+
+    /// The workbench on the real trainer: it sends the commands (quit asks first when steps are unsaved).
+    func runWorkbench() throws {
+        let options = try makeOptions()
+        let trainer = try Trainer(options: options)
+        if let w = weightOverridesOnResume(options) { trainer.send(.setWeights(w)) }
+        if resume != nil, let lr { trainer.send(.setLearningRate(lr)) }
+        trainer.start()
+        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii))
+        do {
+            try wb.run(source: trainer, send: trainer.send)
+        } catch {
+            trainer.send(.quit)
+            trainer.waitUntilFinished()
+            throw ValidationError("the workbench needs an interactive terminal (\(error)); use `kp2d-tui train --headless` to train without it")
+        }
+        trainer.waitUntilFinished()
+        let status = trainer.snapshot().status
+        if case let .failed(reason) = status.state {
+            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 
     /// Options from the preset and flags, or from the checkpoint when resuming.

@@ -36,6 +36,10 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("multiples of 8"), r.stderr)
         r = try Binary.run(["train", "--headless", data, "--preset", "huge"])
         XCTAssertTrue(r.stderr.contains("unknown preset"), r.stderr)
+        // Without --headless the workbench needs a terminal; without one the error says what to do.
+        r = try Binary.run(["train", data, "--steps", "1", "--checkpoint", data + "/ck.safetensors"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--headless"), r.stderr)
     }
 
     func testShortRunWritesCheckpointExportAndLogThenResumes() throws {
