@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
     var checkpoint: String?
 
     @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
-    var checkpointEvery: Int = 0
+    var checkpointEvery: Int = 500
 
     @Option(help: "Resume from this checkpoint.")
     var resume: String?
