@@ -119,9 +119,9 @@ public final class Trainer: @unchecked Sendable {
 
     public var isFinished: Bool { finished.withLock { $0 } }
 
-    /// Block until the training thread has ended (finished, quit or failed).
+    /// Block until the training thread has ended (finished, quit or failed). Returns at once if never started.
     public func waitUntilFinished() {
-        if isFinished { return }
+        if isFinished || !started.withLock({ $0 }) { return }
         finishedSignal.wait()
         finishedSignal.signal()
     }
@@ -129,6 +129,7 @@ public final class Trainer: @unchecked Sendable {
     /// Wait up to `timeout` seconds; true if finished.
     public func waitUntilFinished(timeout: Double) -> Bool {
         if isFinished { return true }
+        if !started.withLock({ $0 }) { return false }
         if finishedSignal.wait(timeout: .now() + timeout) == .success { finishedSignal.signal(); return true }
         return false
     }
