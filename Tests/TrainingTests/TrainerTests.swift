@@ -42,6 +42,13 @@ final class TrainingOptionsTests: XCTestCase {
         XCTAssertEqual(o.learningRate(epoch: 80), 2.5e-4)
         XCTAssertEqual(o.learningRate(epoch: 1000), 1e-3 / 16)
     }
+
+    /// The fast preset keeps its rate: its epochs are a few steps of the bundled images, not COCO epochs.
+    func testFastPresetHasConstantLearningRate() {
+        let o = TrainingOptions(preset: .fast, dataPath: "x")
+        XCTAssertEqual(o.learningRate(epoch: 0), 1e-3)
+        XCTAssertEqual(o.learningRate(epoch: 400), 1e-3)
+    }
 }
 
 final class TrainerTests: XCTestCase {
