@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "TensorEngine", "Verification"], swiftSettings: v5),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Verification"], swiftSettings: v5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Training", "Datasets", "KP2D"], swiftSettings: v5),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", swiftSettings: v5),
     ]

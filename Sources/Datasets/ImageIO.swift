@@ -27,9 +27,11 @@ public enum ImageIO {
 
     /// Decode PNG, JPEG or PPM/PGM, chosen by the file's signature (not its extension).
     public static func load(_ path: String) throws -> Image {
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ImageIOError.unreadable(path: path, reason: "no such file")
         }
+        guard !isDir.boolValue else { throw ImageIOError.unreadable(path: path, reason: "is a folder, not an image file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ImageIOError.unreadable(path: path, reason: "cannot read file (permissions?)")
         }

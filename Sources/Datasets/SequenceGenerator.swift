@@ -57,7 +57,7 @@ public enum SequenceGenerator {
     }
 
     /// Bilinear sample at pixel coordinates (x, y), edge-clamped; channel c.
-    @inline(__always) static func sample(_ img: Image, _ p: UnsafeBufferPointer<Float>, _ c: Int, _ x: Double, _ y: Double) -> Float {
+    @inline(__always) public static func sample(_ img: Image, _ p: UnsafeBufferPointer<Float>, _ c: Int, _ x: Double, _ y: Double) -> Float {
         let xc = min(max(x, 0), Double(img.width - 1)), yc = min(max(y, 0), Double(img.height - 1))
         let x0 = Int(xc), y0 = Int(yc)
         let x1 = min(x0 + 1, img.width - 1), y1 = min(y0 + 1, img.height - 1)

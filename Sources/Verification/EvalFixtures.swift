@@ -5,7 +5,7 @@ import TensorEngine
 
 // Handlers for the `homography.dlt` and `eval.metrics` fixtures (README sections 3.6 and 3.7).
 
-enum EvalFixtures {
+public enum EvalFixtures {
     /// 4-point DLT cases (float64 solve from float32 points) and the official float32 batch warp.
     static func homographyDLT(_ f: Fixture, _ report: FixtureReport) throws {
         let p1 = try f.stored("in.pts1"), p2 = try f.stored("in.pts2")
@@ -33,7 +33,8 @@ enum EvalFixtures {
         report.check("out.warp.points", warped)
     }
 
-    static func keypointSet(_ f: Fixture, points: String, descriptors: String) throws -> KeypointSet {
+    /// The (N,3) points and (N,D) descriptors of one side of an eval.metrics pair.
+    public static func keypointSet(_ f: Fixture, points: String, descriptors: String) throws -> KeypointSet {
         let p = try f.stored(points), d = try f.stored(descriptors)
         let pv = p.floats
         let kps = (0..<p.shape[0]).map { Keypoint(x: pv[3 * $0], y: pv[3 * $0 + 1], score: pv[3 * $0 + 2]) }

@@ -3,13 +3,14 @@ import Dispatch
 import Foundation
 import KP2D
 import Training
+import TUI
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train KeyPointNet + IO-Net with the official self-supervised KP2D loss.",
         discussion: """
-        Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
+        Opens the workbench unless --headless. Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
         Every step appends one JSON line to --log. Ctrl-C writes a final checkpoint and exits; press it twice \
         to exit at once. --resume continues a checkpoint's run (same model, optimizer state, step count and \
         data order); the size, batch, preset and seed then come from the checkpoint.
@@ -17,6 +18,12 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Train without the workbench, printing progress to stderr.")
     var headless = false
+
+    @Option(help: "Workbench colour theme (default, light, mono, colorblind, or a themes/NAME.theme file).")
+    var theme = "default"
+
+    @Flag(help: "Workbench in ASCII only: no braille, block or box glyphs.")
+    var ascii = false
 
     @Argument(help: "Folder of training images (PNG/JPEG/PPM, searched recursively; a COCO train2017 folder works). Default: the bundled sample-data/train.")
     var data: String?
@@ -27,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps in total.")
     var steps: Int?
 
-    @Option(help: "Stop after this many epochs.")
+    @Option(help: "Stop after this many epochs (paper preset default: 50, as official; fast: until Ctrl-C).")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per batch.")
@@ -47,11 +54,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Score loss weight.") var lambda: Float?
     @Option(help: "IO-Net loss weight.") var gamma: Float?
 
+    @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
+    var colorJitter = false
+
     @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors.")
     var checkpoint: String?
 
     @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
-    var checkpointEvery: Int = 0
+    var checkpointEvery: Int = 500
 
     @Option(help: "Resume from this checkpoint.")
     var resume: String?
@@ -63,9 +73,7 @@ struct TrainCommand: ParsableCommand {
     var progressEvery: Int = 10
 
     func run() throws {
-        guard headless else {
-            throw ValidationError("the interactive trainer lives in the workbench; use `kp2d-tui train --headless` here")
-        }
+        if !headless { try runWorkbench(); return }
         let options = try makeOptions()
         let trainer = try Trainer(options: options)
         let total = trainer.totalSteps
@@ -75,14 +83,16 @@ struct TrainCommand: ParsableCommand {
         say("kp2d-tui train: \(options.preset.rawValue) preset, \(options.height)x\(options.width), batch \(options.batchSize), widths \(options.model.widthsDescription), lr \(options.learningRate), seed \(options.seed)")
         say("data: \(trainer.folder.count) images in \(trainer.folder.root) (\(trainer.loader.stepsPerEpoch) steps per epoch)")
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
+        if options.resumePath != nil { say(trainer.snapshot().status.message) }
         let every = max(progressEvery, 1)
-        trainer.onStep = { r in
+        trainer.onStep = { [unowned trainer] r in
             guard r.step % every == 0 || r.step == total || r.skipped else { return }
+            let st = trainer.snapshot().status
             let t = r.terms
             let of = total.map { "/\($0)" } ?? ""
-            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s%@",
+            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s  data wait %.0f ms%@",
                        r.step, of, r.epoch, t.total, t.loc, t.desc, t.usp, t.consistency, t.io, t.recall, t.ioInliers,
-                       r.lr, r.stepsPerSecond, r.skipped ? "  SKIPPED" : ""))
+                       r.lr, r.stepsPerSecond, st.dataWait * 1000, r.skipped ? "  SKIPPED" : ""))
         }
         trainer.onMessage = { m in if !m.hasPrefix("step ") { say(m) } }
 
@@ -93,6 +103,7 @@ struct TrainCommand: ParsableCommand {
         interrupts.setEventHandler {
             if count.increment() == 1 {
                 say("interrupted: finishing the step and writing a final checkpoint (Ctrl-C again to exit now)")
+                trainer.send(.save)
                 trainer.send(.quit)
             } else {
                 Foundation.exit(130)
@@ -109,6 +120,30 @@ struct TrainCommand: ParsableCommand {
             say("error: \(reason)")
             throw ExitCode(1)
         }
+    }
+
+    /// The workbench on the real trainer: it sends the commands (quit asks first when steps are unsaved).
+    func runWorkbench() throws {
+        let options = try makeOptions()
+        let trainer = try Trainer(options: options)
+        if let w = weightOverridesOnResume(options) { trainer.send(.setWeights(w)) }
+        if resume != nil, let lr { trainer.send(.setLearningRate(lr)) }
+        trainer.start()
+        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii))
+        do {
+            try wb.run(source: trainer, send: trainer.send)
+        } catch {
+            trainer.send(.quit)
+            trainer.waitUntilFinished()
+            throw ValidationError("the workbench needs an interactive terminal (\(error)); use `kp2d-tui train --headless` to train without it")
+        }
+        trainer.waitUntilFinished()
+        let status = trainer.snapshot().status
+        if case let .failed(reason) = status.state {
+            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 
     /// Options from the preset and flags, or from the checkpoint when resuming.
@@ -146,8 +181,8 @@ struct TrainCommand: ParsableCommand {
             if let beta { o.weights.beta = beta }
             if let lambda { o.weights.lambda = lambda }
             if let gamma { o.weights.gamma = gamma }
-            o.steps = steps
-            o.epochs = epochs
+            o.augmentation.photometric.colorJitter = colorJitter
+            if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
             o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
             o.logPath = log ?? (dir.isEmpty ? "metrics.jsonl" : dir + "/metrics.jsonl")

@@ -1,7 +1,7 @@
 import XCTest
 import Geometry
 import TensorEngine
-@testable import Datasets
+import Datasets
 
 func solid(_ w: Int, _ h: Int, rgb: (Float, Float, Float)) -> Image {
     let plane = w * h

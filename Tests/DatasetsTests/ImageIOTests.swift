@@ -1,5 +1,5 @@
 import XCTest
-@testable import Datasets
+import Datasets
 
 /// A fresh temporary folder per test.
 func makeTempDir(_ name: String = #function) throws -> String {
@@ -96,6 +96,7 @@ final class ImageIOTests: XCTestCase {
     func testErrorsNameTheFile() throws {
         let dir = try makeTempDir()
         assertUnreadable(dir + "/missing.png", contains: "no such file")
+        assertUnreadable(dir, contains: "is a folder")
         write(Array("P6\n2 x\n255\n".utf8), dir + "/badheader.ppm")
         assertUnreadable(dir + "/badheader.ppm", contains: "expected the height")
         write(Array("P6\n2 2\n255\n".utf8) + [1, 2, 3], dir + "/short.ppm")

@@ -1,8 +1,8 @@
 import XCTest
 import Geometry
-@testable import Evaluation
+import Evaluation
 import TensorEngine
-@testable import Verification
+import Verification
 
 struct TestRNG: RandomNumberGenerator {
     var state: UInt64

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Geometry
+import Geometry
 import Verification
 
 /// Small deterministic generator for the tests (SplitMix64).

@@ -208,6 +208,10 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertTrue(g.contains("fit:all"))
         XCTAssertTrue(g.contains("last 1000 steps"))
         XCTAssertTrue(g.contains("EMA 0.98"))
+        _ = press(wb, [.char("L")], snap)
+        XCTAssertEqual(wb.state.logScale, Set(ChartID.allCases))
+        _ = press(wb, [.char("L")], snap)
+        XCTAssertEqual(wb.state.logScale, [])
     }
 
     func testHPatchesBrowser() {
@@ -341,5 +345,41 @@ final class RobustnessTests: XCTestCase {
         }
         XCTAssertEqual(frames, 400)
         XCTAssertFalse(wb.finished)
+    }
+}
+
+/// A browser source whose results change while the user looks at it.
+final class ChangingHPatches: HPatchesBrowserSource {
+    var version = 0
+    var status = ""
+    var reps: [String: Double] = ["i_a": .nan, "i_b": .nan, "v_c": .nan]
+    func sequences() -> [HPatchesBrowserSequence] {
+        reps.keys.sorted().map { n in
+            var m = HPatchesBrowserMetrics(); m.repeatability = reps[n]!
+            return HPatchesBrowserSequence(name: n, metrics: m)
+        }
+    }
+    func pair(sequence: String, index: Int) -> HPatchesBrowserPair? { nil }
+    func requestEvaluation() {}
+}
+
+final class BrowserSelectionTests: XCTestCase {
+    func testSelectionFollowsItsSequenceWhenResultsResort() {
+        let hp = ChangingHPatches()
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)
+        let snap = TrainerSnapshot()
+        wb.handle(.char("2"), snapshot: snap, send: { _ in })
+        wb.handle(.down, snapshot: snap, send: { _ in })
+        XCTAssertTrue(wb.render(snapshot: snap, width: 160, height: 40).contains("▶i_b"))
+        // Results arrive: i_b becomes the worst and moves to the top; the selection moves with it.
+        hp.reps = ["i_a": 0.9, "i_b": 0.05, "v_c": 0.1]; hp.version += 1
+        var g = wb.render(snapshot: snap, width: 160, height: 40)
+        XCTAssertTrue(g.contains("▶i_b"), g.text)
+        XCTAssertEqual(wb.state.hpSelected, 0)
+        XCTAssertTrue(g.contains("pair not evaluated yet"))
+        // Keys still move by position.
+        wb.handle(.down, snapshot: snap, send: { _ in })
+        g = wb.render(snapshot: snap, width: 160, height: 40)
+        XCTAssertTrue(g.contains("▶v_c"))
     }
 }

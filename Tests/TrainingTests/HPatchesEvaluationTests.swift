@@ -2,7 +2,7 @@ import XCTest
 import Datasets
 import Evaluation
 import Geometry
-@testable import Training
+import Training
 
 final class HPatchesEvaluationTests: XCTestCase {
     func tempDir() throws -> String {

@@ -47,7 +47,7 @@ public enum Action: Hashable, Sendable {
     case quit, togglePause, stepOnce, save, showHelp, closeHelp
     case nextView, showTraining, showHPatches, cycleTheme
     case nextParameter, previousParameter, increaseParameter, decreaseParameter, editParameter, undo
-    case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleFit, toggleWindow
+    case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleLogAll, toggleFit, toggleWindow
     case toggleKeypoints, cycleMatches, toggleGrid
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
     case cycleFilter, cycleSort, reverseSort, reevaluate
@@ -106,6 +106,7 @@ public enum KeyTable {
         KeyBinding([.char("c"), .down], "focus the next chart", [.training], .nextChart, hint: "chart"),
         KeyBinding([.char("C"), .up], "focus the previous chart", [.training], .previousChart),
         KeyBinding([.char("l")], "log scale on the focused chart", [.training], .toggleLog, hint: "log"),
+        KeyBinding([.char("L")], "log scale on every chart (off if all are on)", [.training], .toggleLogAll),
         KeyBinding([.char("f")], "fit the focused chart to all raw values / to the smoothed curve", [.training], .toggleFit, hint: "fit"),
         KeyBinding([.char("z")], "zoom the x axis: whole run / last 1000 steps", [.training], .toggleWindow, hint: "zoom"),
         // Overlays on images (both views).

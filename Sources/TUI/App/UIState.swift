@@ -107,6 +107,10 @@ public struct UIState: Sendable {
     public var message = ""
     // HPatches browser.
     public var hpSelected = 0
+    /// The selected sequence's name: the selection follows it when results re-sort the list.
+    public var hpSelectedName: String? = nil
+    /// Set by keys that move the selection by index (applied at the next draw).
+    public var hpSelectedByKey = false
     public var hpPair = 0
     public var hpFilter: HPatchesBrowserFilter = .all
     public var hpSort: HPatchesBrowserSortKey = .repeatability

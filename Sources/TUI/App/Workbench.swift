@@ -152,25 +152,27 @@ public final class Workbench {
             state.focusedChart = all[(all.firstIndex(of: state.focusedChart)! + all.count - 1) % all.count]
         case .toggleLog:
             if state.logScale.contains(state.focusedChart) { state.logScale.remove(state.focusedChart) } else { state.logScale.insert(state.focusedChart) }
+        case .toggleLogAll:
+            state.logScale = state.logScale.count == ChartID.allCases.count ? [] : Set(ChartID.allCases)
         case .toggleFit:
             if state.fitAll.contains(state.focusedChart) { state.fitAll.remove(state.focusedChart) } else { state.fitAll.insert(state.focusedChart) }
         case .toggleWindow: state.windowed.toggle()
         case .toggleKeypoints: state.toggles.keypoints.toggle()
         case .cycleMatches: state.toggles.matches = state.toggles.matches.next
         case .toggleGrid: state.toggles.grid.toggle()
-        case .sequenceUp: state.hpSelected = max(0, state.hpSelected - 1); state.hpPair = 0
-        case .sequenceDown: state.hpSelected += 1; state.hpPair = 0   // clamped when drawn
-        case .sequencePageUp: state.hpSelected = max(0, state.hpSelected - 10); state.hpPair = 0
-        case .sequencePageDown: state.hpSelected += 10; state.hpPair = 0
+        case .sequenceUp: state.hpSelected = max(0, state.hpSelected - 1); state.hpPair = 0; state.hpSelectedByKey = true
+        case .sequenceDown: state.hpSelected += 1; state.hpPair = 0; state.hpSelectedByKey = true   // clamped when drawn
+        case .sequencePageUp: state.hpSelected = max(0, state.hpSelected - 10); state.hpPair = 0; state.hpSelectedByKey = true
+        case .sequencePageDown: state.hpSelected += 10; state.hpPair = 0; state.hpSelectedByKey = true
         case .previousPair: state.hpPair = max(0, state.hpPair - 1)
         case .nextPair: state.hpPair = min(4, state.hpPair + 1)
         case .cycleFilter:
             let all = HPatchesBrowserFilter.allCases
-            state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0
+            state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0; state.hpSelectedByKey = true
         case .cycleSort:
             let all = HPatchesBrowserSortKey.allCases
-            state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0
-        case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0
+            state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0; state.hpSelectedByKey = true
+        case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0; state.hpSelectedByKey = true
         case .reevaluate:
             if let h = hpatches { h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
@@ -261,7 +263,13 @@ public final class Workbench {
             return
         }
         let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
+        // Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list.
+        if let name = state.hpSelectedName, state.hpSelectedByKey == false, let i = list.firstIndex(where: { $0.name == name }) {
+            state.hpSelected = i
+        }
         state.hpSelected = max(0, min(state.hpSelected, list.count - 1))
+        state.hpSelectedName = list.indices.contains(state.hpSelected) ? list[state.hpSelected].name : nil
+        state.hpSelectedByKey = false
         var pair: HPatchesBrowserPair? = nil
         if !list.isEmpty {
             let seq = list[state.hpSelected]

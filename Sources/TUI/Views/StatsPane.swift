@@ -34,7 +34,12 @@ enum StatsPane {
         let a = rows(pair), b = rows(recent)
         for i in 0..<names.count where i + 1 < inner.height {
             let y = inner.y + 1 + i
-            grid.put(inner.x, y, names[i], text, maxWidth: nameW - 1)
+            var name = names[i]
+            // Correct matches also as a share of the matches.
+            if i == 2, let p = pair, p.matches > 0, p.correctMatches.isFinite, nameW >= 24 {
+                name += String(format: " (%.0f%%)", 100 * p.correctMatches / p.matches)
+            }
+            grid.put(inner.x, y, name, text, maxWidth: nameW - 1)
             right(format(a[i], count: isCount[i]), inner.x + nameW, y, a[i].isNaN ? dim : text.adding(.bold))
             right(format(b[i], count: isCount[i]), inner.x + nameW + valueW, y, b[i].isNaN ? dim : text)
         }

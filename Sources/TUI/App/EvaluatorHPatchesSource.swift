@@ -1,0 +1,169 @@
+import Datasets
+import Evaluation
+import Foundation
+import Training
+
+/// The HPatches browser's data from the real evaluator: `requestEvaluation()` runs `HPatchesEvaluation.run`
+/// on a background thread and keeps, per pair, the top-K keypoints, the cross-checked descriptor matches
+/// (correct when the true homography puts the source point within 3 px of its match) and the metrics.
+/// Images are loaded from the dataset when a pair is shown (only the shown pair is kept), so the browser
+/// works before any evaluation too. Thread-safe; the UI thread only reads.
+public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
+    public typealias Detector = (Image) throws -> KeypointSet
+
+    let dataset: HPatchesDataset
+    let settings: HPatchesEvalSettings
+    /// Called on the worker thread at the start of every evaluation; returns the detector to use (e.g. one
+    /// built on a copy of the current model, so evaluation never touches the model being trained).
+    let makeDetector: () throws -> Detector
+    /// Pixel distance under which a match counts as correct.
+    public static let correctDistance: Float = 3
+
+    struct Stored {
+        var sourceKeypoints: [Training.Keypoint], targetKeypoints: [Training.Keypoint]
+        var matches: [Match]
+        var metrics: HPatchesBrowserMetrics
+    }
+
+    private let lock = NSLock()
+    private var _version = 0
+    private var _status: String
+    private var running = false
+    private var queued = false
+    private var stored: [String: [Int: Stored]] = [:]          // sequence -> k (2...6) -> result
+    private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
+    private var shown: (key: String, first: Image, second: Image, homography: [Double])? = nil
+
+    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> Detector) {
+        self.dataset = dataset; self.settings = settings; self.makeDetector = makeDetector
+        var groups: [(name: String, pairs: [HPatchesPair])] = []
+        for p in dataset.pairs where settings.split.includes(p.sequence) {
+            if groups.last?.name == p.sequence { groups[groups.count - 1].pairs.append(p) } else { groups.append((p.sequence, [p])) }
+        }
+        pairsBySequence = groups
+        _status = "\(groups.count) sequences in \(dataset.root), not evaluated yet: press r"
+        if !dataset.problems.isEmpty { _status += " (\(dataset.problems.count) left out: \(dataset.problems[0]))" }
+    }
+
+    public var version: Int { lock.lock(); defer { lock.unlock() }; return _version }
+    public var status: String { lock.lock(); defer { lock.unlock() }; return _status }
+    public var isEvaluating: Bool { lock.lock(); defer { lock.unlock() }; return running }
+
+    public func sequences() -> [HPatchesBrowserSequence] {
+        lock.lock(); defer { lock.unlock() }
+        return pairsBySequence.map { g in
+            let done = g.pairs.compactMap { stored[g.name]?[$0.index]?.metrics }
+            return HPatchesBrowserSequence(name: g.name, metrics: EvaluatorHPatchesSource.mean(done), pairCount: g.pairs.count)
+        }
+    }
+
+    /// Field-wise mean, each field over the pairs where it is defined (NaN if none).
+    static func mean(_ ms: [HPatchesBrowserMetrics]) -> HPatchesBrowserMetrics {
+        func m(_ f: (HPatchesBrowserMetrics) -> Double) -> Double {
+            let v = ms.map(f).filter { !$0.isNaN }
+            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
+        }
+        return HPatchesBrowserMetrics(repeatability: m(\.repeatability), localizationError: m(\.localizationError),
+                                      cornerError: m(\.cornerError), c1: m(\.c1), c3: m(\.c3), c5: m(\.c5),
+                                      matchingScore: m(\.matchingScore))
+    }
+
+    public func pair(sequence: String, index: Int) -> HPatchesBrowserPair? {
+        guard let g = pairsBySequence.first(where: { $0.name == sequence }), g.pairs.indices.contains(index) else { return nil }
+        let p = g.pairs[index]
+        let key = "\(sequence)/\(p.index)"
+        lock.lock()
+        let result = stored[sequence]?[p.index]
+        var images = shown?.key == key ? shown : nil
+        lock.unlock()
+        if images == nil {
+            guard let s = try? dataset.load(p, width: settings.width, height: settings.height, order: .rgb) else { return nil }
+            images = (key, s.first, s.second, s.homography.m)
+            lock.lock(); shown = images; lock.unlock()
+        }
+        let im = images!
+        return HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: im.first, target: im.second,
+                                   sourceKeypoints: result?.sourceKeypoints ?? [], targetKeypoints: result?.targetKeypoints ?? [],
+                                   matches: result?.matches ?? [], homography: im.homography,
+                                   metrics: result?.metrics ?? HPatchesBrowserMetrics())
+    }
+
+    public func requestEvaluation() {
+        lock.lock(); defer { lock.unlock() }
+        if running { queued = true; _status = "evaluation running; another one queued with the model as it is then"; return }
+        running = true
+        let t = Thread { [weak self] in self?.evaluateLoop() }
+        t.name = "kp2d-hpatches-browser"
+        t.start()
+    }
+
+    /// Block until no evaluation is running (tests, shutdown).
+    public func waitUntilIdle(timeout: Double = 600) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while isEvaluating { if Date() > end { return false }; Thread.sleep(forTimeInterval: 0.01) }
+        return true
+    }
+
+    private func set(status: String, bump: Bool = true) {
+        lock.lock(); _status = status; if bump { _version += 1 }; lock.unlock()
+    }
+
+    private func evaluateLoop() {
+        while true {
+            evaluateOnce()
+            lock.lock()
+            if queued { queued = false; lock.unlock(); continue }
+            running = false
+            _version += 1
+            lock.unlock()
+            return
+        }
+    }
+
+    private func evaluateOnce() {
+        let start = Date()
+        set(status: "evaluating" + "…")
+        do {
+            let detect = try makeDetector()
+            let topK = settings.topK
+            let report = try HPatchesEvaluation.run(
+                dataset: dataset, settings: settings, detect: detect,
+                onPair: { [weak self] sample, a, b, m in
+                    guard let self else { return }
+                    let r = EvaluatorHPatchesSource.store(sample: sample, a: a, b: b, metrics: m, topK: topK)
+                    self.lock.lock()
+                    self.stored[sample.pair.sequence, default: [:]][sample.pair.index] = r
+                    self._version += 1
+                    self.lock.unlock()
+                },
+                progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) })
+            let a = report.all
+            set(status: String(format: "%d pairs in %.0fs: Rep %.3f  LocErr %.2f  C1 %.3f  C3 %.3f  C5 %.3f  MScore %.3f%@",
+                               a.pairs, Date().timeIntervalSince(start), a.repeatability, a.localizationError, a.c1, a.c3, a.c5,
+                               a.matchingScore, report.problems.isEmpty ? "" : "  (\(report.problems.count) problems)"))
+        } catch {
+            set(status: "evaluation failed: \(error)")
+        }
+    }
+
+    /// What the browser keeps of one evaluated pair.
+    static func store(sample: HPatchesSample, a: KeypointSet, b: KeypointSet, metrics m: PairMetrics, topK: Int) -> Stored {
+        let ta = a.topK(topK), tb = b.topK(topK)
+        func kps(_ s: KeypointSet) -> [Training.Keypoint] { s.keypoints.map { Training.Keypoint(x: $0.x, y: $0.y, score: $0.score) } }
+        let src = kps(ta), tgt = kps(tb)
+        let h = sample.homography.m
+        let matches = DescriptorMatching.mutualNearest(ta, tb).map { i, j -> Match in
+            var correct = false
+            if let q = PairView.warp(h, Double(src[i].x), Double(src[i].y)) {
+                let dx = Float(q.0) - tgt[j].x, dy = Float(q.1) - tgt[j].y
+                correct = (dx * dx + dy * dy).squareRoot() <= correctDistance
+            }
+            return Match(source: i, target: j, correct: correct)
+        }
+        let metrics = HPatchesBrowserMetrics(repeatability: m.repeatability.repeatability,
+                                             localizationError: m.repeatability.localizationError ?? .nan,
+                                             cornerError: m.homography.cornerError ?? .nan, c1: m.homography.c1,
+                                             c3: m.homography.c3, c5: m.homography.c5, matchingScore: m.matchingScore)
+        return Stored(sourceKeypoints: src, targetKeypoints: tgt, matches: matches, metrics: metrics)
+    }
+}
