@@ -155,7 +155,8 @@ public final class BatchLoader: @unchecked Sendable {
         throw DatasetError.noReadableImages(path: folder.root, tried: n)
     }
 
-    /// The batch of a global step (called on the loader thread, or directly in tests).
+    /// The batch of a global step. Called by the loader thread; call it directly only on a loader that was
+    /// never started (it is not safe alongside the thread).
     public func makeBatch(step: Int) throws -> TrainingBatch {
         let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
         let order = order(epoch: epoch)

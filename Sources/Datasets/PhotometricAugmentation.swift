@@ -8,8 +8,9 @@ import TensorEngine
 //   -> Gaussian blur with a kernel drawn from {0 (none), 1, 3, 5} (OpenCV sigma, reflect-101 border)
 //   -> optional gray (0.299 R + 0.587 G + 0.114 B, replicated) -> colour jitter -> /255.
 // Colour jitter: brightness 0.5, contrast 0.5, saturation 0.2, hue 0.05 in a random order (torchvision
-// ColorJitter). NOTE: the official code samples these parameters but then applies a default
-// ColorJitter(), which does nothing; `colorJitter` (default on) applies the jitter the parameters describe.
+// ColorJitter). NOTE: the official code samples these parameters (ColorJitter.get_params) but then applies
+// a default ColorJitter(), which does nothing, so official training ran without jitter. `colorJitter` is
+// therefore off by default (as official); turning it on applies the jitter the parameters describe.
 
 public struct PhotometricConfig: Sendable, Equatable, Codable {
     public var enabled = true
@@ -18,7 +19,7 @@ public struct PhotometricConfig: Sendable, Equatable, Codable {
     public var blurKernels = [0, 1, 3, 5]
     public var shuffleProbability = 0.5
     public var grayProbability = 0.5
-    public var colorJitter = true
+    public var colorJitter = false
     public var brightness = 0.5, contrast = 0.5, saturation = 0.2, hue = 0.05
     public init() {}
     public static let official = PhotometricConfig()

@@ -105,6 +105,12 @@ public struct TrainerStatus: Sendable {
     public var dataDescription: String = ""
     /// The latest message for the status line (warnings, "saved ...").
     public var message: String = ""
+    /// Where the last step's time went (network forward, loss, backward, diagnostics).
+    public var timings = StepTimings()
+    /// Seconds the last step waited for its batch (0 when the loader thread keeps ahead).
+    public var dataWait: Double = 0
+    /// Batches the loader thread has ready.
+    public var batchesReady = 0
     public init() {}
 
     /// Steps trained since the last save (what quitting would lose).
@@ -130,6 +136,9 @@ public enum TrainerCommand: Sendable, Equatable {
     case step
     case setWeights(LossWeights)
     case setLearningRate(Float)
+    /// Write the checkpoint (and weights export) now.
     case save
+    /// Stop after the current step WITHOUT saving; send `.save` first to keep the steps since the last save.
+    /// (A run that reaches its planned steps/epochs saves a final checkpoint by itself.)
     case quit
 }

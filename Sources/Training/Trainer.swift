@@ -52,6 +52,8 @@ public final class Trainer: @unchecked Sendable {
     private var preview: PairPreview?
     private var message = ""
     private var state: TrainerState = .starting
+    private var lastTimings = StepTimings()
+    private var lastDataWait: Double = 0
     private let graph = Graph()
 
     public static let recentWindow = 20
@@ -159,9 +161,9 @@ public final class Trainer: @unchecked Sendable {
 
     public var isFinished: Bool { finished.withLock { $0 } }
 
-    /// Block until the training thread has ended (finished, quit or failed).
+    /// Block until the training thread has ended (finished, quit or failed). Returns at once if never started.
     public func waitUntilFinished() {
-        if isFinished { return }
+        if isFinished || !started.withLock({ $0 }) { return }
         finishedSignal.wait()
         finishedSignal.signal()
     }
@@ -169,6 +171,7 @@ public final class Trainer: @unchecked Sendable {
     /// Wait up to `timeout` seconds; true if finished.
     public func waitUntilFinished(timeout: Double) -> Bool {
         if isFinished { return true }
+        if !started.withLock({ $0 }) { return false }
         if finishedSignal.wait(timeout: .now() + timeout) == .success { finishedSignal.signal(); return true }
         return false
     }
@@ -204,8 +207,8 @@ public final class Trainer: @unchecked Sendable {
             }
             drainLoaderWarnings()
             serveStateRequests()
-            if quit { finish(.finished, "stopped at step \(step)"); return }
-            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps"); return }
+            if quit { finish(.finished, "stopped at step \(step)", save: false); return }
+            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps", save: true); return }
             if paused && !stepOnce {
                 if state != .paused { state = .paused; publish() }
                 wake.wait()
@@ -215,7 +218,7 @@ public final class Trainer: @unchecked Sendable {
             do { try trainStep() } catch {
                 state = .failed("\(error)")
                 post("training failed: \(error)")
-                finish(nil, nil)
+                finish(nil, nil, save: false)
                 return
             }
             if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 { save() }
@@ -233,6 +236,7 @@ public final class Trainer: @unchecked Sendable {
     private func trainStep() throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let batch = try loader.next()
+        lastDataWait = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         drainLoaderWarnings()
         precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
         let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
@@ -244,6 +248,7 @@ public final class Trainer: @unchecked Sendable {
         let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
                                            weights: weights, graph: graph, training: true, rng: &rng)
         var terms = result.terms
+        lastTimings = result.timings
         var skipped = false
         if !terms.total.isFinite || terms.flags.contains(where: { $0.hasPrefix("non-finite") || $0.hasPrefix("no loss term") }) {
             skipped = true
@@ -278,16 +283,15 @@ public final class Trainer: @unchecked Sendable {
         for (name, p) in model.namedParameters() {
             guard let g = p.grad else { continue }
             let d = g.data
-            var s: Float = 0
-            for i in 0..<g.count { s += d[i] * 0 }   // NaN/inf propagate through * 0
-            if !s.isFinite { return name }
+            for i in 0..<g.count where !d[i].isFinite { return name }
         }
         return nil
     }
 
-    /// Write the checkpoint and the weights-only export (if a path is configured).
-    private func save() {
-        guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return }
+    /// Write the checkpoint and the weights-only export (if a path is configured). Returns the error, if any.
+    @discardableResult
+    private func save() -> Error? {
+        guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return nil }
         let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
                                    learningRate: currentLearningRate, weights: weights, options: options,
                                    changes: changes, seed: options.seed, preset: options.preset.rawValue)
@@ -296,13 +300,20 @@ public final class Trainer: @unchecked Sendable {
             if let export = options.resolvedExportPath { try TrainingCheckpoint.exportWeights(model, to: export) }
             lastSavedStep = step
             post("saved step \(step) to \(path)")
+            return nil
         } catch {
             post("checkpoint failed: \(error)")
+            return error
         }
     }
 
-    private func finish(_ final: TrainerState?, _ note: String?) {
-        if final != nil, options.checkpointPath != nil, lastSavedStep != step || step == 0 { save() }
+    /// End the run. `save`: write a final checkpoint unless this step is saved already (the end of a
+    /// planned run); `.quit` does not save (the sender sends `.save` first to keep the last steps).
+    private func finish(_ final: TrainerState?, _ note: String?, save wantSave: Bool) {
+        var final = final
+        if wantSave, options.checkpointPath != nil, lastSavedStep != step, let error = save() {
+            final = .failed("the final checkpoint could not be written: \(error)")
+        }
         if let f = final { state = f }
         if let n = note { post(n) }
         loader.stop()
@@ -341,6 +352,9 @@ public final class Trainer: @unchecked Sendable {
         st.preset = options.preset.rawValue
         st.dataDescription = "\(folder.count) images in \(folder.root)"
         st.message = message
+        st.timings = lastTimings
+        st.dataWait = lastDataWait
+        st.batchesReady = loader.ready
         let (h, c, p, r) = (history, changes, preview, PreviewBuilder.average(recentStats))
         published.withLock { snap in
             snap.version += 1

@@ -38,6 +38,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement.") var repeats = 5
     @Option(name: .long, help: "Untimed warm-up runs per measurement.") var warmup = 1
     @Option(name: .long, help: "Side of the square sgemm ceiling problem.") var sgemmSize = 2048
+    @Option(name: .long, help: "Conv tuning: floats per im2col chunk and worker (default \(ConvKernels.columnChunkFloats)).")
+    var convChunk: Int?
+    @Option(name: .long, help: "Conv tuning: largest weight count (Cout*Cin*k*k) that uses one worker per core (default \(ConvKernels.perCoreMaxWeights)).")
+    var convPerCoreMaxWeights: Int?
 
     func validate() throws {
         guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
@@ -50,6 +54,8 @@ struct BenchCommand: ParsableCommand {
             for s in Self.sections { print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.abstract)") }
             return
         }
+        if let c = convChunk { ConvKernels.columnChunkFloats = max(1, c) }
+        if let m = convPerCoreMaxWeights { ConvKernels.perCoreMaxWeights = m }
         var options = BenchOptions()
         options.batch = batch; options.height = height; options.width = width
         options.repeats = repeats; options.warmup = warmup; options.sgemmSize = sgemmSize

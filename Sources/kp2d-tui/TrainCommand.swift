@@ -9,15 +9,20 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train KeyPointNet + IO-Net with the official self-supervised KP2D loss.",
         discussion: """
-        Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
+        Opens the workbench unless --headless (the same as `kp2d-tui` with these options). Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
         Every step appends one JSON line to --log. Ctrl-C writes a final checkpoint and exits; press it twice \
         to exit at once. --resume continues a checkpoint's run (same model, optimizer state, step count and \
-        data order); the size, batch, preset and seed then come from the checkpoint. Without --headless this \
-        opens the workbench (the same as `kp2d-tui` with these options).
+        data order); the size, batch, preset and seed then come from the checkpoint.
         """)
 
     @Flag(help: "Train without the workbench, printing progress to stderr.")
     var headless = false
+
+    @Option(help: "Workbench colour theme (default, light, mono, colorblind, or a themes/NAME.theme file).")
+    var theme = "default"
+
+    @Flag(help: "Workbench in ASCII only: no braille, block or box glyphs.")
+    var ascii = false
 
     @Argument(help: "Folder of training images (same as --data).")
     var dataFolder: String?
@@ -29,7 +34,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard headless else {
-            try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: nil, theme: "default", ascii: false)
+            try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: nil, theme: theme, ascii: ascii)
             return
         }
         try TrainCommand.runHeadless(training, dataOverride: dataFolder, progressEvery: progressEvery)
@@ -46,14 +51,16 @@ struct TrainCommand: ParsableCommand {
         say("kp2d-tui train: \(options.preset.rawValue) preset, \(options.height)x\(options.width), batch \(options.batchSize), widths \(options.model.widthsDescription), lr \(options.learningRate), seed \(options.seed)\(flags.weights.map { ", initial weights \($0)" } ?? "")")
         say("data: \(trainer.folder.count) images in \(trainer.folder.root) (\(trainer.loader.stepsPerEpoch) steps per epoch)")
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
+        if options.resumePath != nil { say(trainer.snapshot().status.message) }
         let every = max(progressEvery, 1)
-        trainer.onStep = { r in
+        trainer.onStep = { [unowned trainer] r in
             guard r.step % every == 0 || r.step == total || r.skipped else { return }
+            let st = trainer.snapshot().status
             let t = r.terms
             let of = total.map { "/\($0)" } ?? ""
-            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s%@",
+            say(String(format: "step %d%@ epoch %d  loss %.4f (loc %.3f desc %.4f usp %.4f cons %.4f io %.4f)  recall %.3f  inliers %d  lr %.2e  %.2f steps/s  data wait %.0f ms%@",
                        r.step, of, r.epoch, t.total, t.loc, t.desc, t.usp, t.consistency, t.io, t.recall, t.ioInliers,
-                       r.lr, r.stepsPerSecond, r.skipped ? "  SKIPPED" : ""))
+                       r.lr, r.stepsPerSecond, st.dataWait * 1000, r.skipped ? "  SKIPPED" : ""))
         }
         trainer.onMessage = { m in if !m.hasPrefix("step ") { say(m) } }
 
@@ -64,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         interrupts.setEventHandler {
             if count.increment() == 1 {
                 say("interrupted: finishing the step and writing a final checkpoint (Ctrl-C again to exit now)")
+                trainer.send(.save)
                 trainer.send(.quit)
             } else {
                 Foundation.exit(130)

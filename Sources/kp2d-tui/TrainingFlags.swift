@@ -16,7 +16,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Stop after this many steps in total.")
     var steps: Int?
 
-    @Option(help: "Stop after this many epochs.")
+    @Option(help: "Stop after this many epochs (paper preset default: 50, as official; fast: until quit).")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per batch.")
@@ -36,14 +36,17 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Score loss weight.") var lambda: Float?
     @Option(help: "IO-Net loss weight.") var gamma: Float?
 
+    @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
+    var colorJitter = false
+
     @Option(help: "Initial KeypointNet weights (.safetensors with the official keys; the widths come from the file). Not with --resume.")
     var weights: String?
 
     @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors.")
     var checkpoint: String?
 
-    @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on quit).")
-    var checkpointEvery: Int = 0
+    @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
+    var checkpointEvery: Int = 500
 
     @Option(help: "Resume from this checkpoint.")
     var resume: String?
@@ -94,8 +97,8 @@ struct TrainingFlags: ParsableArguments {
                 o.model = try KeypointNetWeights.inferConfig(KeypointNetWeights.keypointNetTensors(file), metadata: file.metadata,
                                                             flags: o.model, path: weights)
             }
-            o.steps = steps
-            o.epochs = epochs
+            o.augmentation.photometric.colorJitter = colorJitter
+            if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
             o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
             o.logPath = log ?? (dir.isEmpty ? "metrics.jsonl" : dir + "/metrics.jsonl")

@@ -77,10 +77,12 @@ struct WorkbenchCommand: ParsableCommand {
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
-        if case let .failed(reason) = trainer.snapshot().status.state {
-            FileHandle.standardError.write(Data("kp2d-tui: training failed: \(reason)\n".utf8))
+        let status = trainer.snapshot().status
+        if case let .failed(reason) = status.state {
+            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
             throw ExitCode(1)
         }
+        print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 
     /// The HPatches browser on --hpatches (or the sample data), evaluating a copy of the live weights.

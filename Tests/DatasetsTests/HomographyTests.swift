@@ -1,5 +1,5 @@
 import XCTest
-@testable import Datasets
+import Datasets
 import TensorEngine
 import Geometry
 

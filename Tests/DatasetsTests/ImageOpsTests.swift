@@ -1,5 +1,5 @@
 import XCTest
-@testable import Datasets
+import Datasets
 import TensorEngine
 
 final class ImageOpsTests: XCTestCase {
@@ -37,12 +37,18 @@ final class ImageOpsTests: XCTestCase {
         for (a, b) in zip(same.pixels, img.pixels) { XCTAssertEqual(a, b, accuracy: 1.0 / 255 + 1e-6) }
         let swapped = PhotometricAugmentation.apply(img, order: [2, 1, 0], gray: false, config: c, rng: &rng)
         XCTAssertEqual(swapped.at(0, 3, 4), img.at(2, 3, 4), accuracy: 1.0 / 255 + 1e-6)
-        var full = PhotometricConfig.official; full.noiseProbability = 1; full.blurKernels = [5]
+        XCTAssertFalse(PhotometricConfig.official.colorJitter, "the official code applies a no-op ColorJitter()")
+        var full = PhotometricConfig.official; full.noiseProbability = 1; full.blurKernels = [5]; full.colorJitter = true
         let gray = PhotometricAugmentation.apply(img, order: [0, 1, 2], gray: true, config: full, rng: &rng)
         for i in 0..<(24 * 16) {
             XCTAssertEqual(gray.pixels[i], gray.pixels[24 * 16 + i]); XCTAssertEqual(gray.pixels[i], gray.pixels[2 * 24 * 16 + i])
         }
         XCTAssertTrue(gray.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // Jitter alone changes a colour image but keeps it in range.
+        var jitterOnly = c; jitterOnly.colorJitter = true
+        let jittered = PhotometricAugmentation.apply(img, order: [0, 1, 2], gray: false, config: jitterOnly, rng: &rng)
+        XCTAssertGreaterThan(zip(jittered.pixels, img.pixels).map { abs($0 - $1) }.max()!, 0.02)
+        XCTAssertTrue(jittered.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
         // Blur smooths: a 5-tap blur lowers the total variation of a noisy image.
         var noisy = img
         var r2 = SeededRandom(seed: 5)

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import Datasets
+import Datasets
 import TensorEngine
 
 /// Collects warnings from the loader thread.
@@ -117,5 +117,27 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(b.paths, ["/fake/one.png", "/fake/one.png", "/fake/one.png"])
         XCTAssertNotEqual(b.homographies[0], b.homographies[1], "each slot gets its own augmentation")
         l.stop()
+    }
+}
+
+final class LoaderFileTests: XCTestCase {
+    /// The real decoder on files: a corrupt PNG and a 10x10 image are skipped with one warning each.
+    func testRealFilesCorruptAndTinyAreSkipped() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ImageIO.savePNG(smoothImage(width: 64, height: 48), to: dir + "/good.png")
+        try ImageIO.savePPM(smoothImage(width: 40, height: 40, phase: 1), to: dir + "/good2.ppm")
+        try ImageIO.savePNG(smoothImage(width: 10, height: 10), to: dir + "/tiny.png")
+        FileManager.default.createFile(atPath: dir + "/broken.jpg", contents: Data("not a jpeg".utf8))
+        let box = WarningBox()
+        let l = BatchLoader(folder: try ImageFolder(root: dir), augmentation: AugmentationConfig(height: 32, width: 48),
+                            batchSize: 2, seed: 1, warn: { box.add($0) })
+        var used = Set<String>()
+        for _ in 0..<6 { used.formUnion(try l.next().paths.map { ($0 as NSString).lastPathComponent }) }
+        l.stop()
+        XCTAssertEqual(used, ["good.png", "good2.ppm"])
+        XCTAssertEqual(box.all.count, 2, "\(box.all)")
+        XCTAssertEqual(box.all.filter { $0.contains("broken.jpg") }.count, 1)
+        XCTAssertEqual(box.all.filter { $0.contains("tiny.png") }.count, 1)
     }
 }

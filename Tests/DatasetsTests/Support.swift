@@ -1,5 +1,5 @@
 import Foundation
-@testable import Datasets
+import Datasets
 import TensorEngine
 
 /// A smooth RGB test pattern in [0,1] (no flat areas, no sharp edges).

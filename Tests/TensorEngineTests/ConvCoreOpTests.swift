@@ -133,6 +133,27 @@ final class ConvCoreOpTests: XCTestCase {
         XCTAssertEqual(x.grad!.array, [1, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0])
     }
 
+    func testMaxPoolIndexBuffersAreNotSharedWhileAlive() {
+        // Index memory is recycled between max-pools of the same size; pools alive at the same
+        // time (and pools made after one is released) must keep their own routing.
+        var rnd = TestRandom(43)
+        let x1 = Variable(rnd.distinct([1, 2, 6, 6]), requiresGrad: true)
+        let x2 = Variable(rnd.distinct([1, 2, 6, 6]), requiresGrad: true)
+        let (_, i1) = Graph().maxPool2dWithIndices(x1)
+        let (_, i2) = Graph().maxPool2dWithIndices(x2)
+        XCTAssertNotEqual(i1, i2)
+        let g = Graph()
+        let y1 = g.maxPool2d(x1)
+        _ = Graph().maxPool2dWithIndices(x2)   // takes and releases a buffer of the same size
+        let y2 = g.maxPool2d(x2)
+        g.backward(g.add(g.sum(y1), g.sum(y2)))
+        for (x, idx) in [(x1, i1), (x2, i2)] {
+            var expected = [Float](repeating: 0, count: 72)
+            for (o, i) in idx.enumerated() { expected[(o / 9) * 36 + i] += 1 }
+            XCTAssertEqual(x.grad!.array, expected)
+        }
+    }
+
     func testMaxPoolMatchesNaiveTwin() {
         var rnd = TestRandom(42)
         let x = rnd.tensor([3, 4, 33, 21])

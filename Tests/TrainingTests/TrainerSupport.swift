@@ -2,7 +2,7 @@ import Datasets
 import Foundation
 import KP2D
 import TensorEngine
-@testable import Training
+import Training
 import XCTest
 
 /// A temp folder of textured PNG images (written and later decoded by ImageIO, the real path).

@@ -3,7 +3,7 @@ import Foundation
 import KP2D
 import NN
 import TensorEngine
-@testable import Training
+import Training
 import XCTest
 
 final class TrainingOptionsTests: XCTestCase {
@@ -11,6 +11,7 @@ final class TrainingOptionsTests: XCTestCase {
         let paper = TrainingOptions(preset: .paper, dataPath: "x")
         XCTAssertEqual([paper.height, paper.width, paper.batchSize], [240, 320, 8])
         XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.weights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
+        XCTAssertEqual(paper.epochs, 50)
         let fast = TrainingOptions(preset: .fast, dataPath: "x")
         XCTAssertEqual([fast.height, fast.width, fast.batchSize], [128, 192, 4])
         XCTAssertEqual(fast.model.widths, [8, 16, 32, 64, 64, 128, 64])
@@ -40,6 +41,13 @@ final class TrainingOptionsTests: XCTestCase {
         XCTAssertEqual(o.learningRate(epoch: 40), 5e-4)
         XCTAssertEqual(o.learningRate(epoch: 80), 2.5e-4)
         XCTAssertEqual(o.learningRate(epoch: 1000), 1e-3 / 16)
+    }
+
+    /// The fast preset keeps its rate: its epochs are a few steps of the bundled images, not COCO epochs.
+    func testFastPresetHasConstantLearningRate() {
+        let o = TrainingOptions(preset: .fast, dataPath: "x")
+        XCTAssertEqual(o.learningRate(epoch: 0), 1e-3)
+        XCTAssertEqual(o.learningRate(epoch: 400), 1e-3)
     }
 }
 
@@ -111,11 +119,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: o.checkpointPath!))
         XCTAssertEqual(s.status.unsavedSteps, 0)
 
+        // Quit does not save: train one more step, then quit; the checkpoint stays at the saved step.
+        trainer.send(.step)
+        s = waitFor(trainer) { $0.status.step == paused + 1 }
+        XCTAssertEqual(s.status.unsavedSteps, 1)
         trainer.send(.quit)
         XCTAssertTrue(trainer.waitUntilFinished(timeout: 60))
         s = trainer.snapshot()
         XCTAssertEqual(s.status.state, .finished)
-        XCTAssertEqual(s.status.step, paused)
+        XCTAssertEqual(s.status.step, paused + 1)
         XCTAssertEqual(try TrainingCheckpoint.readState(path: o.checkpointPath!).step, paused)
     }
 
@@ -178,6 +190,19 @@ final class TrainerTests: XCTestCase {
         var worst: Float = 0
         for (x, y) in zip(pb, pc) { for (u, v) in zip(x.1.floats, y.1.floats) { worst = max(worst, abs(u - v)) } }
         XCTAssertLessThan(worst, 1e-4, "resumed parameters match an uninterrupted run")
+    }
+
+    /// A final checkpoint that cannot be written makes the run fail with the reason (not a silent success).
+    func testUnwritableFinalCheckpointFailsTheRun() throws {
+        let dir = try makeImageFolder(count: 1); folders.append(dir)
+        var o = tinyOptions(data: dir)
+        o.steps = 1
+        o.checkpointPath = dir + "/img0.png/ck.safetensors"   // a file where a folder would have to be
+        let t = try Trainer(options: o)
+        t.start()
+        XCTAssertTrue(t.waitUntilFinished(timeout: 120))
+        guard case let .failed(reason) = t.snapshot().status.state else { return XCTFail("state \(t.snapshot().status.state)") }
+        XCTAssertTrue(reason.contains("final checkpoint"), reason)
     }
 
     /// A non-finite loss skips the update (parameters unchanged) and is reported in the record.

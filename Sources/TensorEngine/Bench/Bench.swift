@@ -25,7 +25,9 @@ public enum BenchValue: Sendable {
 
     var json: String {
         switch self {
-        case let .number(v, _): return v.isFinite ? "\(v)" : "null"
+        case let .number(v, _):
+            if !v.isFinite { return "null" }
+            return v == v.rounded() && Swift.abs(v) < 1e15 ? "\(Int(v))" : "\(v)"
         case let .text(s): return BenchJSON.quote(s)
         }
     }
@@ -179,6 +181,8 @@ public enum BenchRunner {
             ("height", .number(Double(options.height), format: "%.0f")),
             ("width", .number(Double(options.width), format: "%.0f")),
             ("repeats", .number(Double(options.repeats), format: "%.0f")),
+            ("conv_chunk_floats", .number(Double(ConvKernels.columnChunkFloats), format: "%.0f")),
+            ("conv_per_core_max_weights", .number(Double(ConvKernels.perCoreMaxWeights), format: "%.0f")),
             ("warmup", .number(Double(options.warmup), format: "%.0f")),
         ]
     }

@@ -11,11 +11,13 @@ import Foundation
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
 //
-// Threading: large problems run one worker per core, each with its own column buffer, calling
+// Threading: large problems with small weight matrices (perCoreMaxWeights) run one worker per
+// core, each with its own column buffer, calling
 // single-threaded sgemm on whole chunks (im2col and sgemm of a chunk stay on one core, and there
-// is no per-call BLAS thread hand-off). Forward deals (image, chunk) items round-robin; backward
-// deals whole images (col2im of neighbouring chunks overlaps) and gives each worker but the first
-// a private dW that is summed afterwards in a fixed order, so results do not depend on timing.
+// is no per-call BLAS thread hand-off). Forward workers pull (image, chunk) items as they go;
+// backward deals whole images round-robin (col2im of neighbouring chunks overlaps) and gives each
+// worker but the first a private dW that is summed afterwards in a fixed order, so results do not
+// depend on timing.
 // Small problems, and layers with many weights, use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
@@ -52,16 +54,17 @@ private func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 public enum ConvKernels {
-    /// Target size (floats) of one chunk's column matrix: 2^21 floats = 8 MiB per worker.
-    nonisolated(unsafe) public static var columnChunkFloats = 1 << 21
+    /// Target size (floats) of one chunk's column matrix: 2^20 floats = 4 MiB per worker.
+    nonisolated(unsafe) public static var columnChunkFloats = 1 << 20
     /// Problems below this many flops per pass run on one thread of control (multi-threaded sgemm).
     nonisolated(unsafe) public static var parallelMinFlops: Double = 5e7
     /// Number of workers for the per-core path (KernelParallel.threads unless set, e.g. by tests).
     nonisolated(unsafe) public static var workers: Int = KernelParallel.threads
     /// Layers with at most this many weights (Cout*Cin*kH*kW) use the per-core path; larger ones
     /// (whose sgemms are big enough for OpenBLAS's own threading, and whose weight matrix would
-    /// otherwise be packed once per worker) use multi-threaded sgemm. Measured on 2 cores: the
-    /// per-core path wins for 32->32 and 64->64, loses from 128->128 up.
+    /// otherwise be packed once per worker) use multi-threaded sgemm. On the shared 2-core build
+    /// machine the per-core path was consistently ahead for 3->32 and usually for 32->32; from
+    /// 128->128 up the two were within the measurement noise. Tune with `bench --conv-per-core-max-weights`.
     nonisolated(unsafe) public static var perCoreMaxWeights = 65536
 
     /// True when `s` runs on the one-worker-per-core path.
@@ -71,8 +74,10 @@ public enum ConvKernels {
 
     /// Output rows per chunk for this shape: at most columnChunkFloats column entries, with the
     /// rows spread evenly over the chunks (30 rows in chunks of at most 22 -> 15 + 15).
-    public static func rowsPerChunk(_ s: Conv2dShape) -> Int {
-        let maxRows = max(1, min(s.ho, columnChunkFloats / max(1, s.k * s.wo)))
+    /// `budget` defaults to columnChunkFloats (the per-worker size); the single-buffer path passes
+    /// columnChunkFloats * workers, so both paths hold about the same column memory in total.
+    public static func rowsPerChunk(_ s: Conv2dShape, budget: Int = columnChunkFloats) -> Int {
+        let maxRows = max(1, min(s.ho, budget / max(1, s.k * s.wo)))
         let chunks = (s.ho + maxRows - 1) / maxRows
         return (s.ho + chunks - 1) / chunks
     }
@@ -97,20 +102,18 @@ public enum ConvKernels {
     static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
                        _ s: Conv2dShape, rowStart r0: Int, rows: Int, kRange: Range<Int>) {
         let cols = rows * s.wo, kk = s.kh * s.kw
-        do {
-            for k in kRange {
-                let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
-                let src = xn + c * s.h * s.w
-                let dst = col + k * cols
-                let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
-                for r in 0..<rows {
-                    let ih = r0 + r + ki - s.pad
-                    let d = dst + r * s.wo
-                    if ih < 0 || ih >= s.h || owLo >= owHi { d.update(repeating: 0, count: s.wo); continue }
-                    if owLo > 0 { d.update(repeating: 0, count: owLo) }
-                    (d + owLo).update(from: src + ih * s.w + owLo + kj - s.pad, count: owHi - owLo)
-                    if owHi < s.wo { (d + owHi).update(repeating: 0, count: s.wo - owHi) }
-                }
+        for k in kRange {
+            let c = k / kk, ki = (k / s.kw) % s.kh, kj = k % s.kw
+            let src = xn + c * s.h * s.w
+            let dst = col + k * cols
+            let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+            for r in 0..<rows {
+                let ih = r0 + r + ki - s.pad
+                let d = dst + r * s.wo
+                if ih < 0 || ih >= s.h || owLo >= owHi { d.update(repeating: 0, count: s.wo); continue }
+                if owLo > 0 { d.update(repeating: 0, count: owLo) }
+                (d + owLo).update(from: src + ih * s.w + owLo + kj - s.pad, count: owHi - owLo)
+                if owHi < s.wo { (d + owHi).update(repeating: 0, count: s.wo - owHi) }
             }
         }
     }
@@ -127,20 +130,18 @@ public enum ConvKernels {
     static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
                           _ s: Conv2dShape, rowStart r0: Int, rows: Int, channels: Range<Int>) {
         let cols = rows * s.wo
-        do {
-            for c in channels {
-                let dst = dxn + c * s.h * s.w
-                for ki in 0..<s.kh {
-                    for kj in 0..<s.kw {
-                        let src = dcol + ((c * s.kh + ki) * s.kw + kj) * cols
-                        let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
-                        if owLo >= owHi { continue }
-                        for r in 0..<rows {
-                            let ih = r0 + r + ki - s.pad
-                            if ih < 0 || ih >= s.h { continue }
-                            let d = dst + ih * s.w + kj - s.pad, sr = src + r * s.wo
-                            for ow in owLo..<owHi { d[ow] += sr[ow] }
-                        }
+        for c in channels {
+            let dst = dxn + c * s.h * s.w
+            for ki in 0..<s.kh {
+                for kj in 0..<s.kw {
+                    let src = dcol + ((c * s.kh + ki) * s.kw + kj) * cols
+                    let owLo = max(0, s.pad - kj), owHi = min(s.wo, s.w + s.pad - kj)
+                    if owLo >= owHi { continue }
+                    for r in 0..<rows {
+                        let ih = r0 + r + ki - s.pad
+                        if ih < 0 || ih >= s.h { continue }
+                        let d = dst + ih * s.w + kj - s.pad, sr = src + r * s.wo
+                        for ow in owLo..<owHi { d[ow] += sr[ow] }
                     }
                 }
             }
@@ -154,16 +155,20 @@ public enum ConvKernels {
                                _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
                                _ s: Conv2dShape) {
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let chunk = rowsPerChunk(s), chunks = (s.ho + chunk - 1) / chunk
+        let perCoreChunk = rowsPerChunk(s)
+        let perCore = !s.isPointwise && usesPerCoreWorkers(s, items: s.n * ((s.ho + perCoreChunk - 1) / perCoreChunk))
+        let chunk = perCore ? perCoreChunk : rowsPerChunk(s, budget: columnChunkFloats * workers)
+        let chunks = (s.ho + chunk - 1) / chunk
         let t = workers
         if s.isPointwise {
             for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
-        } else if usesPerCoreWorkers(s, items: s.n * chunks) {
-            // One worker per core over (image, chunk) items, single-threaded sgemm.
+        } else if perCore {
+            // One worker per core pulling (image, chunk) items, single-threaded sgemm.
+            let items = KernelWorkCounter(count: s.n * chunks)
             KernelParallel.withSingleThreadedBLAS {
-                DispatchQueue.concurrentPerform(iterations: t) { worker in
+                DispatchQueue.concurrentPerform(iterations: t) { _ in
                     KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
-                        for item in stride(from: worker, to: s.n * chunks, by: t) {
+                        while let item = items.take() {
                             let n = item / chunks, r0 = (item % chunks) * chunk
                             let rows = min(chunk, s.ho - r0), cols = rows * s.wo
                             im2colSerial(x + n * xStride, col, s, rowStart: r0, rows: rows)
@@ -203,7 +208,9 @@ public enum ConvKernels {
             }
             return
         }
-        let chunk = rowsPerChunk(s), colCount = s.k * chunk * s.wo
+        let perCore = usesPerCoreWorkers(s, items: s.n)
+        let chunk = perCore ? rowsPerChunk(s) : rowsPerChunk(s, budget: columnChunkFloats * workers)
+        let colCount = s.k * chunk * s.wo
         let wCount = s.cout * s.k
 
         /// All chunks of image n on the calling thread, dW into dwTarget.
@@ -226,7 +233,7 @@ public enum ConvKernels {
 
         let t = workers
         var done = 0
-        if usesPerCoreWorkers(s, items: s.n) {
+        if perCore {
             // One worker per core over whole images; workers > 0 accumulate dW privately.
             done = s.n - s.n % t
             KernelScratch.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in

@@ -42,6 +42,23 @@ public enum KernelParallel {
     }
 }
 
+/// Hands out 0, 1, 2, ... to workers that pull items until `count` is reached (dynamic
+/// scheduling: a worker that is descheduled by other load does not hold up the rest).
+public final class KernelWorkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    public let count: Int
+    public init(count: Int) { self.count = count }
+
+    /// The next item, or nil when all are taken.
+    public func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+}
+
 /// A pool of float scratch buffers, keyed by size. `with(count:)` lends a buffer of at least
 /// `count` floats for the duration of the closure (thread-safe: concurrent borrowers get distinct
 /// buffers) and takes it back afterwards, so repeated calls with the same sizes never allocate.

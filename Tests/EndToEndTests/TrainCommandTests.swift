@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+
+/// `kp2d-tui train --headless` end to end: errors, a short run with checkpoint/export/log, resume, Ctrl-C.
+final class TrainCommandTests: XCTestCase {
+    var dirs: [String] = []
+    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
+
+    /// A folder of textured binary PPM images.
+    func makeData(count: Int) throws -> String {
+        let dir = NSTemporaryDirectory() + "kp2d-e2e-train-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/nested", withIntermediateDirectories: true)
+        dirs.append(dir)
+        let w = 120, h = 90
+        for i in 0..<count {
+            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / 15) + (y / 15)) % 2 == 0 ? 0.15 : -0.15)
+                bytes.append(UInt8(max(0, min(255, v * 255))))
+            } } }
+            FileManager.default.createFile(atPath: dir + (i % 2 == 0 ? "/" : "/nested/") + "img\(i).ppm", contents: Data(bytes))
+        }
+        return dir
+    }
+
+    func testErrorsAreOneClearLine() throws {
+        let empty = NSTemporaryDirectory() + "kp2d-e2e-empty-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        dirs.append(empty)
+        var r = try Binary.run(["train", "--headless", empty, "--steps", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no PNG, JPEG or PPM images found"), r.stderr)
+        let data = try makeData(count: 1)
+        r = try Binary.run(["train", "--headless", data, "--size", "100x190"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("multiples of 8"), r.stderr)
+        r = try Binary.run(["train", "--headless", data, "--preset", "huge"])
+        XCTAssertTrue(r.stderr.contains("unknown preset"), r.stderr)
+        // Without --headless the workbench needs a terminal; without one the error says what to do.
+        r = try Binary.run(["train", data, "--steps", "1", "--checkpoint", data + "/ck.safetensors"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--headless"), r.stderr)
+    }
+
+    func testShortRunWritesCheckpointExportAndLogThenResumes() throws {
+        let data = try makeData(count: 3)
+        let ck = data + "/out/ck.safetensors", log = data + "/out/log.jsonl"
+        var r = try Binary.run(["train", "--headless", data, "--steps", "2", "--batch-size", "1", "--progress-every", "1",
+                                "--checkpoint", ck, "--log", log, "--seed", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("step 1/2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("step 2/2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("3 images"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ck))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: data + "/out/ck.keypointnet.safetensors"))
+        var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].contains("\"step\":1") && lines[0].contains("\"loc\""), String(lines[0]))
+
+        r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3", "--progress-every", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("resumed at step 2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("step 3/3"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("step 1/"), r.stderr)
+        lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, "the resumed run appends to the same log")
+
+        r = try Binary.run(["train", "--headless", "--resume", ck, "--size", "128x256"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("cannot change when resuming"), r.stderr)
+    }
+
+    func testInterruptWritesAFinalCheckpointAndExitsCleanly() throws {
+        let data = try makeData(count: 2)
+        let ck = data + "/out/ck.safetensors"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Binary.path())
+        p.arguments = ["train", "--headless", data, "--batch-size", "1", "--progress-every", "1", "--checkpoint", ck]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        final class Sink: @unchecked Sendable {
+            let lock = NSLock(); var text = ""
+            func add(_ d: Data) { lock.lock(); text += String(decoding: d, as: UTF8.self); lock.unlock() }
+            var value: String { lock.lock(); defer { lock.unlock() }; return text }
+        }
+        let sink = Sink()
+        err.fileHandleForReading.readabilityHandler = { h in sink.add(h.availableData) }
+        try p.run()
+        let deadline = Date().addingTimeInterval(300)
+        while !sink.value.contains("step 1 ") && Date() < deadline && p.isRunning { usleep(50_000) }
+        XCTAssertTrue(sink.value.contains("step 1 "), sink.value)
+        p.interrupt()
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate() }
+        err.fileHandleForReading.readabilityHandler = nil
+        XCTAssertEqual(p.terminationStatus, 0, sink.value)
+        XCTAssertTrue(sink.value.contains("saved step"), sink.value)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ck))
+    }
+}
