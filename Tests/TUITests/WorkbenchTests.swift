@@ -125,7 +125,7 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertTrue(g.contains("Quit?"))
         XCTAssertTrue(g.contains("50 steps are unsaved"))
         XCTAssertTrue(g.row(39).contains("save+quit"), "hint bar shows the dialog's keys")
-        XCTAssertEqual(press(wb, [.char("s")], snap), [.save])
+        XCTAssertEqual(press(wb, [.char("s")], snap), [.pause, .save], "pause first: no step runs between the save and the quit")
         XCTAssertFalse(wb.finished)
         var sent: [TrainerCommand] = []
         wb.update(snapshot: snap, send: { sent.append($0) })

@@ -100,6 +100,8 @@ public final class Workbench {
             if status.unsavedSteps > 0 { state.overlay = .confirmQuit } else { send(.quit); state.finished = true }
         case .saveAndQuit:
             state.overlay = .none
+            // Pause first so no step runs between the save and the quit: the checkpoint is the final state.
+            send(.pause)
             send(.save)
             state.quitAfterSaveAtStep = status.step
             state.message = "saving a checkpoint at step \(status.step), then quitting" + glyphs.ellipsis
