@@ -20,6 +20,11 @@ public final class ConvBNBlock: Module {
         norm(conv(x, g), g, training: training)
     }
 
+    /// LeakyReLU(BN(conv(x)), slope), BN and LeakyReLU fused (same numbers as applying them in turn).
+    public func leakyReLU(_ x: Variable, _ g: Graph, training: Bool, slope: Float) -> Variable {
+        norm.leakyReLU(conv(x, g), g, training: training, slope: slope)
+    }
+
     public func stateEntries(prefix: String) -> [StateEntry] {
         conv.stateEntries(prefix: prefix + "0.") + norm.stateEntries(prefix: prefix + "1.")
     }

@@ -75,6 +75,13 @@ public final class BatchNorm2d: Module {
                              training: training, momentum: momentum, eps: eps)
     }
 
+    /// leakyReLU(self(x), slope) as one fused op (same numbers, one pass, BN output not stored).
+    public func leakyReLU(_ x: Variable, _ g: Graph, training: Bool, slope: Float) -> Variable {
+        if training { numBatchesTracked.data[0] += 1 }
+        return g.batchNormLeakyReLU(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                    training: training, momentum: momentum, eps: eps, slope: slope)
+    }
+
     public func stateEntries(prefix: String) -> [StateEntry] {
         [.parameter(prefix + "weight", weight), .parameter(prefix + "bias", bias),
          .buffer(prefix + "running_mean", runningMean), .buffer(prefix + "running_var", runningVar),

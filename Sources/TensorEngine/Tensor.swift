@@ -2,18 +2,19 @@
 // Images and feature maps are NCHW. Reference semantics: a Tensor owns (or shares, after
 // `reshaped`) one heap buffer whose address never changes, so kernels take `data` once.
 
-/// Heap storage shared by a tensor and its reshaped views.
+/// Heap storage shared by a tensor and its reshaped views. Large buffers are recycled through
+/// StoragePool.shared (same-shape steps reuse them); every new storage is zero-filled.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
 
     public init(count: Int) {
         self.count = count
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        pointer = StoragePool.shared.take(max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { StoragePool.shared.give(pointer, count: max(count, 1)) }
 }
 
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {

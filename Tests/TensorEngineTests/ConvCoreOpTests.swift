@@ -168,6 +168,40 @@ final class ConvCoreOpTests: XCTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: idx, count: outCount)), Array(UnsafeBufferPointer(start: idxn, count: outCount)))
     }
 
+    /// Rows wide enough for the eight-window SIMD path plus a scalar tail (wo = 20), odd height, ties.
+    func testMaxPoolWideRowsMatchNaiveTwin() {
+        var rnd = TestRandom(43)
+        let (planes, h, w) = (5, 9, 41)
+        let x = rnd.tensor([1, planes, h, w])
+        for i in stride(from: 0, to: x.count, by: 5) { x.data[i] = 0.25 }
+        for i in stride(from: 3, to: x.count, by: 11) { x.data[i] = x.data[i - 1] }
+        let outCount = planes * (h / 2) * (w / 2)
+        let y = Tensor(shape: [outCount]), yn = Tensor(shape: [outCount])
+        let idx = UnsafeMutablePointer<Int32>.allocate(capacity: outCount), idxn = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
+        defer { idx.deallocate(); idxn.deallocate() }
+        PoolKernels.maxPool2x2Forward(x.data, y.data, idx, planes: planes, h: h, w: w)
+        PoolKernels.maxPool2x2ForwardNaive(x.data, yn.data, idxn, planes: planes, h: h, w: w)
+        XCTAssertEqual(y.array, yn.array)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: idx, count: outCount)), Array(UnsafeBufferPointer(start: idxn, count: outCount)))
+    }
+
+    /// NaN wins its window (PyTorch), in the SIMD lanes as in the scalar tail.
+    func testMaxPoolNaNWinsInSIMDAndTail() {
+        let (h, w) = (2, 20)   // wo = 10: eight SIMD windows + two scalar ones
+        let x = Tensor(shape: [1, 1, h, w])
+        for i in 0..<x.count { x.data[i] = Float(i % 7) }
+        x.data[w + 3] = .nan       // window 1, bottom-right
+        x.data[w + 18] = .nan      // window 9 (tail), bottom-left
+        let y = Tensor(shape: [10])
+        let idx = UnsafeMutablePointer<Int32>.allocate(capacity: 10)
+        defer { idx.deallocate() }
+        PoolKernels.maxPool2x2Forward(x.data, y.data, idx, planes: 1, h: h, w: w)
+        XCTAssertTrue(y.data[1].isNaN && y.data[9].isNaN)
+        XCTAssertEqual(idx[1], Int32(w + 3))
+        XCTAssertEqual(idx[9], Int32(w + 18))
+        XCTAssertFalse(y.data[0].isNaN || y.data[2].isNaN)
+    }
+
     // MARK: pixelShuffle, concatChannels, dropout2d
 
     func testPixelShuffleLayoutAndGradients() {

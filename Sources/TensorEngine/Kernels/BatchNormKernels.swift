@@ -102,4 +102,106 @@ public enum BatchNormKernels {
             }
         }
     }
+
+    // MARK: BatchNorm fused with LeakyReLU: y = leakyReLU(BN(x)), the pair every KeypointNet block runs.
+    // One pass instead of two, and the BN output is never stored: backward recomputes its sign from x.
+    // Bit-for-bit the same as batchNorm forward/backward followed by leakyReLU forward/backward (the same
+    // float operations in the same order, including KernelSums' blocking), checked by a test.
+
+    /// y = t > 0 ? t : slope*t with t = (x - mean[c]) * (invStd[c] * weight[c]) + bias[c]
+    public static func forwardLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+                                        _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
+                                        _ bias: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                        n: Int, c: Int, hw: Int, slope: Float) {
+        KernelParallel.forRanges(n * c, costPerItem: hw) { range in
+            for plane in range {
+                let ch = plane % c
+                let mu = mean[ch], sc = invStd[ch] * weight[ch], b = bias[ch]
+                let xp = x + plane * hw, yp = y + plane * hw
+                for j in 0..<hw {
+                    let t = (xp[j] - mu) * sc + b
+                    yp[j] = t > 0 ? t : t * slope
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// Backward of forwardLeakyReLU, adding into dx, dweight, dbias (any may be nil); dy is dL/dy.
+    /// With u = dy * (t > 0 ? 1 : slope) (the gradient at the BN output), exactly `backward` applied to u.
+    public static func backwardLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+                                         _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
+                                         _ bias: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+                                         _ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                                         _ dbias: UnsafeMutablePointer<Float>?,
+                                         n: Int, c: Int, hw: Int, training: Bool, slope: Float) {
+        let m = Double(n * hw)
+        KernelParallel.forRanges(c, costPerItem: 3 * n * hw) { range in
+            for ch in range {
+                let mu = mean[ch], istd = invStd[ch], sc = invStd[ch] * weight[ch], b = bias[ch]
+                let mu8 = SIMD8<Float>(repeating: mu), sc8 = SIMD8<Float>(repeating: sc), b8 = SIMD8<Float>(repeating: b)
+                let slope8 = SIMD8<Float>(repeating: slope), zero8 = SIMD8<Float>(repeating: 0)
+                // Plane by plane, block by block, as KernelSums.sum and KernelSums.sumProductCentered.
+                var sumDy: Double = 0, sumDyXhat: Double = 0
+                for i in 0..<n {
+                    let xp = x + (i * c + ch) * hw, dp = dy + (i * c + ch) * hw
+                    var planeDy: Double = 0, planeDyX: Double = 0
+                    var start = 0
+                    while start < hw {
+                        let end = Swift.min(hw, start + 1024)
+                        var acc = SIMD8<Float>(repeating: 0), accX = SIMD8<Float>(repeating: 0)
+                        var j = start
+                        while j + 8 <= end {
+                            let xv = load8(xp, j), d = load8(dp, j)
+                            let t = (xv - mu8) * sc8 + b8
+                            let u = (d * slope8).replacing(with: d, where: t .> zero8)
+                            acc += u
+                            accX += u * (xv - mu8)
+                            j += 8
+                        }
+                        var rest: Float = 0, restX: Float = 0
+                        while j < end {
+                            let t = (xp[j] - mu) * sc + b
+                            let u = t > 0 ? dp[j] : dp[j] * slope
+                            rest += u
+                            restX += u * (xp[j] - mu)
+                            j += 1
+                        }
+                        planeDy += Double(acc.sum()) + Double(rest)
+                        planeDyX += Double(accX.sum()) + Double(restX)
+                        start = end
+                    }
+                    sumDy += planeDy
+                    sumDyXhat += planeDyX
+                }
+                sumDyXhat *= Double(istd)
+                dbias?[ch] += Float(sumDy)
+                dweight?[ch] += Float(sumDyXhat)
+                guard let dx else { continue }
+                let k = weight[ch] * istd
+                let meanDy = Float(sumDy / m), meanDyXhat = Float(sumDyXhat / m)
+                for i in 0..<n {
+                    let xp = x + (i * c + ch) * hw, dp = dy + (i * c + ch) * hw, gp = dx + (i * c + ch) * hw
+                    if training {
+                        for j in 0..<hw {
+                            let t = (xp[j] - mu) * sc + b
+                            let u = t > 0 ? dp[j] : dp[j] * slope
+                            let xhat = (xp[j] - mu) * istd
+                            gp[j] += k * (u - meanDy - xhat * meanDyXhat)
+                        }
+                    } else {
+                        for j in 0..<hw {
+                            let t = (xp[j] - mu) * sc + b
+                            let u = t > 0 ? dp[j] : dp[j] * slope
+                            gp[j] += k * u
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

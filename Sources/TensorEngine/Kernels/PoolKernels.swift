@@ -12,7 +12,25 @@ public enum PoolKernels {
                 let xp = x + plane * h * w, yp = y + plane * ho * wo, ip = indices + plane * ho * wo
                 for oh in 0..<ho {
                     let row = xp + 2 * oh * w
-                    for ow in 0..<wo {
+                    // Eight windows at a time (same rule, lane by lane), then the scalar loop for the rest.
+                    var ow0 = 0
+                    while ow0 + 8 <= wo {
+                        let top = UnsafeRawPointer(row + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
+                        let bottom = UnsafeRawPointer(row + w + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
+                        var m = top.evenHalf
+                        var best = SIMD8<Int32>(repeating: 0)
+                        var take = (m .== m) .& .!(top.oddHalf .<= m)
+                        m.replace(with: top.oddHalf, where: take); best.replace(with: 1, where: take)
+                        take = (m .== m) .& .!(bottom.evenHalf .<= m)
+                        m.replace(with: bottom.evenHalf, where: take); best.replace(with: Int32(w), where: take)
+                        take = (m .== m) .& .!(bottom.oddHalf .<= m)
+                        m.replace(with: bottom.oddHalf, where: take); best.replace(with: Int32(w + 1), where: take)
+                        let base = SIMD8<Int32>(repeating: Int32(2 * oh * w + 2 * ow0)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                        UnsafeMutableRawPointer(yp + oh * wo + ow0).storeBytes(of: m, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(ip + oh * wo + ow0).storeBytes(of: base &+ best, as: SIMD8<Int32>.self)
+                        ow0 += 8
+                    }
+                    for ow in ow0..<wo {
                         // Row-major order inside the window; a later element must be strictly
                         // greater (or a NaN over a number) to win.
                         let a = row[2 * ow], b = row[2 * ow + 1], c = row[w + 2 * ow], d = row[w + 2 * ow + 1]
