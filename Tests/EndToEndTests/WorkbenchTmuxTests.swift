@@ -152,6 +152,17 @@ final class WorkbenchTmuxTests: XCTestCase {
         XCTAssertEqual(snap.status, 0, snap.stderr)
         XCTAssertNotNil(WorkbenchTmuxTests.step(snap.stdout).map { XCTAssertEqual($0, 2, snap.stdout) }, snap.stdout)
         XCTAssertTrue(snap.stdout.contains("saved at step 2") || snap.stdout.contains("(saved"), snap.stdout)
+
+        // --weights: start from the exported KeypointNet weights (widths from the file); a bad file is one clear line.
+        let export = workDir + "/h/checkpoint.keypointnet.safetensors"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: export))
+        var w = try Binary.run(["--headless", "--steps", "1", "--batch-size", "2", "--weights", export, "--checkpoint", workDir + "/w/ck.safetensors"],
+                               cwd: workDir, timeout: 300)
+        XCTAssertEqual(w.status, 0, w.stderr)
+        XCTAssertTrue(w.stderr.contains("initial weights \(export)"), w.stderr)
+        w = try Binary.run(["--headless", "--steps", "1", "--weights", workDir + "/h/metrics.jsonl"], cwd: workDir, timeout: 60)
+        XCTAssertNotEqual(w.status, 0)
+        XCTAssertTrue(w.stderr.contains("metrics.jsonl") && w.stderr.split(separator: "\n").count == 1, w.stderr)
     }
 
     private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
