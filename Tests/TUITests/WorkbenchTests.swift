@@ -237,7 +237,7 @@ final class WorkbenchTests: XCTestCase {
         _ = press(wb, [.char("o")], snap)
         XCTAssertEqual(wb.state.hpSort, .localizationError)
         _ = press(wb, [.char("r")], snap)
-        XCTAssertEqual(hp.evaluationRequests, 1)
+        XCTAssertEqual(hp.evaluationRequests, 2, "one on opening the browser, one for r")
         // Errors sort highest first.
         let byErr = HPatchesBrowserOrdering.arrange(hp.sequences(), filter: .all, sort: .cornerError, reversed: false)
         XCTAssertEqual(byErr.map(\.metrics.cornerError), byErr.map(\.metrics.cornerError).sorted(by: >))
@@ -360,10 +360,24 @@ final class ChangingHPatches: HPatchesBrowserSource {
         }
     }
     func pair(sequence: String, index: Int) -> HPatchesBrowserPair? { nil }
-    func requestEvaluation() {}
+    var evaluationRequests = 0
+    func requestEvaluation() { evaluationRequests += 1 }
 }
 
 final class BrowserSelectionTests: XCTestCase {
+    func testFirstVisitEvaluatesOnceThenOnlyOnDemand() {
+        let hp = ChangingHPatches()
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)
+        let snap = TrainerSnapshot()
+        wb.handle(.tab, snapshot: snap, send: { _ in })
+        XCTAssertEqual(hp.evaluationRequests, 1, "opening the browser evaluates the current weights")
+        wb.handle(.tab, snapshot: snap, send: { _ in })
+        wb.handle(.char("2"), snapshot: snap, send: { _ in })
+        XCTAssertEqual(hp.evaluationRequests, 1, "later visits keep the results")
+        wb.handle(.char("r"), snapshot: snap, send: { _ in })
+        XCTAssertEqual(hp.evaluationRequests, 2, "r re-evaluates")
+    }
+
     func testSelectionFollowsItsSequenceWhenResultsResort() {
         let hp = ChangingHPatches()
         let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)

@@ -115,6 +115,8 @@ public struct UIState: Sendable {
     public var hpFilter: HPatchesBrowserFilter = .all
     public var hpSort: HPatchesBrowserSortKey = .repeatability
     public var hpReversed = false
+    /// Whether the HPatches browser has asked for an evaluation yet (the first visit does).
+    public var hpEvaluationStarted = false
     /// Set when the user chose save-and-quit: quit once the trainer reports a save at or after this step.
     public var quitAfterSaveAtStep: Int? = nil
     public var finished = false

@@ -117,9 +117,13 @@ public final class Workbench {
             send(.save); state.message = "checkpoint requested at step \(status.step)"
         case .showHelp: state.overlay = .help
         case .closeHelp: state.overlay = .none
-        case .nextView: state.view = state.view == .training ? .hpatches : .training
+        case .nextView:
+            state.view = state.view == .training ? .hpatches : .training
+            if state.view == .hpatches { evaluateOnFirstVisit() }
         case .showTraining: state.view = .training
-        case .showHPatches: state.view = .hpatches
+        case .showHPatches:
+            state.view = .hpatches
+            evaluateOnFirstVisit()
         case .cycleTheme:
             let i = themeNames.firstIndex(of: state.themeName) ?? -1
             applyTheme(named: themeNames[(i + 1) % themeNames.count])
@@ -176,7 +180,7 @@ public final class Workbench {
             state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0; state.hpSelectedByKey = true
         case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0; state.hpSelectedByKey = true
         case .reevaluate:
-            if let h = hpatches { h.requestEvaluation(); state.message = "HPatches evaluation requested" }
+            if let h = hpatches { state.hpEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
         case .editInput:
             if case .edit(let p, let text) = state.overlay, case .char(let c) = key, text.count < 16 {
@@ -197,6 +201,13 @@ public final class Workbench {
             state.overlay = .none
             state.message = "\(p.symbol) = \(Series.format(Double(v)))"
         }
+    }
+
+    /// The first visit of the HPatches browser evaluates the current weights at once; later runs are on demand (r).
+    func evaluateOnFirstVisit() {
+        guard !state.hpEvaluationStarted, let h = hpatches else { return }
+        state.hpEvaluationStarted = true
+        h.requestEvaluation()
     }
 
     /// The trainer message seen last (nil before the first update, whose message is not "new").
