@@ -10,7 +10,7 @@ import Training
 /// (correct when the true homography puts the source point within 3 px of its match) and the metrics.
 /// Images are loaded from the dataset when a pair is shown (only the shown pair is kept), so the browser
 /// works before any evaluation too. Thread-safe; the UI thread only reads.
-public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
+public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Sendable {   // state behind `lock`
     public typealias Detector = (Image) throws -> KeypointSet
 
     let dataset: HPatchesDataset
