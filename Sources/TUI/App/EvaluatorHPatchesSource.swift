@@ -11,13 +11,12 @@ import Training
 /// Images are loaded from the dataset when a pair is shown (only the shown pair is kept), so the browser
 /// works before any evaluation too. Thread-safe; the UI thread only reads.
 public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
-    public typealias Detector = (Image) throws -> KeypointSet
 
     let dataset: HPatchesDataset
     let settings: HPatchesEvalSettings
     /// Called on the worker thread at the start of every evaluation; returns the detector to use (e.g. one
     /// built on a copy of the current model, so evaluation never touches the model being trained).
-    let makeDetector: () throws -> Detector
+    let makeDetector: () throws -> KeypointDetector
 
     struct Stored {
         var sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint]
@@ -34,7 +33,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
     private var shown: (key: String, first: Image, second: Image, homography: Homography)? = nil
 
-    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> Detector) {
+    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> KeypointDetector) {
         self.dataset = dataset; self.settings = settings; self.makeDetector = makeDetector
         var groups: [(name: String, pairs: [HPatchesPair])] = []
         for p in dataset.pairs where settings.split.includes(p.sequence) {
