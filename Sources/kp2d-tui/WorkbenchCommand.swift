@@ -69,7 +69,7 @@ struct WorkbenchCommand: ParsableCommand {
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
-        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii), hpatches: browser)
+        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()), hpatches: browser)
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
@@ -118,7 +118,7 @@ struct WorkbenchCommand: ParsableCommand {
         trainer.waitUntilFinished()
         let size = ui.screen.frameSize
         print(renderOnce(trainer.snapshot(), width: size.width, height: size.height,
-                         options: WorkbenchOptions(themeName: ui.screen.theme, ascii: ui.screen.ascii)))
+                         options: WorkbenchOptions(themeName: ui.screen.theme, ascii: ui.screen.ascii, compareRun: try ui.screen.comparisonRun())))
     }
 }
 

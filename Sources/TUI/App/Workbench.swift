@@ -14,9 +14,12 @@ public struct WorkbenchOptions: Sendable {
     /// Force a colour mode (nil: detect from the terminal and NO_COLOR).
     public var colorMode: ColorMode?
     public var themeDirectories: [String]
+    /// Another run whose curves are overlaid, faintly, on every chart (`--compare-run`).
+    public var compareRun: RecordedRun?
     public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
-                themeDirectories: [String] = Theme.searchDirectories()) {
+                themeDirectories: [String] = Theme.searchDirectories(), compareRun: RecordedRun? = nil) {
         self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
+        self.compareRun = compareRun
     }
 }
 
@@ -249,6 +252,7 @@ public final class Workbench {
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
         switch state.view {
         case .training:
+            chartData.updateComparison(options.compareRun, smoothing: state.smoothing)
             TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
                               charts: chartData, env: env)
         case .hpatches:
