@@ -45,7 +45,7 @@ enum HeadlessTraining {
         }
         interrupts.resume()
 
-        let monitor = try validation.makeMonitor(options)
+        let monitor = try validation.makeMonitor(options, byDefault: false)
         monitor?.onRecord = { r in
             say(String(format: "validation at step %d (%d pairs, %.1f s): Rep %.3f  LocErr %.2f  C1 %.3f  C3 %.3f  C5 %.3f  MScore %.3f",
                        r.step, r.pairs, r.seconds, r.repeatability, r.localizationError, r.c1, r.c3, r.c5, r.matchingScore))

@@ -7,7 +7,7 @@ import Training
 /// Held-out validation while training (`ValidationMonitor`).
 struct ValidationFlags: ParsableArguments {
     @Option(name: .customLong("validate-every"),
-            help: "Evaluate the live weights on the held-out set every N steps (default: as often as costs at most 5% of the wall time; 0: never).")
+            help: "Evaluate the live weights on the held-out set every N steps (workbench default: as often as costs at most 5% of the wall time; --headless: only when given; 0: never).")
     var validateEvery: Int?
 
     @Option(name: .customLong("validation-set"),
@@ -19,8 +19,9 @@ struct ValidationFlags: ParsableArguments {
     }
 
     /// The monitor for a run with `options`, or nil when validation is off or there is no set to validate on.
-    func makeMonitor(_ options: TrainingOptions) throws -> ValidationMonitor? {
-        if validateEvery == 0 { return nil }
+    /// `byDefault` false (headless scripts): only when --validate-every is given.
+    func makeMonitor(_ options: TrainingOptions, byDefault: Bool) throws -> ValidationMonitor? {
+        if validateEvery == 0 || (validateEvery == nil && !byDefault) { return nil }
         guard let root = validationSet ?? TrainingFlags.sampleFolderIfPresent("heldout") ?? TrainingFlags.sampleFolderIfPresent("hpatches")
         else { return nil }
         let dataset = try HPatchesDataset(root: root)

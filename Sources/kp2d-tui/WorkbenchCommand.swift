@@ -73,7 +73,7 @@ struct WorkbenchCommand: ParsableCommand {
         let o = try training.makeOptions(dataOverride: dataOverride)
         let trainer = try training.makeTrainer(o)
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
-        let monitor = try validation.makeMonitor(o)
+        let monitor = try validation.makeMonitor(o, byDefault: true)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
         monitor?.start(trainer: trainer)
