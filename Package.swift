@@ -8,7 +8,7 @@ import PackageDescription
 //   Geometry       homographies, DLT, RANSAC, point warps
 //   Datasets       image decoding, augmentation, folder datasets, HPatches
 //   KP2D           KeyPointNet, IO-Net, the four losses
-//   Evaluation     HPatches metrics on plain arrays
+//   Evaluation     HPatches metrics on plain arrays, figures (PNG pictures of keypoints and matches)
 //   Training       the training loop on a worker thread
 //   TUI            cell-grid layout, charts, image rendering, the ncurses layer
 //   Verification   reference-fixture loading and comparison (kp2d-tui verify)
@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Geometry", swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["TensorEngine", "Geometry", "CPNG", "CJPEG"], swiftSettings: v5),
         .target(name: "KP2D", dependencies: ["TensorEngine", "NN", "Geometry"], swiftSettings: v5),
-        .target(name: "Evaluation", dependencies: ["Geometry"], swiftSettings: v5),
+        .target(name: "Evaluation", dependencies: ["Geometry", "Datasets"], swiftSettings: v5),
         .target(name: "Training", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .target(name: "TUI", dependencies: ["CNcurses", "Datasets", "KP2D", "Evaluation", "Training"], swiftSettings: v5),
         .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "Verification"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Geometry", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "TensorEngine", "Verification"], swiftSettings: v5),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Verification"], swiftSettings: v5),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "Geometry", "Verification"], swiftSettings: v5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification"], swiftSettings: v5),

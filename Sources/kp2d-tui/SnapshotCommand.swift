@@ -14,7 +14,8 @@ struct SnapshotCommand: ParsableCommand {
         step, as written by training), the parameter-change markers from the checkpoint's recorded changes, or, \
         without a checkpoint, from the steps where the log's loss weights or learning rate changed (the \
         schedule's halving every 40 epochs then shows as a marker too). The checkpoint also gives the preset, \
-        the planned steps and the last saved step. There is no training-pair preview (it is not saved).
+        the planned steps and the last saved step. The training-pair preview is the one the trainer persisted \
+        beside the checkpoint (<checkpoint>.preview.json, written at every save and every 10 s of training).
           kp2d-tui snapshot --run runs/fast          (runs/fast/metrics.jsonl + checkpoint.safetensors)
           kp2d-tui snapshot --log m.jsonl --checkpoint ck.safetensors --width 120 --height 40
         For a live frame of a new run use `kp2d-tui --once`.
@@ -28,6 +29,9 @@ struct SnapshotCommand: ParsableCommand {
 
     @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors, else the checkpoint found in DIR).")
     var checkpoint: String?
+
+    @Option(help: "Training-pair preview to draw (default: <checkpoint>.preview.json beside the checkpoint, if present).")
+    var preview: String?
 
     @Option(help: "Width (default: the terminal's, else 200).") var width: Int?
     @Option(help: "Height (default: the terminal's, else 60).") var height: Int?
@@ -58,7 +62,16 @@ struct SnapshotCommand: ParsableCommand {
         }
         let history = try MetricsLog.read(logPath)
         let state = try ckpt.map { try TrainingCheckpoint.readState(path: $0) }
-        let snap = SnapshotCommand.rebuild(history: history, checkpoint: state, checkpointPath: ckpt, logPath: logPath)
+        var snap = SnapshotCommand.rebuild(history: history, checkpoint: state, checkpointPath: ckpt, logPath: logPath)
+        // The last training pair, persisted beside the checkpoint by the trainer (PreviewFile).
+        let previewPath = preview ?? ckpt.map { PreviewFile.path(forCheckpoint: $0) }
+            ?? runDir.map { PreviewFile.path(forCheckpoint: ($0 as NSString).appendingPathComponent("checkpoint.safetensors")) }
+        if let previewPath, FileManager.default.fileExists(atPath: previewPath) {
+            do { snap.preview = try PreviewFile.read(previewPath) }
+            catch { FileHandle.standardError.write(Data("warning: \(error)\n".utf8)) }
+        } else if let p = preview {
+            throw CommandFailure("--preview \(p): no such file; training writes <checkpoint>.preview.json beside its checkpoint")
+        }
         let size = TerminalSize.current()
         print(renderOnce(snap, width: width ?? size?.width ?? 200, height: height ?? size?.height ?? 60,
                          options: WorkbenchOptions(ascii: ascii)))
