@@ -37,22 +37,25 @@ public enum PreviewFile {
         var matches: [[Int]]
         var homography: [Double]
         var stats: MatchStats
+        /// Match statistics averaged over the recent steps (the "recent" column).
+        var recent_stats: MatchStats?
     }
 
-    public static func encode(_ p: PairPreview) throws -> Data {
+    public static func encode(_ p: PairPreview, recentStats: MatchStats? = nil) throws -> Data {
         let s = Stored(step: p.step, source_png: try ImageIO.pngData(p.source), target_png: try ImageIO.pngData(p.target),
                        source_keypoints: p.sourceKeypoints.map { [$0.x, $0.y, $0.score] },
                        target_keypoints: p.targetKeypoints.map { [$0.x, $0.y, $0.score] },
                        matches: p.matches.map { [$0.source, $0.target, $0.correct ? 1 : 0] },
-                       homography: p.homography, stats: p.stats)
+                       homography: p.homography, stats: p.stats, recent_stats: recentStats)
         return try TrainingCheckpoint.jsonEncoder().encode(s)
     }
 
-    public static func write(_ p: PairPreview, to path: String) throws {
-        try AtomicFile.write(try encode(p), to: path)
+    public static func write(_ p: PairPreview, recentStats: MatchStats? = nil, to path: String) throws {
+        try AtomicFile.write(try encode(p, recentStats: recentStats), to: path)
     }
 
-    public static func read(_ path: String) throws -> PairPreview {
+    /// The preview and the recent-steps statistics stored with it (all NaN if none were).
+    public static func read(_ path: String) throws -> (preview: PairPreview, recentStats: MatchStats) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PreviewFileError.unreadable(path: path, reason: "cannot read the file")
         }
@@ -79,7 +82,7 @@ public enum PreviewFile {
             source = try ImageIO.decode(s.source_png, source: path + " (source image)")
             target = try ImageIO.decode(s.target_png, source: path + " (target image)")
         } catch { throw PreviewFileError.unreadable(path: path, reason: "\(error)") }
-        return PairPreview(step: s.step, source: source, target: target, sourceKeypoints: src, targetKeypoints: tgt,
-                           matches: matches, homography: s.homography, stats: s.stats)
+        return (PairPreview(step: s.step, source: source, target: target, sourceKeypoints: src, targetKeypoints: tgt,
+                            matches: matches, homography: s.homography, stats: s.stats), s.recent_stats ?? MatchStats())
     }
 }

@@ -276,9 +276,9 @@ public final class Trainer: @unchecked Sendable {
         history.append(record)
         let p = PreviewBuilder.makePreview(step: step, pair: batch.first, diagnostics: result.diagnostics, terms: terms, rng: &rng)
         preview = p
-        persistPreview(force: false)
         recentStats.append(p.stats)
         if recentStats.count > Trainer.recentWindow { recentStats.removeFirst() }
+        persistPreview(force: false)
         publish()
         onStep?(record)
     }
@@ -320,7 +320,7 @@ public final class Trainer: @unchecked Sendable {
         guard force || now - previewWrittenAt >= PreviewFile.interval else { return }
         previewWrittenAt = now
         do {
-            try PreviewFile.write(p, to: PreviewFile.path(forCheckpoint: c))
+            try PreviewFile.write(p, recentStats: PreviewBuilder.average(recentStats), to: PreviewFile.path(forCheckpoint: c))
             previewWriteFailed = false
         } catch {
             if !previewWriteFailed { post("warning: training preview not saved: \(error)") }

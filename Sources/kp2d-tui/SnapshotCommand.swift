@@ -67,8 +67,11 @@ struct SnapshotCommand: ParsableCommand {
         let previewPath = preview ?? ckpt.map { PreviewFile.path(forCheckpoint: $0) }
             ?? runDir.map { PreviewFile.path(forCheckpoint: ($0 as NSString).appendingPathComponent("checkpoint.safetensors")) }
         if let previewPath, FileManager.default.fileExists(atPath: previewPath) {
-            do { snap.preview = try PreviewFile.read(previewPath) }
-            catch { FileHandle.standardError.write(Data("warning: \(error)\n".utf8)) }
+            do { (snap.preview, snap.recentStats) = try PreviewFile.read(previewPath) } catch {
+                // Asked for by name: an error; found beside the checkpoint: the screen without it.
+                if preview != nil { throw CommandFailure("\(error)") }
+                FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+            }
         } else if let p = preview {
             throw CommandFailure("--preview \(p): no such file; training writes <checkpoint>.preview.json beside its checkpoint")
         }

@@ -90,7 +90,10 @@ struct WorkbenchCommand: ParsableCommand {
         guard let root = hpatches ?? TrainingFlags.sampleFolderIfPresent("hpatches") else { return nil }
         let dataset = try HPatchesDataset(root: root)
         let config = trainer.options.model
-        return EvaluatorHPatchesSource(dataset: dataset, settings: .official240, makeDetector: { [weak trainer] in
+        // x switches to the training size (e.g. 128x192 for the fast preset) and back.
+        let o = trainer.options
+        return EvaluatorHPatchesSource(dataset: dataset, settings: .official240,
+                                       otherSizes: [(o.height, o.width, "training size")], makeDetector: { [weak trainer] in
             guard let trainer else { throw CommandFailure("the training run has ended") }
             let state = try trainer.copyKeypointNetState()
             var rng = SeededRandom(seed: 0)

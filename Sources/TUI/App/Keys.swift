@@ -50,7 +50,7 @@ public enum Action: Hashable, Sendable {
     case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleLogAll, toggleFit, toggleWindow
     case toggleKeypoints, cycleMatches, toggleGrid
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
-    case cycleFilter, cycleSort, reverseSort, reevaluate
+    case cycleFilter, cycleSort, reverseSort, reevaluate, cycleEvaluationSize
     case saveAndQuit, quitWithoutSaving, cancelQuit
     case editInput, editDelete, editAccept, editCancel
 }
@@ -124,6 +124,8 @@ public enum KeyTable {
         KeyBinding([.char("o")], "sort by the next metric (worst first)", [.hpatches], .cycleSort, hint: "sort"),
         KeyBinding([.char("O")], "reverse the sort order", [.hpatches], .reverseSort, hint: "reverse"),
         KeyBinding([.char("r")], "re-evaluate HPatches with the current model", [.hpatches], .reevaluate, hint: "re-evaluate"),
+        KeyBinding([.char("x")], "evaluation size: official 240x320 / the training size (re-evaluates)", [.hpatches], .cycleEvaluationSize,
+                   hint: "size"),
         // Help overlay.
         KeyBinding([.char("?"), .escape, .char("q"), .enter], "close help", [.help], .closeHelp, hint: "close", hintLabel: "?/esc"),
         // Quit dialog.

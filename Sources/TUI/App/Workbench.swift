@@ -182,6 +182,9 @@ public final class Workbench {
         case .reevaluate:
             if let h = hpatches { state.hpEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
+        case .cycleEvaluationSize:
+            if let h = hpatches { state.hpEvaluationStarted = true; state.message = h.nextEvaluationSize() }
+            else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
         case .editInput:
             if case .edit(let p, let text) = state.overlay, case .char(let c) = key, text.count < 16 {
                 state.overlay = .edit(p, text: text + String(c))
@@ -291,6 +294,6 @@ public final class Workbench {
             if let c = pairCache, c.key == key, c.version == h.version { pair = c.result }
             else { pair = h.pair(sequence: seq.name, index: state.hpPair); pairCache = (key, h.version, pair) }
         }
-        HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, state: state, env: env)
+        HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, size: h.evaluationSize, state: state, env: env)
     }
 }

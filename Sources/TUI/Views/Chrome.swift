@@ -105,41 +105,7 @@ enum Chrome {
     }
 
     static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv) {
-        let t = env.theme
-        // The current view first, then the other view and the dialogs if there is room.
-        func lines(for contexts: [KeyContext]) -> [(String, String, Bool)] {
-            var out: [(String, String, Bool)] = []   // key label, description, is heading
-            var seen = Set<String>()
-            for ctx in contexts {
-                let bs = KeyTable.bindings(in: ctx, hintsOnly: false).filter { !seen.contains($0.label + $0.description) }
-                if bs.isEmpty { continue }
-                out.append((ctx.title, "", true))
-                for b in bs { seen.insert(b.label + b.description); out.append((b.label, b.description, false)) }
-            }
-            return out
-        }
-        let all = [context] + KeyContext.allCases.filter { $0 != context && $0 != .help }
-        let maxBox = Rect(x: 0, y: 0, width: min(grid.width - 2, 120), height: grid.height - 2)
-        let innerH = max(1, maxBox.height - 2)
-        let maxColumns = max(1, (maxBox.width - 4) / 36)
-        var list = lines(for: all)
-        if list.count > innerH * maxColumns { list = lines(for: [context]) }
-        let columns = min(maxColumns, (list.count + innerH - 1) / innerH)
-        let rows = min(innerH, (list.count + columns - 1) / columns)
-        let box = centeredBox(grid, width: min(maxBox.width, 4 + 44 * columns), height: rows + 2)
-        let dialog = t.style(.dialog)
-        Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Keys (? or esc closes)")
-        grid.fill(box.inset(1), " ", dialog)
-        let inner = box.inset(dx: 2, dy: 1)
-        let colW = inner.width / columns
-        for (i, l) in list.enumerated() {
-            let col = i / rows, row = i % rows
-            if col >= columns { break }
-            let x = inner.x + col * colW, y = inner.y + row
-            if l.2 { grid.put(x, y, l.0, t.style(.title).with(bg: dialog.bg), maxWidth: colW - 1); continue }
-            grid.put(x, y, l.0, t.style(.hint_key).with(bg: dialog.bg), maxWidth: 10)
-            grid.put(x + 11, y, l.1, dialog, maxWidth: colW - 12)
-        }
+        HelpOverlay.draw(into: &grid, context: context, env: env)
     }
 
     static func drawConfirmQuit(into grid: inout CellGrid, snapshot: TrainerSnapshot, env: RenderEnv) {
