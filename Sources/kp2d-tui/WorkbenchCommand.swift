@@ -73,7 +73,10 @@ struct WorkbenchCommand: ParsableCommand {
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
-        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: browser)
+        // The picture key writes beside the run: <checkpoint folder>/pictures.
+        let pictures = o.checkpointPath.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pictures") }
+        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii, picturesDirectory: pictures ?? "kp2d-pictures"),
+                           hpatches: browser)
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
@@ -93,7 +96,7 @@ struct WorkbenchCommand: ParsableCommand {
         // x switches to the training size (e.g. 128x192 for the fast preset) and back.
         let o = trainer.options
         return EvaluatorHPatchesSource(dataset: dataset, settings: .official240,
-                                       otherSizes: [(o.height, o.width, "training size")], makeDetector: { [weak trainer] in
+                                       otherSizes: [(o.height, o.width, 300, "training size")], makeDetector: { [weak trainer] in
             guard let trainer else { throw CommandFailure("the training run has ended") }
             let state = try trainer.copyKeypointNetState()
             var rng = SeededRandom(seed: 0)

@@ -137,25 +137,25 @@ final class PicturesLayoutTests: XCTestCase {
         var sizesSeen: [Int] = []
         let lock = NSLock()
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 50),
-                                             otherSizes: [(32, 48, "training size")],
+                                             otherSizes: [(32, 48, 50, "training size")],
                                              makeDetector: { { img in
                                                  lock.lock(); sizesSeen.append(img.width); lock.unlock()
                                                  return EvaluatorSourceTests.gridDetector(img)
                                              } })
-        XCTAssertEqual(source.evaluationSize, "48x64")
+        XCTAssertEqual(source.evaluationSize, "48x64 top-50")
         XCTAssertEqual(try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0)).source.width, 64)
         source.requestEvaluation()
         XCTAssertTrue(source.waitUntilIdle())
         XCTAssertFalse(source.sequences()[0].metrics.repeatability.isNaN)
-        XCTAssertTrue(source.nextEvaluationSize().contains("32x48 training size"))
-        XCTAssertEqual(source.evaluationSize, "32x48 training size")
+        XCTAssertTrue(source.nextEvaluationSize().contains("32x48 top-50 training size"))
+        XCTAssertEqual(source.evaluationSize, "32x48 top-50 training size")
         XCTAssertTrue(source.waitUntilIdle())
         let p = try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0))
         XCTAssertEqual(p.source.width, 48); XCTAssertEqual(p.source.height, 32)
         lock.lock(); let seen = Set(sizesSeen); lock.unlock()
         XCTAssertEqual(seen, [64, 48], "evaluated at both sizes")
         XCTAssertFalse(source.sequences()[0].metrics.repeatability.isNaN, "re-evaluated at the new size")
-        XCTAssertEqual(source.nextEvaluationSize(), "HPatches browser now evaluates at 48x64")
+        XCTAssertEqual(source.nextEvaluationSize(), "HPatches browser now evaluates at 48x64 top-50")
         XCTAssertTrue(source.waitUntilIdle())
     }
 }
@@ -165,5 +165,102 @@ enum Binary {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
+    }
+}
+
+final class PictureKeyTests: XCTestCase {
+    var dir = ""
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "kp2d-picture-key-\(getpid())-\(UUID().uuidString.prefix(8))"
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func image(_ w: Int, _ h: Int, _ v: Float) -> Image { Image(width: w, height: h, channels: 3, pixels: [Float](repeating: v, count: w * h * 3)) }
+
+    func testPictureKeySavesTheTrainingPairAtFullResolution() throws {
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256, picturesDirectory: dir))
+        var snap = TrainerSnapshot()
+        wb.handle(.char("p"), snapshot: snap, send: { _ in })
+        XCTAssertTrue(wb.state.message.contains("no training pair yet"))
+        snap.preview = PairPreview(step: 7, source: image(192, 128, 0.5), target: image(192, 128, 0.25),
+                                   sourceKeypoints: [Training.Keypoint(x: 10, y: 20, score: 1)],
+                                   targetKeypoints: [Training.Keypoint(x: 30, y: 20, score: 1)],
+                                   matches: [Match(source: 0, target: 0, correct: true)], homography: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+                                   stats: MatchStats())
+        wb.handle(.char("p"), snapshot: snap, send: { _ in })
+        let path = dir + "/train_step7.png"
+        XCTAssertTrue(wb.state.message.contains(path), wb.state.message)
+        let img = try ImageIO.load(path)
+        XCTAssertEqual(img.width, 192 + PairFigure.gap + 192)
+        XCTAssertGreaterThan(img.height, 128)
+        // The match line (y = 20) between the two points is green.
+        let plane = img.width * img.height
+        let i = 20 * img.width + 100
+        XCTAssertEqual([img.pixels[i], img.pixels[plane + i], img.pixels[2 * plane + i]].map { UInt8(($0 * 255).rounded()) },
+                       [FigureStyle().correct.r, FigureStyle().correct.g, FigureStyle().correct.b])
+    }
+
+    func testPictureKeyInTheBrowserAndUnwritableFolder() throws {
+        final class OnePair: HPatchesBrowserSource {
+            let img: Image
+            init(_ i: Image) { img = i }
+            var version: Int { 1 }
+            var status: String { "" }
+            func sequences() -> [HPatchesBrowserSequence] { [HPatchesBrowserSequence(name: "v_x", metrics: HPatchesBrowserMetrics())] }
+            func pair(sequence: String, index: Int) -> HPatchesBrowserPair? {
+                HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: img, target: img, sourceKeypoints: [], targetKeypoints: [],
+                                    matches: [], homography: [1, 0, 0, 0, 1, 0, 0, 0, 1], metrics: HPatchesBrowserMetrics())
+            }
+            func requestEvaluation() {}
+        }
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256, picturesDirectory: dir), hpatches: OnePair(image(64, 48, 0.5)))
+        wb.handle(.char("2"), snapshot: TrainerSnapshot(), send: { _ in })
+        _ = wb.render(snapshot: TrainerSnapshot(), width: 200, height: 60)
+        wb.handle(.char("p"), snapshot: TrainerSnapshot(), send: { _ in })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/v_x_1_2_48x64.png"), wb.state.message)
+        // A file where the folder should be: a message, no crash.
+        let blocked = dir + "/v_x_1_2_48x64.png/sub"
+        let wb2 = Workbench(options: WorkbenchOptions(colorMode: .c256, picturesDirectory: blocked), hpatches: OnePair(image(64, 48, 0.5)))
+        wb2.handle(.char("2"), snapshot: TrainerSnapshot(), send: { _ in })
+        _ = wb2.render(snapshot: TrainerSnapshot(), width: 200, height: 60)
+        wb2.handle(.char("p"), snapshot: TrainerSnapshot(), send: { _ in })
+        XCTAssertTrue(wb2.state.message.hasPrefix("picture not saved:"), wb2.state.message)
+    }
+
+    func testInspectModeShowsTheBrowserAloneAndRefusesTrainingKeys() {
+        let hp = SizedFakeHPatches(names: ["i_a", "v_b"], sizes: ["240x320 top-300 official"])
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256, inspect: true), hpatches: hp)
+        XCTAssertEqual(hp.evaluationRequests, 1, "evaluates at once")
+        var snap = TrainerSnapshot()
+        snap.status.dataDescription = "weights A.safetensors"
+        var sent: [TrainerCommand] = []
+        for k: Key in [.tab, .char("1"), .char(" "), .char("s")] { wb.handle(k, snapshot: snap, send: { sent.append($0) }) }
+        XCTAssertEqual(sent, [])
+        XCTAssertEqual(wb.state.view, .hpatches)
+        let g = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(g.row(0).contains("INSPECT (read-only)"))
+        XCTAssertFalse(g.row(0).contains("Training"))
+        XCTAssertTrue(g.row(58).contains("inspecting weights A.safetensors"), g.row(58))
+        XCTAssertFalse(g.row(59).contains("pause"), "no training hints: \(g.row(59))")
+        XCTAssertTrue(g.row(59).contains("picture"))
+        wb.handle(.char("q"), snapshot: snap, send: { sent.append($0) })
+        XCTAssertTrue(wb.finished, "nothing unsaved: q quits at once")
+    }
+}
+
+import KP2D
+import TensorEngine
+
+final class InspectSourceTests: XCTestCase {
+    /// As `kp2d-tui inspect` builds it: one network, created on this thread, used by the source's worker thread.
+    func testEvaluatorSourceWithANetworkMadeElsewhere() throws {
+        let ds = try HPatchesDataset(root: Binary.repoRoot + "/sample-data/hpatches")
+        var rng = SeededRandom(seed: 1)
+        let net = KeypointNet(config: .reduced, rng: &rng)
+        let source = EvaluatorHPatchesSource(dataset: ds, settings: .official240, otherSizes: [(480, 640, 1000, "official")],
+                                             makeDetector: { { KeypointNetDetector.detect(net, $0) } })
+        source.requestEvaluation()
+        XCTAssertTrue(source.waitUntilIdle(timeout: 600))
+        XCTAssertTrue(source.status.contains("30 pairs in"), source.status)
     }
 }

@@ -15,8 +15,8 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     /// The evaluation settings in use (the size changes with `nextEvaluationSize`; read under the lock).
     private var _settings: HPatchesEvalSettings
     var settings: HPatchesEvalSettings { lock.lock(); defer { lock.unlock() }; return _settings }
-    /// The sizes the user can switch between, (height, width, note), the first in use at the start.
-    public let sizes: [(height: Int, width: Int, note: String)]
+    /// The sizes the user can switch between, (height, width, top-k, note), the first in use at the start.
+    public let sizes: [(height: Int, width: Int, topK: Int, note: String)]
     private var sizeIndex = 0
     /// Increases with every size switch: results of an evaluation started before are dropped.
     private var generation = 0
@@ -41,12 +41,12 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
     private var shown: (key: String, first: Image, second: Image, homography: [Double])? = nil
 
-    /// `otherSizes`: further evaluation sizes (height, width, note) the browser can switch to (key x).
-    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, otherSizes: [(height: Int, width: Int, note: String)] = [],
+    /// `otherSizes`: further evaluation sizes (height, width, top-k, note) the browser can switch to (key x).
+    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, otherSizes: [(height: Int, width: Int, topK: Int, note: String)] = [],
                 makeDetector: @escaping () throws -> Detector) {
         self.dataset = dataset; self._settings = settings; self.makeDetector = makeDetector
-        let first = (height: settings.height, width: settings.width,
-                     note: settings.width == 320 && settings.height == 240 ? "official" : "")
+        let first = (height: settings.height, width: settings.width, topK: settings.topK,
+                     note: settings == .official240 || settings == .official480 ? "official" : "")
         sizes = [first] + otherSizes.filter { $0.height != settings.height || $0.width != settings.width }
         var groups: [(name: String, pairs: [HPatchesPair])] = []
         for p in dataset.pairs where settings.split.includes(p.sequence) {
@@ -64,7 +64,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     public var evaluationSize: String? {
         lock.lock(); defer { lock.unlock() }
         let s = sizes[sizeIndex]
-        return "\(s.height)x\(s.width)" + (s.note.isEmpty ? "" : " " + s.note)
+        return "\(s.height)x\(s.width) top-\(s.topK)" + (s.note.isEmpty ? "" : " " + s.note)
     }
 
     /// The next size: earlier results are dropped (they are not comparable) and the browser re-evaluates.
@@ -74,6 +74,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
         sizeIndex = (sizeIndex + 1) % sizes.count
         _settings.height = sizes[sizeIndex].height
         _settings.width = sizes[sizeIndex].width
+        _settings.topK = sizes[sizeIndex].topK
         generation += 1
         stored = [:]
         shown = nil

@@ -48,7 +48,7 @@ public enum Action: Hashable, Sendable {
     case nextView, showTraining, showHPatches, cycleTheme
     case nextParameter, previousParameter, increaseParameter, decreaseParameter, editParameter, undo
     case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleLogAll, toggleFit, toggleWindow
-    case toggleKeypoints, cycleMatches, toggleGrid
+    case toggleKeypoints, cycleMatches, toggleGrid, savePicture
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
     case cycleFilter, cycleSort, reverseSort, reevaluate, cycleEvaluationSize
     case saveAndQuit, quitWithoutSaving, cancelQuit
@@ -113,6 +113,7 @@ public enum KeyTable {
         KeyBinding([.char("k")], "keypoints on / off", views, .toggleKeypoints, hint: "kpts"),
         KeyBinding([.char("m")], "matches: off / markers / lines", views, .cycleMatches, hint: "matches"),
         KeyBinding([.char("g")], "warped grid (true homography) on / off", views, .toggleGrid, hint: "grid"),
+        KeyBinding([.char("p")], "save the pair on screen as a PNG (matches as lines, numbers as caption)", views, .savePicture, hint: "picture"),
         // HPatches browser.
         KeyBinding([.up], "previous sequence", [.hpatches], .sequenceUp, hint: "sequence", hintLabel: "↑/↓"),
         KeyBinding([.down], "next sequence", [.hpatches], .sequenceDown),

@@ -14,9 +14,15 @@ public struct WorkbenchOptions: Sendable {
     /// Force a colour mode (nil: detect from the terminal and NO_COLOR).
     public var colorMode: ColorMode?
     public var themeDirectories: [String]
+    /// Where the picture key (p) writes PNGs (created when needed).
+    public var picturesDirectory: String
+    /// The HPatches browser alone (`kp2d-tui inspect`): no training view, training keys do nothing.
+    public var inspect: Bool
     public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
-                themeDirectories: [String] = Theme.searchDirectories()) {
+                themeDirectories: [String] = Theme.searchDirectories(), picturesDirectory: String = "kp2d-pictures",
+                inspect: Bool = false) {
         self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
+        self.picturesDirectory = picturesDirectory; self.inspect = inspect
     }
 }
 
@@ -46,6 +52,11 @@ public final class Workbench {
         state.themeName = warning == nil ? options.themeName : "default"
         if let warning { state.message = warning }
         theme = t.adapted(to: colorMode)
+        if options.inspect {
+            state.inspectOnly = true
+            state.view = .hpatches
+            evaluateOnFirstVisit()
+        }
     }
 
     /// Adopt what the terminal can show (called by the terminal layer after start-up).
@@ -93,8 +104,15 @@ public final class Workbench {
         state.requestedAt = ProcessInfo.processInfo.systemUptime
     }
 
+    /// Actions that need a trainer or the training view (refused by `inspect`).
+    static let trainingActions: Set<Action> = [.togglePause, .stepOnce, .save, .nextView, .showTraining]
+
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
         let status = snapshot.status
+        if state.inspectOnly && Workbench.trainingActions.contains(action) {
+            state.message = "inspect only browses HPatches: nothing trains, nothing is saved"
+            return
+        }
         switch action {
         case .quit:
             if status.unsavedSteps > 0 { state.overlay = .confirmQuit } else { send(.quit); state.finished = true }
@@ -182,6 +200,7 @@ public final class Workbench {
         case .reevaluate:
             if let h = hpatches { state.hpEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
+        case .savePicture: savePicture(snapshot)
         case .cycleEvaluationSize:
             if let h = hpatches { state.hpEvaluationStarted = true; state.message = h.nextEvaluationSize() }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
@@ -203,6 +222,25 @@ public final class Workbench {
             apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
             state.overlay = .none
             state.message = "\(p.symbol) = \(Series.format(Double(v)))"
+        }
+    }
+
+    /// The picture key: the training pair or the browser's pair as a PNG figure (PairPicture).
+    func savePicture(_ snapshot: TrainerSnapshot) {
+        do {
+            switch state.view {
+            case .training:
+                guard let path = try PairPicture.saveTraining(snapshot, directory: options.picturesDirectory) else {
+                    state.message = "no training pair yet: nothing to save"; return
+                }
+                state.message = "saved the training pair to \(path)"
+            case .hpatches:
+                guard let pair = pairCache?.result else { state.message = "no HPatches pair on screen: nothing to save"; return }
+                state.message = "saved \(pair.sequence) pair \(pair.pairIndex + 1) to "
+                    + (try PairPicture.saveBrowser(pair, size: hpatches?.evaluationSize, directory: options.picturesDirectory))
+            }
+        } catch {
+            state.message = "picture not saved: \(error)"
         }
     }
 
@@ -259,7 +297,8 @@ public final class Workbench {
         }
         Chrome.drawStatusLine(into: &grid, rect: Rect(x: 0, y: footer.y, width: width, height: 1), snapshot: snapshot,
                               state: state, params: currentParameters(snapshot), env: env)
-        Chrome.drawHintBar(into: &grid, rect: Rect(x: 0, y: footer.y + 1, width: width, height: 1), context: state.keyContext, env: env)
+        Chrome.drawHintBar(into: &grid, rect: Rect(x: 0, y: footer.y + 1, width: width, height: 1), context: state.keyContext, env: env,
+                             inspectOnly: state.inspectOnly)
         switch state.overlay {
         case .none: break
         case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env)

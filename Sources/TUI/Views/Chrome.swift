@@ -31,7 +31,7 @@ enum Chrome {
         grid.fill(rect, " ", bar)
         var x = grid.put(rect.x + 1, rect.y, "kp2d-tui", bar.adding(.bold))
         x += 2
-        for (i, v) in ViewID.allCases.enumerated() {
+        for (i, v) in ViewID.allCases.enumerated() where !state.inspectOnly || v == .hpatches {
             let name = v == .training ? "Training" : "HPatches"
             let label = " \(i + 1) \(name) "
             x = grid.put(x, rect.y, label, v == state.view ? bar.adding(.reverse).adding(.bold) : bar)
@@ -41,7 +41,7 @@ enum Chrome {
         var info = [st.preset, st.dataDescription].filter { !$0.isEmpty }.joined(separator: env.glyphs.separator)
         if !info.isEmpty { info = " " + info }
         x = grid.put(x + 1, rect.y, info, bar, maxWidth: max(0, rect.maxX - 30 - x))
-        let (label, role) = stateLabel(st.state)
+        let (label, role) = state.inspectOnly ? ("INSPECT (read-only)", ThemeRole.good) : stateLabel(st.state)
         let right = " " + label + " "
         let rs = t.style(role)
         grid.put(max(x + 1, rect.maxX - right.count - 1), rect.y, right, Style(fg: rs.fg, bg: bar.bg, attrs: rs.attrs.union(.bold)),
@@ -62,6 +62,17 @@ enum Chrome {
         let t = env.theme, bar = t.style(.status), sep = env.glyphs.separator
         grid.fill(rect, " ", bar)
         let st = snapshot.status
+        if state.inspectOnly {
+            // The UI's message first (it is what the user just asked for), then what this screen is.
+            var x = rect.x + 1
+            if !state.message.isEmpty {
+                x = grid.put(x, rect.y, state.message, Style(fg: t.style(.warning).fg, bg: bar.bg, attrs: t.style(.warning).attrs),
+                             maxWidth: rect.width - 2) + 2
+            }
+            grid.put(x, rect.y, "inspecting \(st.dataDescription)\(sep)nothing trains\(sep)p saves the pair as a PNG",
+                     bar, maxWidth: max(0, rect.maxX - 1 - x))
+            return
+        }
         var parts: [String] = []
         parts.append("step " + String(st.step) + (st.totalSteps.map { "/" + String($0) } ?? ""))
         parts.append("epoch \(st.epoch)")
@@ -82,12 +93,12 @@ enum Chrome {
         }
     }
 
-    static func drawHintBar(into grid: inout CellGrid, rect: Rect, context: KeyContext, env: RenderEnv) {
+    static func drawHintBar(into grid: inout CellGrid, rect: Rect, context: KeyContext, env: RenderEnv, inspectOnly: Bool = false) {
         let t = env.theme
         grid.fill(rect, " ", t.style(.hint_text))
         var x = rect.x + 1
         // quit and help first, then the keys specific to this view, then the shared ones.
-        let all = KeyTable.bindings(in: context, hintsOnly: true)
+        let all = KeyTable.bindings(in: context, hintsOnly: true).filter { !inspectOnly || !Workbench.trainingActions.contains($0.action) }
         let first = all.filter { $0.action == .quit || $0.action == .showHelp }
         let specific = all.filter { $0.contexts.count == 1 && !first.map(\.action).contains($0.action) }
         let shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
