@@ -4,8 +4,8 @@ import Foundation
 import Training
 
 // The picture key (p): the pair on screen as a PNG figure at the images' own resolution (training size in
-// the training view, evaluation size in the browser), in WorkbenchOptions.picturesDirectory. Rendering and
-// encoding take a few milliseconds, so it runs on the UI thread.
+// the training view, evaluation size in the browser), in WorkbenchOptions.picturesDirectory. It runs on the UI
+// thread: one key press, about 0.1 s on a heavily loaded 2-core machine (docs/figures.md).
 
 enum PairPicture {
     /// The training preview of `snapshot`; returns the path written.
