@@ -243,6 +243,13 @@ final class PictureKeyTests: XCTestCase {
         XCTAssertTrue(g.row(58).contains("inspecting weights A.safetensors"), g.row(58))
         XCTAssertFalse(g.row(59).contains("pause"), "no training hints: \(g.row(59))")
         XCTAssertTrue(g.row(59).contains("picture"))
+        // Help lists the browser's keys, not the trainer's.
+        wb.handle(.char("?"), snapshot: snap, send: { _ in })
+        let help = wb.render(snapshot: snap, width: 200, height: 60)
+        XCTAssertTrue(help.contains("evaluation size"), help.text)
+        XCTAssertFalse(help.contains("pause / resume training"), help.text)
+        XCTAssertFalse(help.contains("Training view"), help.text)
+        wb.handle(.escape, snapshot: snap, send: { _ in })
         wb.handle(.char("q"), snapshot: snap, send: { sent.append($0) })
         XCTAssertTrue(wb.finished, "nothing unsaved: q quits at once")
     }

@@ -301,7 +301,8 @@ public final class Workbench {
                              inspectOnly: state.inspectOnly)
         switch state.overlay {
         case .none: break
-        case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env)
+        case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env,
+                                    inspectOnly: state.inspectOnly)
         case .confirmQuit: Chrome.drawConfirmQuit(into: &grid, snapshot: snapshot, env: env)
         case .edit(let p, let text):
             Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)

@@ -115,8 +115,8 @@ enum Chrome {
         return Rect(x: (grid.width - w) / 2, y: (grid.height - h) / 2, width: w, height: h)
     }
 
-    static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv) {
-        HelpOverlay.draw(into: &grid, context: context, env: env)
+    static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv, inspectOnly: Bool = false) {
+        HelpOverlay.draw(into: &grid, context: context, env: env, inspectOnly: inspectOnly)
     }
 
     static func drawConfirmQuit(into grid: inout CellGrid, snapshot: TrainerSnapshot, env: RenderEnv) {

@@ -31,12 +31,14 @@ enum HelpOverlay {
         return out
     }
 
-    /// The entries (key label, description, is heading) of `contexts`, each binding once.
-    static func entries(for contexts: [KeyContext]) -> [(String, String, Bool)] {
+    /// The entries (key label, description, is heading) of `contexts`, each binding once; `inspectOnly`
+    /// leaves out the keys that need a trainer.
+    static func entries(for contexts: [KeyContext], inspectOnly: Bool = false) -> [(String, String, Bool)] {
         var out: [(String, String, Bool)] = []
         var seen = Set<String>()
         for ctx in contexts {
-            let bs = KeyTable.bindings(in: ctx, hintsOnly: false).filter { !seen.contains($0.label + $0.description) }
+            let bs = KeyTable.bindings(in: ctx, hintsOnly: false)
+                .filter { !seen.contains($0.label + $0.description) && !(inspectOnly && Workbench.trainingActions.contains($0.action)) }
             if bs.isEmpty { continue }
             out.append((ctx.title, "", true))
             for b in bs { seen.insert(b.label + b.description); out.append((b.label, b.description, false)) }
@@ -69,11 +71,15 @@ enum HelpOverlay {
     }
 
     /// The layout for a grid: (column width, columns of lines).
-    static func layout(context: KeyContext, gridWidth: Int, gridHeight: Int) -> (columnWidth: Int, columns: [[Line]]) {
+    static func layout(context: KeyContext, gridWidth: Int, gridHeight: Int, inspectOnly: Bool = false) -> (columnWidth: Int, columns: [[Line]]) {
         let boxW = min(gridWidth - 2, maxBoxWidth)
         let innerW = max(1, boxW - 4), innerH = max(1, gridHeight - 4)
-        let others = KeyContext.allCases.filter { $0 != context && $0 != .help }
-        let everything = entries(for: [context] + others), own = entries(for: [context])
+        // `inspect` has no training view and no parameters to edit: only the browser and the quit dialog.
+        let others = KeyContext.allCases.filter {
+            $0 != context && $0 != .help && !(inspectOnly && ($0 == .training || $0 == .edit))
+        }
+        let everything = entries(for: [context] + others, inspectOnly: inspectOnly)
+        let own = entries(for: [context], inspectOnly: inspectOnly)
         let natural = keyWidth + 1 + (everything.map { $0.1.count }.max() ?? 0) + 2
         let maxColumns = max(1, innerW / 36)
         for list in [everything, own] {
@@ -91,9 +97,9 @@ enum HelpOverlay {
         return (w, cols)
     }
 
-    static func draw(into grid: inout CellGrid, context: KeyContext, env: RenderEnv) {
+    static func draw(into grid: inout CellGrid, context: KeyContext, env: RenderEnv, inspectOnly: Bool = false) {
         let t = env.theme
-        let (colW, cols) = layout(context: context, gridWidth: grid.width, gridHeight: grid.height)
+        let (colW, cols) = layout(context: context, gridWidth: grid.width, gridHeight: grid.height, inspectOnly: inspectOnly)
         let rows = cols.map(\.count).max() ?? 0
         let box = Chrome.centeredBox(grid, width: 4 + colW * cols.count, height: rows + 2)
         let dialog = t.style(.dialog)
