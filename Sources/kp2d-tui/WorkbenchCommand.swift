@@ -16,8 +16,9 @@ struct WorkbenchCommand: ParsableCommand {
         Opens the workbench and starts training at once: live loss charts, the current training pair, match \
         statistics and the five live parameters (press ? for the keys). Tab shows the HPatches browser on \
         --hpatches (default: the bundled sample-data/hpatches), evaluated with a copy of the live model's weights \
-        taken between steps; r re-evaluates while training continues. q or Ctrl-C quits (asking before discarding \
-        unsaved steps); the trainer finishes its step and save first.
+        taken between steps; r re-evaluates while training continues, x switches its size between the official \
+        240x320 and the training size. p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
+        q or Ctrl-C quits (asking before discarding unsaved steps); the trainer finishes its step and save first.
         --headless trains without the UI (as `kp2d-tui train --headless`). --once trains until --once-steps steps \
         and a training-pair preview exist, prints the screen as text at --width x --height and exits without \
         writing a checkpoint or log. `kp2d-tui snapshot --run DIR` renders a finished or ongoing run from its files.
