@@ -178,6 +178,10 @@ final class PictureKeyTests: XCTestCase {
     func image(_ w: Int, _ h: Int, _ v: Float) -> Image { Image(width: w, height: h, channels: 3, pixels: [Float](repeating: v, count: w * h * 3)) }
 
     func testPictureKeySavesTheTrainingPairAtFullResolution() throws {
+        // The library default writes nowhere (the commands name a folder).
+        let off = Workbench(options: WorkbenchOptions(colorMode: .c256))
+        off.handle(.char("p"), snapshot: TrainerSnapshot(), send: { _ in })
+        XCTAssertTrue(off.state.message.contains("pictures are off"), off.state.message)
         let wb = Workbench(options: WorkbenchOptions(colorMode: .c256, picturesDirectory: dir))
         var snap = TrainerSnapshot()
         wb.handle(.char("p"), snapshot: snap, send: { _ in })

@@ -14,12 +14,12 @@ public struct WorkbenchOptions: Sendable {
     /// Force a colour mode (nil: detect from the terminal and NO_COLOR).
     public var colorMode: ColorMode?
     public var themeDirectories: [String]
-    /// Where the picture key (p) writes PNGs (created when needed).
-    public var picturesDirectory: String
+    /// Where the picture key (p) writes PNGs (created when needed); nil: p only says it has nowhere to write.
+    public var picturesDirectory: String?
     /// The HPatches browser alone (`kp2d-tui inspect`): no training view, training keys do nothing.
     public var inspect: Bool
     public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
-                themeDirectories: [String] = Theme.searchDirectories(), picturesDirectory: String = "kp2d-pictures",
+                themeDirectories: [String] = Theme.searchDirectories(), picturesDirectory: String? = nil,
                 inspect: Bool = false) {
         self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
         self.picturesDirectory = picturesDirectory; self.inspect = inspect
@@ -227,17 +227,18 @@ public final class Workbench {
 
     /// The picture key: the training pair or the browser's pair as a PNG figure (PairPicture).
     func savePicture(_ snapshot: TrainerSnapshot) {
+        guard let dir = options.picturesDirectory else { state.message = "pictures are off here (no folder to write them to)"; return }
         do {
             switch state.view {
             case .training:
-                guard let path = try PairPicture.saveTraining(snapshot, directory: options.picturesDirectory) else {
+                guard let path = try PairPicture.saveTraining(snapshot, directory: dir) else {
                     state.message = "no training pair yet: nothing to save"; return
                 }
                 state.message = "saved the training pair to \(path)"
             case .hpatches:
                 guard let pair = pairCache?.result else { state.message = "no HPatches pair on screen: nothing to save"; return }
                 state.message = "saved \(pair.sequence) pair \(pair.pairIndex + 1) to "
-                    + (try PairPicture.saveBrowser(pair, size: hpatches?.evaluationSize, directory: options.picturesDirectory))
+                    + (try PairPicture.saveBrowser(pair, size: hpatches?.evaluationSize, directory: dir))
             }
         } catch {
             state.message = "picture not saved: \(error)"
