@@ -1,5 +1,8 @@
 import Datasets
+import Evaluation
 import Foundation
+import Geometry
+import KP2D
 import TensorEngine
 
 // The last training-pair preview, persisted beside the checkpoint (`<checkpoint stem>.preview.json`) so that
@@ -35,18 +38,20 @@ public enum PreviewFile {
         var target_keypoints: [[Float]]
         /// (source index, target index, correct 0/1) per match.
         var matches: [[Int]]
-        var homography: [Double]
+        /// Row-major 3x3, source pixels -> target pixels; nil if unknown.
+        var homography: [Double]?
         var stats: MatchStats
         /// Match statistics averaged over the recent steps (the "recent" column).
         var recent_stats: MatchStats?
     }
 
     public static func encode(_ p: PairPreview, recentStats: MatchStats? = nil) throws -> Data {
-        let s = Stored(step: p.step, source_png: try ImageIO.pngData(p.source), target_png: try ImageIO.pngData(p.target),
-                       source_keypoints: p.sourceKeypoints.map { [$0.x, $0.y, $0.score] },
-                       target_keypoints: p.targetKeypoints.map { [$0.x, $0.y, $0.score] },
-                       matches: p.matches.map { [$0.source, $0.target, $0.correct ? 1 : 0] },
-                       homography: p.homography, stats: p.stats, recent_stats: recentStats)
+        let j = p.pair
+        let s = Stored(step: p.step, source_png: try ImageIO.pngData(j.source), target_png: try ImageIO.pngData(j.target),
+                       source_keypoints: j.sourceKeypoints.map { [$0.x, $0.y, $0.score] },
+                       target_keypoints: j.targetKeypoints.map { [$0.x, $0.y, $0.score] },
+                       matches: j.matches.map { [$0.source, $0.target, $0.correct ? 1 : 0] },
+                       homography: j.homography?.m, stats: p.stats, recent_stats: recentStats)
         return try TrainingCheckpoint.jsonEncoder().encode(s)
     }
 
@@ -76,13 +81,14 @@ public enum PreviewFile {
             }
             return Match(source: m[0], target: m[1], correct: m[2] != 0)
         }
-        guard s.homography.count == 9 else { throw PreviewFileError.unreadable(path: path, reason: "homography has \(s.homography.count) values, not 9") }
+        if let h = s.homography, h.count != 9 { throw PreviewFileError.unreadable(path: path, reason: "homography has \(h.count) values, not 9") }
         let source: Image, target: Image
         do {
             source = try ImageIO.decode(s.source_png, source: path + " (source image)")
             target = try ImageIO.decode(s.target_png, source: path + " (target image)")
         } catch { throw PreviewFileError.unreadable(path: path, reason: "\(error)") }
-        return (PairPreview(step: s.step, source: source, target: target, sourceKeypoints: src, targetKeypoints: tgt,
-                            matches: matches, homography: s.homography, stats: s.stats), s.recent_stats ?? MatchStats())
+        let pair = JudgedPair(source: source, target: target, sourceKeypoints: src, targetKeypoints: tgt, matches: matches,
+                              homography: s.homography.map { Homography($0) })
+        return (PairPreview(step: s.step, pair: pair, stats: s.stats), s.recent_stats ?? MatchStats())
     }
 }

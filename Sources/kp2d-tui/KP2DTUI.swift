@@ -15,8 +15,6 @@ struct KP2DTUI: ParsableCommand {
             EvalCommand.self,
             InspectCommand.self,
             DetectCommand.self,
-            TrainCommand.self,
-            DemoUICommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self

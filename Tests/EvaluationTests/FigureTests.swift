@@ -3,6 +3,7 @@ import Datasets
 import Evaluation
 import Foundation
 import Geometry
+import KP2D
 
 /// Figures are checked the way a user sees them: written as PNG, decoded back with the image reader.
 final class FigureTests: XCTestCase {
@@ -83,10 +84,10 @@ final class FigureTests: XCTestCase {
         let a = gray(40, 30, 0.5), b = gray(50, 30, 0.25)
         let first = [Keypoint(x: 5, y: 5, score: 1), Keypoint(x: 6, y: 20, score: 1), Keypoint(x: 30, y: 25, score: 0.5)]
         let second = [Keypoint(x: 10, y: 5, score: 1), Keypoint(x: 12, y: 20, score: 1), Keypoint(x: 45, y: 2, score: 0.5)]
-        let matches = [FigureMatch(source: 0, target: 0, correct: true), FigureMatch(source: 1, target: 1, correct: false)]
+        let matches = [Match(source: 0, target: 0, correct: true), Match(source: 1, target: 1, correct: false)]
         let style = FigureStyle()
-        let canvas = PairFigure.render(first: a, second: b, firstKeypoints: first, secondKeypoints: second, matches: matches,
-                                       caption: ["v_test 1 -> 2", "Rep 0.500"], style: style)
+        let pair = JudgedPair(source: a, target: b, sourceKeypoints: first, targetKeypoints: second, matches: matches, homography: nil)
+        let canvas = PairFigure.render(pair, caption: ["v_test 1 -> 2", "Rep 0.500"], style: style)
         let png = try roundTrip(canvas, "pair.png")
         let ox = 40 + PairFigure.gap
         XCTAssertEqual(png.width, 40 + PairFigure.gap + 50)
@@ -110,8 +111,8 @@ final class FigureTests: XCTestCase {
     func testDiagonalMatchLinePassesThroughItsMidpoint() throws {
         let a = gray(64, 48, 0), b = gray(64, 48, 0)
         let first = [Keypoint(x: 10, y: 10, score: 1)], second = [Keypoint(x: 50, y: 40, score: 1)]
-        let canvas = PairFigure.render(first: a, second: b, firstKeypoints: first, secondKeypoints: second,
-                                       matches: [FigureMatch(source: 0, target: 0, correct: false)], caption: [])
+        let canvas = PairFigure.render(JudgedPair(source: a, target: b, sourceKeypoints: first, targetKeypoints: second,
+                                                  matches: [Match(source: 0, target: 0, correct: false)], homography: nil), caption: [])
         let png = try roundTrip(canvas, "diag.png")
         XCTAssertEqual(png.height, 48, "no caption, no band")
         let ox = 64 + PairFigure.gap

@@ -1,6 +1,8 @@
 import XCTest
 import Datasets
 import Evaluation
+import Geometry
+import KP2D
 import Training
 import TUI
 
@@ -143,7 +145,7 @@ final class PicturesLayoutTests: XCTestCase {
                                                  return EvaluatorSourceTests.gridDetector(img)
                                              } })
         XCTAssertEqual(source.evaluationSize, "48x64 top-50")
-        XCTAssertEqual(try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0)).source.width, 64)
+        XCTAssertEqual(try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0)).pair.source.width, 64)
         source.requestEvaluation()
         XCTAssertTrue(source.waitUntilIdle())
         XCTAssertFalse(source.sequences()[0].metrics.repeatability.isNaN)
@@ -151,7 +153,7 @@ final class PicturesLayoutTests: XCTestCase {
         XCTAssertEqual(source.evaluationSize, "32x48 top-50 training size")
         XCTAssertTrue(source.waitUntilIdle())
         let p = try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0))
-        XCTAssertEqual(p.source.width, 48); XCTAssertEqual(p.source.height, 32)
+        XCTAssertEqual(p.pair.source.width, 48); XCTAssertEqual(p.pair.source.height, 32)
         lock.lock(); let seen = Set(sizesSeen); lock.unlock()
         XCTAssertEqual(seen, [64, 48], "evaluated at both sizes")
         XCTAssertFalse(source.sequences()[0].metrics.repeatability.isNaN, "re-evaluated at the new size")
@@ -186,11 +188,10 @@ final class PictureKeyTests: XCTestCase {
         var snap = TrainerSnapshot()
         wb.handle(.char("p"), snapshot: snap, send: { _ in })
         XCTAssertTrue(wb.state.message.contains("no training pair yet"))
-        snap.preview = PairPreview(step: 7, source: image(192, 128, 0.5), target: image(192, 128, 0.25),
-                                   sourceKeypoints: [Training.Keypoint(x: 10, y: 20, score: 1)],
-                                   targetKeypoints: [Training.Keypoint(x: 30, y: 20, score: 1)],
-                                   matches: [Match(source: 0, target: 0, correct: true)], homography: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-                                   stats: MatchStats())
+        let pair = JudgedPair(source: image(192, 128, 0.5), target: image(192, 128, 0.25),
+                              sourceKeypoints: [Keypoint(x: 10, y: 20, score: 1)], targetKeypoints: [Keypoint(x: 30, y: 20, score: 1)],
+                              matches: [Match(source: 0, target: 0, correct: true)], homography: .identity)
+        snap.preview = PairPreview(step: 7, pair: pair, stats: MatchStats())
         wb.handle(.char("p"), snapshot: snap, send: { _ in })
         let path = dir + "/train_step7.png"
         XCTAssertTrue(wb.state.message.contains(path), wb.state.message)
@@ -212,8 +213,10 @@ final class PictureKeyTests: XCTestCase {
             var status: String { "" }
             func sequences() -> [HPatchesBrowserSequence] { [HPatchesBrowserSequence(name: "v_x", metrics: HPatchesBrowserMetrics())] }
             func pair(sequence: String, index: Int) -> HPatchesBrowserPair? {
-                HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: img, target: img, sourceKeypoints: [], targetKeypoints: [],
-                                    matches: [], homography: [1, 0, 0, 0, 1, 0, 0, 0, 1], metrics: HPatchesBrowserMetrics())
+                HPatchesBrowserPair(sequence: sequence, pairIndex: index,
+                                    pair: JudgedPair(source: img, target: img, sourceKeypoints: [], targetKeypoints: [], matches: [],
+                                                     homography: .identity),
+                                    metrics: HPatchesBrowserMetrics())
             }
             func requestEvaluation() {}
         }
@@ -259,7 +262,6 @@ final class PictureKeyTests: XCTestCase {
     }
 }
 
-import KP2D
 import TensorEngine
 
 final class InspectSourceTests: XCTestCase {

@@ -1,5 +1,8 @@
 import Datasets
+import Evaluation
 import Foundation
+import Geometry
+import KP2D
 import TensorEngine
 import Training
 import XCTest
@@ -14,11 +17,12 @@ final class PreviewFileTests: XCTestCase {
         let tgt = Image(width: 24, height: 16, channels: 3, pixels: (0..<(24 * 16 * 3)).map { _ in Float(rng.uniform()) })
         var stats = MatchStats()
         stats.repeatability = 0.5; stats.matches = 2
-        return PairPreview(step: 42, source: src, target: tgt,
-                           sourceKeypoints: [Keypoint(x: 1.5, y: 2, score: 0.9), Keypoint(x: 10, y: 12.25, score: 0.1)],
-                           targetKeypoints: [Keypoint(x: 3, y: 4, score: 0.8)],
-                           matches: [Match(source: 0, target: 0, correct: true), Match(source: 1, target: 0, correct: false)],
-                           homography: [1, 0, 2, 0, 1, 3, 0, 0, 1], stats: stats)
+        let pair = JudgedPair(source: src, target: tgt,
+                              sourceKeypoints: [Keypoint(x: 1.5, y: 2, score: 0.9), Keypoint(x: 10, y: 12.25, score: 0.1)],
+                              targetKeypoints: [Keypoint(x: 3, y: 4, score: 0.8)],
+                              matches: [Match(source: 0, target: 0, correct: true), Match(source: 1, target: 0, correct: false)],
+                              homography: Homography([1, 0, 2, 0, 1, 3, 0, 0, 1]))
+        return PairPreview(step: 42, pair: pair, stats: stats)
     }
 
     func testRoundTripKeepsEverythingImagesAt8Bits() throws {
@@ -31,14 +35,14 @@ final class PreviewFileTests: XCTestCase {
         let (q, r) = try PreviewFile.read(path)
         XCTAssertEqual(r.matches, 7)
         XCTAssertEqual(q.step, 42)
-        XCTAssertEqual(q.sourceKeypoints, p.sourceKeypoints)
-        XCTAssertEqual(q.targetKeypoints, p.targetKeypoints)
-        XCTAssertEqual(q.matches, p.matches)
-        XCTAssertEqual(q.homography, p.homography)
+        XCTAssertEqual(q.pair.sourceKeypoints, p.pair.sourceKeypoints)
+        XCTAssertEqual(q.pair.targetKeypoints, p.pair.targetKeypoints)
+        XCTAssertEqual(q.pair.matches, p.pair.matches)
+        XCTAssertEqual(q.pair.homography?.m, p.pair.homography?.m)
         XCTAssertEqual(q.stats.repeatability, 0.5)
         XCTAssertTrue(q.stats.cornerError.isNaN, "NaN statistics survive the JSON")
-        XCTAssertEqual(q.source, p.source.quantized8())
-        XCTAssertEqual(q.target, p.target.quantized8())
+        XCTAssertEqual(q.pair.source, p.pair.source.quantized8())
+        XCTAssertEqual(q.pair.target, p.pair.target.quantized8())
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
         XCTAssertLessThan(size, 10_000)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
@@ -74,9 +78,9 @@ final class PreviewFileTests: XCTestCase {
         XCTAssertEqual(recent.matches, trainer.snapshot().recentStats.matches)
         XCTAssertEqual(stored.step, 2, "the final save writes the last step's preview")
         XCTAssertEqual(stored.step, live.step)
-        XCTAssertEqual(stored.sourceKeypoints, live.sourceKeypoints)
-        XCTAssertEqual(stored.matches, live.matches)
-        XCTAssertEqual(stored.source, live.source.quantized8())
-        XCTAssertEqual(stored.source.width, o.width)
+        XCTAssertEqual(stored.pair.sourceKeypoints, live.pair.sourceKeypoints)
+        XCTAssertEqual(stored.pair.matches, live.pair.matches)
+        XCTAssertEqual(stored.pair.source, live.pair.source.quantized8())
+        XCTAssertEqual(stored.pair.source.width, o.width)
     }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import KP2D
 import Foundation
 
 // The figure of one evaluated HPatches pair (`kp2d-tui eval --figures DIR`).
@@ -19,7 +20,8 @@ public enum HPatchesFigure {
         let rgb2 = order == .bgr ? sample.second.swappingRedBlue() : sample.second
         let title = "\(sample.pair.sequence)  image 1 -> \(sample.pair.index)  \(sample.first.height)x\(sample.first.width) (HxW)  top-\(topK)"
             + (note.isEmpty ? "" : "  " + note)
-        return PairFigure.render(first: rgb1, second: rgb2, firstKeypoints: a.keypoints, secondKeypoints: b.keypoints,
-                                 matches: matches, caption: PairFigure.caption(title: title, metrics: metrics, matches: matches))
+        let judged = JudgedPair(source: rgb1, target: rgb2, sourceKeypoints: a.keypoints, targetKeypoints: b.keypoints,
+                                matches: matches, homography: sample.homography)
+        return PairFigure.render(judged, caption: PairFigure.caption(title: title, metrics: metrics, matches: matches))
     }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import KP2D
 import Geometry
 
 // Pictures of keypoints and matches, for people who would rather look than read:
@@ -6,15 +7,6 @@ import Geometry
 //                   a caption band with the pair's numbers under them (`eval --figures`, the workbench's
 //                   picture key)
 //   KeypointFigure  one image with its keypoints (`detect --png`)
-
-/// A match between point `source` of the first image and point `target` of the second, and whether the true
-/// homography puts the source point within the correctness distance of its match.
-public struct FigureMatch: Sendable, Equatable {
-    public var source: Int
-    public var target: Int
-    public var correct: Bool
-    public init(source: Int, target: Int, correct: Bool) { self.source = source; self.target = target; self.correct = correct }
-}
 
 /// The colours of the figures.
 public struct FigureStyle: Sendable, Equatable {
@@ -32,16 +24,14 @@ public enum PairFigure {
     public static let gap = 8
 
     /// The matches behind homography correctness (official compute_homography): the points whose warp lands
-    /// inside the other image, the top-k of each, cross-checked nearest neighbours in descriptor L2. A match
-    /// is correct when H moves its first point within `distance` px (<=) of its second point. Returns the
-    /// kept points of both images (indices of `matches` refer to them).
-    public static func homographyMatches(_ pair: EvaluationPair, topK: Int, distance: Double = 3)
-        -> (first: KeypointSet, second: KeypointSet, matches: [FigureMatch]) {
+    /// inside the other image, the top-k of each, cross-checked nearest neighbours in descriptor L2, each judged
+    /// by JudgedMatches.isCorrect (H moves its first point within `radius` px, <=, of its second point).
+    /// Returns the kept points of both images (indices of `matches` refer to them).
+    public static func homographyMatches(_ pair: EvaluationPair, topK: Int, radius: Float = JudgedMatches.correctDistance)
+        -> (first: KeypointSet, second: KeypointSet, matches: [Match]) {
         let (s1, s2) = HPatchesMetrics.visibleTopK(pair, topK: topK)
-        let matches = DescriptorMatching.mutualNearest(s1, s2).map { i, j -> FigureMatch in
-            let q = pair.homography.apply(s1.keypoints[i].point)
-            let ok = q.x.isFinite && q.y.isFinite && q.distance(to: s2.keypoints[j].point) <= distance
-            return FigureMatch(source: i, target: j, correct: ok)
+        let matches = DescriptorMatching.mutualNearest(s1, s2).map { i, j in
+            Match(source: i, target: j, correct: JudgedMatches.isCorrect(s1.keypoints[i], s2.keypoints[j], truth: pair.homography, radius: radius))
         }
         return (s1, s2, matches)
     }
@@ -50,8 +40,9 @@ public enum PairFigure {
     /// a line from its point in the first image to its point in the second (wrong ones first, correct ones on
     /// top) and `caption` (lines wrapped to the figure's width) in a band underneath. Keypoint coordinates are
     /// pixels of their own image. Text and lines grow with the figure (1 px per 640 px of width).
-    public static func render(first: Image, second: Image, firstKeypoints: [Keypoint], secondKeypoints: [Keypoint],
-                              matches: [FigureMatch], caption: [String], style: FigureStyle = FigureStyle()) -> Canvas {
+    public static func render(_ pair: JudgedPair, caption: [String], style: FigureStyle = FigureStyle()) -> Canvas {
+        let first = pair.source, second = pair.target
+        let firstKeypoints = pair.sourceKeypoints, secondKeypoints = pair.targetKeypoints, matches = pair.matches
         let width = first.width + gap + second.width
         let scale = max(1, width / 640)
         let thickness = scale
@@ -88,7 +79,7 @@ public enum PairFigure {
     }
 
     /// The caption of an evaluated HPatches pair: what it is, the official metrics, and the match counts.
-    public static func caption(title: String, metrics m: PairMetrics, matches: [FigureMatch], distance: Double = 3) -> [String] {
+    public static func caption(title: String, metrics m: PairMetrics, matches: [Match], distance: Double = 3) -> [String] {
         func f(_ v: Double, _ digits: Int) -> String { v.isFinite ? String(format: "%.\(digits)f", v) : "-" }
         let correct = matches.filter(\.correct).count
         return [

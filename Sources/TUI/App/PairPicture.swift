@@ -18,24 +18,21 @@ enum PairPicture {
 
     /// A browser pair (matches coloured by the browser's 3 px rule) with its metrics.
     static func render(_ p: HPatchesBrowserPair, size: String?) -> Canvas {
-        func kps(_ k: [Training.Keypoint]) -> [Evaluation.Keypoint] { k.map { Evaluation.Keypoint(x: $0.x, y: $0.y, score: $0.score) } }
-        let matches = p.matches.map { FigureMatch(source: $0.source, target: $0.target, correct: $0.correct) }
-        let m = p.metrics
+        let pair = p.pair, m = p.metrics
         func f(_ v: Double, _ d: Int) -> String { v.isFinite ? String(format: "%.\(d)f", v) : "-" }
-        let correct = matches.filter(\.correct).count
+        let correct = pair.matches.filter(\.correct).count
         let caption = [
-            "\(p.sequence)  image 1 -> \(p.pairIndex + 2)  \(p.source.height)x\(p.source.width) (HxW)" + (size.map { "  evaluated at \($0)" } ?? ""),
+            "\(p.sequence)  image 1 -> \(p.pairIndex + 2)  \(pair.source.height)x\(pair.source.width) (HxW)" + (size.map { "  evaluated at \($0)" } ?? ""),
             "Rep \(f(m.repeatability, 3))  LocErr \(f(m.localizationError, 2))  C1 \(f(m.c1, 0))  C3 \(f(m.c3, 0))  C5 \(f(m.c5, 0))  "
                 + "corner err \(f(m.cornerError, 2)) px  MScore \(f(m.matchingScore, 3))",
-            "\(matches.count) matches: \(correct) correct (green), \(matches.count - correct) wrong (red) at "
-                + "\(Int(EvaluatorHPatchesSource.correctDistance)) px",
+            "\(pair.matches.count) matches: \(correct) correct (green), \(pair.matches.count - correct) wrong (red) at "
+                + "\(Int(JudgedMatches.correctDistance)) px",
         ]
-        return PairFigure.render(first: p.source, second: p.target, firstKeypoints: kps(p.sourceKeypoints),
-                                 secondKeypoints: kps(p.targetKeypoints), matches: matches, caption: caption)
+        return PairFigure.render(pair, caption: caption)
     }
 
     static func saveBrowser(_ p: HPatchesBrowserPair, size: String?, directory: String) throws -> String {
-        let tag = "\(p.source.height)x\(p.source.width)"
+        let tag = "\(p.pair.source.height)x\(p.pair.source.width)"
         let path = (directory as NSString).appendingPathComponent("\(p.sequence)_1_\(p.pairIndex + 2)_\(tag).png")
         try render(p, size: size).savePNG(to: path)
         return path
