@@ -30,6 +30,8 @@ default path $KP2D_FIXTURES/eval.metrics.safetensors, else /work/shared/fixtures
 cross-check match counts (exact), repeatability, localization error, matching score (1e-5), c1/c3/c5 and the
 corner error (0.3 px) of every pair; it exits 1 on any difference. With OpenCV 5.0.0 all 20 pairs agree,
 including the two the fixture flags as RANSAC-sensitive (same cv2.findHomography, same deterministic seed).
+Fed our own network's detections (`kp2d-tui detect --out`), it also reproduces `kp2d-tui eval --json` pair by
+pair (docs/training.md, "Reference detectors").
 
 Where the official code is undefined we do what `kp2d-tui eval` does (README "Evaluating on HPatches"): a pair
 with no repeated point has no localization error (left out of the mean; the table says how many; officially the
