@@ -5,7 +5,7 @@ import Training
 
 public enum ValidationChart {
     /// The three curves, in drawing order (later ones on top).
-    public static let series: [(name: String, role: ThemeRole, value: (ValidationRecord) -> Double)] = [
+    public static let series: [(name: String, role: ThemeRole, value: @Sendable (ValidationRecord) -> Double)] = [
         ("Rep", .loss_loc, { $0.repeatability }),
         ("C3", .loss_desc, { $0.c3 }),
         ("MScore", .loss_total, { $0.matchingScore }),
