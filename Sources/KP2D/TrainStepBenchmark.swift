@@ -48,6 +48,13 @@ public enum TrainStepBenchmark {
         }
     }
 
+    /// Peak resident set size of this process so far, in MiB (getrusage ru_maxrss).
+    public static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return .nan }
+        return Double(usage.ru_maxrss) / 1024
+    }
+
     /// Run `warmup` untimed and `steps` timed training steps of `benchCase`.
     public static func run(_ benchCase: Case, steps: Int = 3, warmup: Int = 1, seed: UInt64 = 1) -> Result {
         var rng = SeededRandom(seed: seed)
@@ -171,6 +178,8 @@ public struct TrainStepBenchSection: BenchSection {
                 ("backward_s", .number(t.backward, format: "%.3f")),
                 ("adam_s", .number(r.optimizerSeconds, format: "%.3f")),
                 ("loss_share", .ratio(lossShare)),
+                // Process peak resident set so far (getrusage ru_maxrss): the first case's value is its own peak.
+                ("peak_rss_mb", .number(TrainStepBenchmark.peakResidentMegabytes(), format: "%.0f")),
             ]
             if let ref = c.referenceSecondsPerStep {
                 row.append(("pytorch_s", .number(ref, format: "%.2f")))
@@ -180,7 +189,7 @@ public struct TrainStepBenchSection: BenchSection {
             rows.append(BenchRow(row))
         }
         return BenchReport(section: name, rows: rows, summary: summary,
-                           notes: ["speedup = official PyTorch seconds per step / ours (> 1 is faster); loss_share includes the preview diagnostics"])
+                           notes: ["speedup = official PyTorch seconds per step / ours (> 1 is faster); loss_share includes the preview diagnostics; peak_rss_mb = process peak so far (the first case runs first)"])
     }
 }
 
