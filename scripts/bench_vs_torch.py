@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -29,13 +30,18 @@ def load_average():
 def run_measured(cmd, env=None):
     """Run cmd; return (stdout, stderr, peak RSS of the process in MiB from wait4, wall seconds)."""
     t0 = time.monotonic()
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    except OSError as e:
-        raise BenchFailure("cannot run %s: %s" % (cmd[0], e))
-    out, err = proc.communicate()   # reads both pipes to the end; the process has exited but is not reaped
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    # Output goes to temporary files (not pipes) so that the child can be reaped with os.wait4, which
+    # gives its own rusage; Popen.communicate would reap it first.
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        try:
+            proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, env=env)
+        except OSError as e:
+            raise BenchFailure("cannot run %s: %s" % (cmd[0], e))
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if proc.returncode != 0:
         tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["(no message)"]
         raise BenchFailure("%s exited with status %d: %s" % (" ".join(cmd[:3]), proc.returncode, tail[0]))

@@ -658,7 +658,10 @@ def peak_rss_mb():
 def synthetic_pair(batch, height, width, gen):
     """Textured targets in [0,1] (sums of random sinusoids plus noise, as kp2d-tui's bench), mild random
     homographies (normalised source -> target), sources warped from the targets (bilinear, zeros)."""
-    u = lambda lo, hi, *shape: torch.rand(*shape, generator=gen, dtype=torch.float64) * (hi - lo) + lo
+    def u(lo, hi, *shape):
+        """Uniform in [lo, hi): a float for no shape, else a float64 tensor."""
+        t = torch.rand(shape or (1,), generator=gen, dtype=torch.float64) * (hi - lo) + lo
+        return t if shape else float(t)
     ys = torch.arange(height, dtype=torch.float64).view(height, 1)
     xs = torch.arange(width, dtype=torch.float64).view(1, width)
     image = torch.empty(batch, 3, height, width)
@@ -670,10 +673,10 @@ def synthetic_pair(batch, height, width, gen):
             image[b, c] = img.clamp(0, 1).float()
     hom = torch.empty(batch, 3, 3)
     for b in range(batch):
-        angle, scale = float(u(-0.3, 0.3)), float(u(0.85, 1.15))
-        hom[b] = torch.tensor([[scale * math.cos(angle), -scale * math.sin(angle), float(u(-0.1, 0.1))],
-                               [scale * math.sin(angle), scale * math.cos(angle), float(u(-0.1, 0.1))],
-                               [float(u(-0.1, 0.1)), float(u(-0.1, 0.1)), 1.0]])
+        angle, scale = u(-0.3, 0.3), u(0.85, 1.15)
+        hom[b] = torch.tensor([[scale * math.cos(angle), -scale * math.sin(angle), u(-0.1, 0.1)],
+                               [scale * math.sin(angle), scale * math.cos(angle), u(-0.1, 0.1)],
+                               [u(-0.1, 0.1), u(-0.1, 0.1), 1.0]])
     gy, gx = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
     grid = torch.stack([gx, gy], dim=-1).unsqueeze(0).expand(batch, height, width, 2)
     warped = warp_points(grid.contiguous(), hom)
@@ -731,7 +734,7 @@ def cmd_bench(args):
     for batch in ([args.batch, 2] if args.batch != 2 else [2]):
         times, out = time_train_steps(widths, batch, H, W, steps, args.warmup, seed=1)
         row = {"case": "b%d %dx%d" % (batch, H, W), "step_s": sorted(times)[len(times) // 2], "samples_s": times,
-               "loss": float(out["total"]) if out["total"] is not None else None, "io_inliers": out["io_inliers"],
+               "loss": float(out["total"].detach()) if out["total"] is not None else None, "io_inliers": out["io_inliers"],
                "peak_rss_mb": peak_rss_mb()}
         result["trainstep"].append(row)
         log("twin trainstep %s: median %.3f s/step over %d steps (%s), peak RSS so far %.0f MiB"
