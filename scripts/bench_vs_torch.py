@@ -77,7 +77,8 @@ def measure_ours(binary, repeats, warmup):
     ts, inf = sections["trainstep"]["rows"], sections["inference"]["rows"]
     b8 = find_row(ts, "case", "b8 240x320", "kp2d-tui trainstep")
     env = j.get("environment", {})
-    core = {k: v for k, v in env.items() if k.startswith("openblas_core")}
+    # The OpenBLAS core in use ("blas_core", where the binary reports it) and the variable as set.
+    core = {k: v for k, v in env.items() if k in ("blas_core", "openblas_coretype")}
     return {
         "command": " ".join(cmd),
         "b8_s": b8["step_s"], "b2_s": find_row(ts, "case", "b2 240x320", "kp2d-tui trainstep")["step_s"],
@@ -164,9 +165,12 @@ def main(argv=None):
         print(json.dumps({"rows": rows, "method": method, "load_before": load_before, "load_after": load_after,
                           "ours": ours, "pytorch": twin}, indent=1))
         return 0
-    core = ", ".join("%s=%s" % kv for kv in sorted(ours["openblas"].items())) or "not reported"
-    print("kp2d-tui %s vs PyTorch %s twin (scripts/kp2d_torch.py, %d threads); OpenBLAS %s"
-          % (binary, twin["torch"], twin["threads"], core))
+    blas = ours["openblas"]
+    core = ("core %s" % blas["blas_core"]) if "blas_core" in blas else "core not reported by this kp2d-tui"
+    if "openblas_coretype" in blas:
+        core += ", OPENBLAS_CORETYPE=%s" % blas["openblas_coretype"]
+    print("kp2d-tui %s (OpenBLAS %s) vs PyTorch %s twin (scripts/kp2d_torch.py, %d threads)"
+          % (binary, core, twin["torch"], twin["threads"]))
     print("load average before %s, after %s" % (load_before, load_after))
     w = max(len(r["figure"]) for r in rows)
     print("%-*s  %12s  %12s  %s" % (w, "figure", "ours", "PyTorch", "ratio (PyTorch / ours)"))
