@@ -638,7 +638,12 @@ def cmd_verify(args):
         return 2
     passed = failed = 0
     for path in files:
-        f = Fixture(path)
+        try:
+            f = Fixture(path)
+        except (OSError, ValueError, KeyError, struct.error) as e:
+            print("kp2d_torch.py verify: %s is not a readable fixture (%s); restore it from the shared fixtures"
+                  % (path, e), file=sys.stderr)
+            return 2
         rep = Report(os.path.basename(path)[:-len(".safetensors")])
         torch.manual_seed(0)
         VERIFIERS[f.kind](f, rep)
