@@ -28,7 +28,7 @@ def load_average():
 
 
 def run_measured(cmd, env=None):
-    """Run cmd; return (stdout, stderr, peak RSS of the process in MiB from wait4, wall seconds)."""
+    """Run cmd; return (stdout, stderr, rusage of the process from wait4, wall seconds)."""
     t0 = time.monotonic()
     # Output goes to temporary files (not pipes) so that the child can be reaped with os.wait4, which
     # gives its own rusage; Popen.communicate would reap it first.
@@ -45,7 +45,7 @@ def run_measured(cmd, env=None):
     if proc.returncode != 0:
         tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["(no message)"]
         raise BenchFailure("%s exited with status %d: %s" % (" ".join(cmd[:3]), proc.returncode, tail[0]))
-    return out.decode(errors="replace"), err.decode(errors="replace"), usage.ru_maxrss / 1024.0, time.monotonic() - t0
+    return out.decode(errors="replace"), err.decode(errors="replace"), usage, time.monotonic() - t0
 
 
 def last_json(text, what):
@@ -69,7 +69,8 @@ def find_row(rows, key, value, what):
 def measure_ours(binary, repeats, warmup):
     cmd = [binary, "bench", "--only", "trainstep,inference", "--json", "--repeats", str(repeats),
            "--warmup", str(warmup)]
-    out, _, process_rss, wall = run_measured(cmd)
+    out, _, usage, wall = run_measured(cmd)
+    process_rss = usage.ru_maxrss / 1024.0
     j = last_json(out, "kp2d-tui bench")
     sections = j.get("sections", {})
     if "trainstep" not in sections or "inference" not in sections:
@@ -88,14 +89,16 @@ def measure_ours(binary, repeats, warmup):
         # lack the field: then the whole process (b8, b2, inference) is all we have.
         "b8_peak_rss_mb": b8.get("peak_rss_mb", process_rss),
         "b8_peak_rss_source": "after the b8 case" if "peak_rss_mb" in b8 else "whole bench process",
-        "process_peak_rss_mb": process_rss, "wall_s": wall, "openblas": core, "environment": env,
+        "process_peak_rss_mb": process_rss, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+        "openblas": core, "environment": env,
     }
 
 
 def measure_twin(python, script, repeats, warmup, threads):
     cmd = [python, script, "bench", "--json", "--repeats", str(repeats), "--warmup", str(warmup),
            "--threads", str(threads)]
-    out, _, process_rss, wall = run_measured(cmd)
+    out, _, usage, wall = run_measured(cmd)
+    process_rss = usage.ru_maxrss / 1024.0
     j = last_json(out, "kp2d_torch.py bench")
     ts, inf = j["trainstep"], j["inference"]
     b8 = find_row(ts, "case", "b8 240x320", "twin trainstep")
@@ -105,7 +108,7 @@ def measure_twin(python, script, repeats, warmup, threads):
         "inf_240_ms": find_row(inf, "size", "240x320", "twin inference")["median_ms"],
         "inf_480_ms": find_row(inf, "size", "480x640", "twin inference")["median_ms"],
         "b8_peak_rss_mb": b8["peak_rss_mb"], "b8_peak_rss_source": "after the b8 case",
-        "process_peak_rss_mb": process_rss, "wall_s": wall,
+        "process_peak_rss_mb": process_rss, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
         "torch": j["torch"], "threads": j["threads"], "raw": j,
     }
 
@@ -116,6 +119,9 @@ FIGURES = [
     ("inference per image, 240x320 (median)", "inf_240_ms", "ms"),
     ("inference per image, 480x640 (median)", "inf_480_ms", "ms"),
     ("peak RSS, process after the batch-8 steps", "b8_peak_rss_mb", "MiB"),
+    # The same work on both sides (b8 and b2 steps, both inference sizes, start-up); CPU time is what
+    # moves least when other processes share the cores.
+    ("CPU time (user+sys), whole bench process", "cpu_s", "cpu"),
 ]
 
 
@@ -124,6 +130,8 @@ def fmt(v, unit):
         return "%.2f s" % v
     if unit == "ms":
         return "%.1f ms" % v
+    if unit == "cpu":
+        return "%.1f s" % v
     return "%.0f MiB" % v
 
 
@@ -160,7 +168,7 @@ def main(argv=None):
     method = ("same on both sides: training step = fresh model per batch, %d untimed + %d timed steps, median "
               "(zero grads, normalise, 2 forwards, loss with IO-Net, backward, Adam); inference = 1 untimed + %d "
               "timed eval forwards of one image, median; peak RSS = process maximum resident set after its "
-              "batch-8 steps (getrusage)" % (a.warmup, min(a.repeats, 3), min(a.repeats, 5)))
+              "batch-8 steps (getrusage); CPU time = user+sys of each whole bench process (wait4)" % (a.warmup, min(a.repeats, 3), min(a.repeats, 5)))
     if a.json:
         print(json.dumps({"rows": rows, "method": method, "load_before": load_before, "load_after": load_after,
                           "ours": ours, "pytorch": twin}, indent=1))
@@ -176,12 +184,12 @@ def main(argv=None):
     print("%-*s  %12s  %12s  %s" % (w, "figure", "ours", "PyTorch", "ratio (PyTorch / ours)"))
     for r in rows:
         ratio = r["ratio"]
+        words = {"MiB": ("ours smaller", "ours larger"), "cpu": ("ours less CPU", "ours more CPU")}.get(
+            r["unit"], ("ours faster", "ours slower"))
         if ratio is None:
             verdict = "-"
-        elif r["unit"] == "MiB":
-            verdict = "%.2f (%s)" % (ratio, "ours smaller" if ratio > 1 else "ours larger")
         else:
-            verdict = "%.2f (%s)" % (ratio, "ours faster" if ratio > 1 else "ours slower")
+            verdict = "%.2f (%s)" % (ratio, words[0] if ratio > 1 else words[1] if ratio < 1 else "equal")
         print("%-*s  %12s  %12s  %s" % (w, r["figure"], fmt(r["ours"], r["unit"]), fmt(r["pytorch"], r["unit"]), verdict))
     print("method: " + method)
     if ours["b8_peak_rss_source"] != "after the b8 case":
