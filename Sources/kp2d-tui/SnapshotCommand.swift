@@ -39,6 +39,7 @@ struct SnapshotCommand: ParsableCommand {
         guard (runDir == nil) != (log == nil) else { throw ValidationError("give either --run DIR or --log FILE.jsonl") }
         if let width, width < 20 { throw ValidationError("--width must be >= 20") }
         if let height, height < 5 { throw ValidationError("--height must be >= 5") }
+        try checkFrameSize(width: width, height: height)
     }
 
     func run() throws {

@@ -25,16 +25,17 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Training image size HxW, multiples of 8 (e.g. 128x192).")
     var size: String?
 
-    @Option(help: "Initial learning rate (halved every 40 epochs, as official).")
+    // .unconditional: `--lr -1` reaches validation (a clear "must be positive") instead of "missing value".
+    @Option(parsing: .unconditional, help: "Initial learning rate (halved every 40 epochs, as official).")
     var lr: Float?
 
     @Option(help: "Random seed (model init, data order, augmentation).")
     var seed: UInt64?
 
-    @Option(help: "Keypoint location loss weight.") var alpha: Float?
-    @Option(help: "Descriptor loss weight (the loss doubles it).") var beta: Float?
-    @Option(help: "Score loss weight.") var lambda: Float?
-    @Option(help: "IO-Net loss weight.") var gamma: Float?
+    @Option(parsing: .unconditional, help: "Keypoint location loss weight.") var alpha: Float?
+    @Option(parsing: .unconditional, help: "Descriptor loss weight (the loss doubles it).") var beta: Float?
+    @Option(parsing: .unconditional, help: "Score loss weight.") var lambda: Float?
+    @Option(parsing: .unconditional, help: "IO-Net loss weight.") var gamma: Float?
 
     @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
     var colorJitter = false
@@ -51,8 +52,11 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Resume from this checkpoint.")
     var resume: String?
 
-    @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl.")
+    @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl (when resuming: beside the resumed checkpoint).")
     var log: String?
+
+    @Flag(help: "Start a new run over an existing checkpoint and log (without it a fresh run refuses to replace them). The old log is replaced when the first new step is written.")
+    var overwrite = false
 
     /// Options from the preset and flags, or from the checkpoint when resuming. `dataOverride` is a
     /// positional data folder (`train DIR`), which wins over --data.
@@ -70,7 +74,9 @@ struct TrainingFlags: ParsableArguments {
             o.resumePath = resume
             o.checkpointPath = checkpoint ?? resume
             o.exportPath = nil
-            o.logPath = log ?? o.logPath
+            // The log beside the checkpoint being resumed (a copy of a run resumed elsewhere must not write
+            // into the original run's log), or the one given.
+            o.logPath = RunFiles.resumedLogPath(resume: resume, given: log, stored: o.logPath)
             o.steps = steps
             o.epochs = epochs
             if steps == nil && epochs == nil { o.steps = state.options.steps; o.epochs = state.options.epochs }
@@ -111,6 +117,9 @@ struct TrainingFlags: ParsableArguments {
 
     /// Build the trainer; with --weights the KeypointNet starts from the file (before the thread starts).
     func makeTrainer(_ o: TrainingOptions) throws -> Trainer {
+        if overwrite && o.resumePath != nil { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
+        try RunFiles.checkDistinct(o)
+        try RunFiles.refuseExistingRun(o, overwrite: overwrite)
         let trainer = try Trainer(options: o)
         if let weights, o.resumePath == nil {
             let file = try SafeTensors.read(weights)

@@ -53,6 +53,7 @@ struct WorkbenchCommand: ParsableCommand {
         guard onceSteps >= 1 else { throw ValidationError("--once-steps must be >= 1") }
         if let width, width < 20 { throw ValidationError("--width must be >= 20") }
         if let height, height < 5 { throw ValidationError("--height must be >= 5") }
+        try checkFrameSize(width: width, height: height)
         if headless && once { throw ValidationError("--headless and --once exclude each other") }
     }
 
@@ -74,14 +75,21 @@ struct WorkbenchCommand: ParsableCommand {
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
         let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: browser)
+        // SIGTERM / SIGHUP (and a SIGINT from outside: in the UI Ctrl-C is a key) save and stop, as Ctrl-C does
+        // headless; the UI closes and the trainer finishes its step and save.
+        let signals = StopSignals { _ in trainer.send(.save); trainer.send(.quit) }
+        wb.stopRequested = { signals.received != nil }
+        defer { signals.cancel() }
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
+        if let name = signals.received { stderrLine("received \(name): finishing the step and writing a final checkpoint") }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
         let status = trainer.snapshot().status
         if case let .failed(reason) = status.state {
-            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            stderrLine("error: \(reason)")
             throw ExitCode(1)
         }
+        for n in trainer.startNotices { stderrLine(n) }
         print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 
@@ -141,4 +149,11 @@ enum TerminalSize {
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return nil }
         return (Int(ws.ws_col), Int(ws.ws_row))
     }
+}
+
+/// A text frame larger than any terminal is a typo: refuse it before the cell grid is allocated.
+func checkFrameSize(width: Int?, height: Int?) throws {
+    let limit = 4000
+    if let width, width > limit { throw ValidationError("--width \(width): at most \(limit) columns") }
+    if let height, height > limit { throw ValidationError("--height \(height): at most \(limit) rows") }
 }
