@@ -66,6 +66,6 @@ func parseSize(_ s: String, flag: String = "--size", bytesPerPixel: Int = 12) th
         throw ValidationError("size must look like 240x320 (HEIGHTxWIDTH), got '\(s)'")
     }
     do { try MemoryLimit.check(bytes: MemoryLimit.product([h, w, bytesPerPixel]), what: "\(flag) \(s)", fix: "pass a smaller \(flag)") }
-    catch { throw ValidationError("\(error)") }
+    catch { throw CommandFailure("\(error)") }
     return (h, w)
 }

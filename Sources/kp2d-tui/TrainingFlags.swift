@@ -111,7 +111,7 @@ struct TrainingFlags: ParsableArguments {
         }
         if let data { o.dataPath = data }
         o.checkpointEvery = checkpointEvery
-        do { try o.validate() } catch { throw ValidationError("\(error)") }
+        do { try o.validate() } catch { throw CommandFailure("\(error)") }
         return o
     }
 
