@@ -65,8 +65,8 @@ final class FaultInjectionTests: XCTestCase {
             let resuming = FileManager.default.fileExists(atPath: ck)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try Binary.path())
-            p.arguments = ["train", "--headless", "--batch-size", "1", "--progress-every", "1000", "--checkpoint-every", "1"]
-                + (resuming ? ["--resume", ck] : ["--checkpoint", ck, "--seed", "\(seed % 1000)"])
+            p.arguments = ["train", "--headless", "--progress-every", "1000", "--checkpoint-every", "1"]
+                + (resuming ? ["--resume", ck] : ["--checkpoint", ck, "--batch-size", "1", "--seed", "\(seed % 1000)"])
             let errPath = dir + "/stderr-\(i)"
             FileManager.default.createFile(atPath: errPath, contents: nil)
             p.standardError = FileHandle(forWritingAtPath: errPath)
@@ -80,7 +80,8 @@ final class FaultInjectionTests: XCTestCase {
                 usleep(20_000)
             }
             usleep(UInt32(rng.uniform(0, 2.5) * 1e6))
-            let (sig, name) = signals[Int(rng.next() % 3)]
+            // The first three kills use each signal once (in a seeded order), later ones are random.
+            let (sig, name) = signals[i < 3 ? (i + Int(seed % 3)) % 3 : Int(rng.next() % 3)]
             kills.append(name)
             kill(p.processIdentifier, sig)
             let exitDeadline = Date().addingTimeInterval(300)

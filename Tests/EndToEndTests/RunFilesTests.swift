@@ -42,7 +42,8 @@ final class RunFilesTests: XCTestCase {
     /// Train `steps` steps headless (batch 1, small data) with extra arguments.
     @discardableResult
     func train(_ data: String, _ extra: [String]) throws -> Binary.Result {
-        try Binary.run(["train", "--headless", data, "--batch-size", "1", "--progress-every", "1000"] + extra)
+        // A resumed run takes its batch size from the checkpoint.
+        try Binary.run(["train", "--headless", data, "--progress-every", "1000"] + (extra.contains("--resume") ? [] : ["--batch-size", "1"]) + extra)
     }
 
     // 1. A fresh run refuses an existing run's files; nothing is truncated before the first new step.
@@ -203,7 +204,7 @@ final class RunFilesTests: XCTestCase {
         XCTAssertEqual(steps(ofLog: log), [1, 2], "the line the full disk refused comes back from the checkpoint")
 
         // A torn last line: snapshot warns and reads the rest; resume sets it aside.
-        let h = FileHandle(forWritingAtPath: log)!
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: log))
         h.seekToEndOfFile(); h.write(Data("{\"step\":3,\"ti".utf8)); h.closeFile()
         r = try Binary.run(["snapshot", "--run", out, "--width", "100", "--height", "30"])
         XCTAssertEqual(r.status, 0, r.stderr)
