@@ -115,6 +115,17 @@ public enum RunFiles {
         return notices
     }
 
+    /// `base` if it holds no run (no checkpoint.safetensors, export or metrics.jsonl), else the first free
+    /// `base-2`, `base-3`, ... (`overwrite`: `base` as is).
+    public static func freeRunFolder(base: String, overwrite: Bool) -> String {
+        if overwrite { return base }
+        let names = ["checkpoint.safetensors", "checkpoint.keypointnet.safetensors", "metrics.jsonl"]
+        func taken(_ d: String) -> Bool { names.contains { FileManager.default.fileExists(atPath: d + "/" + $0) } }
+        var candidate = base, n = 2
+        while taken(candidate) { candidate = "\(base)-\(n)"; n += 1 }
+        return candidate
+    }
+
     /// The log of a resumed run: `--log` if given, else beside the checkpoint being resumed, with the file
     /// name the run used (`metrics.jsonl` unless it had its own).
     public static func resumedLogPath(resume: String, given: String?, stored: String?) -> String {

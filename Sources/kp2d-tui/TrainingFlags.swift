@@ -43,7 +43,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Initial KeypointNet weights (.safetensors with the official keys; the widths come from the file). Not with --resume.")
     var weights: String?
 
-    @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors.")
+    @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors (runs/<preset>-2/... if that run exists).")
     var checkpoint: String?
 
     @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
@@ -105,7 +105,9 @@ struct TrainingFlags: ParsableArguments {
             }
             o.augmentation.photometric.colorJitter = colorJitter
             if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
-            o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
+            // Default run folder: runs/<preset>, or the first of runs/<preset>-2, -3, ... that holds no run
+            // (a second `kp2d-tui` keeps the first run's files); an explicit --checkpoint is used as given.
+            o.checkpointPath = checkpoint ?? RunFiles.freeRunFolder(base: "runs/\(p.rawValue)", overwrite: overwrite) + "/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
             o.logPath = log ?? (dir.isEmpty ? "metrics.jsonl" : dir + "/metrics.jsonl")
         }

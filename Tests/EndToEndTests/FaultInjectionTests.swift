@@ -61,6 +61,7 @@ final class FaultInjectionTests: XCTestCase {
         let signals: [(Int32, String)] = [(SIGKILL, "SIGKILL"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")]
         var leftover: [String] = []
         var kills: [String] = []
+        var tempsSeen = 0   // temporaries a kill left behind (each must be gone after the next start)
         for i in 0..<iterations {
             let resuming = FileManager.default.fileExists(atPath: ck)
             let p = Process()
@@ -94,6 +95,7 @@ final class FaultInjectionTests: XCTestCase {
             // The temporaries left by the previous kill are gone after this start.
             for t in leftover { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + t), "stale \(t) survived; \(context)") }
             leftover = temporaries(dir)
+            tempsSeen += leftover.count
 
             XCTAssertTrue(FileManager.default.fileExists(atPath: ck), context)
             let step = try checkpointStep(ck)
@@ -115,6 +117,6 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, "seed \(seed), kills \(kills): \(r.stderr)")
         XCTAssertEqual(logSteps(log).steps, Array(1...(step + 1)), "seed \(seed), kills \(kills)")
         XCTAssertEqual(temporaries(dir), [], "seed \(seed), kills \(kills)")
-        print("fault injection: \(iterations) kills (\(kills.joined(separator: ", "))), seed \(seed), final step \(step + 1)")
+        print("fault injection: \(iterations) kills (\(kills.joined(separator: ", "))), seed \(seed), final step \(step + 1), \(tempsSeen) temporaries left by kills and removed at the next start")
     }
 }

@@ -74,6 +74,19 @@ final class RunFilesTests: XCTestCase {
         XCTAssertNotEqual(bytes(ck), ck0)
     }
 
+    // 1b. Without --checkpoint a second run picks the next free runs/<preset>-N folder.
+    func testDefaultRunFolderNeverReplacesAnEarlierRun() throws {
+        let data = try makeData()
+        let cwd = try tempDir("cwd")
+        for _ in 0..<2 {
+            let r = try Binary.run(["train", "--headless", data, "--steps", "1", "--batch-size", "1"], cwd: cwd)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(steps(ofLog: cwd + "/runs/fast/metrics.jsonl"), [1])
+        XCTAssertEqual(steps(ofLog: cwd + "/runs/fast-2/metrics.jsonl"), [1])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cwd + "/runs/fast-2/checkpoint.safetensors"))
+    }
+
     // 2. Resume logs beside the resumed checkpoint; later steps move to a side file, never vanish.
     func testResumeKeepsTheOriginalLogAndSetsLaterStepsAside() throws {
         let data = try makeData()
