@@ -56,13 +56,13 @@ static inline void kp2d_fatal_signal(int sig) {
     signal(sig, SIG_DFL);
     raise(sig);
 }
-// Signals whose disposition is SIG_IGN when the terminal starts are left alone: the command listens to
-// SIGINT/SIGTERM/SIGHUP through dispatch sources (they need SIG_IGN) to save the run before exiting.
+// Signals that already have a handler (or are ignored) when the terminal starts are left alone: the command
+// catches SIGINT/SIGTERM/SIGHUP itself to save the run before exiting (kp2d-tui/StopSignals.swift).
 static inline void kp2d_install_crash_handlers(void) {
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         struct sigaction old;
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_DFL) continue;
         signal(sigs[i], kp2d_fatal_signal);
     }
 }

@@ -41,7 +41,8 @@ public enum HPatchesError: Error, CustomStringConvertible, Equatable {
         case let .empty(root, split, problems):
             return "\(root): no usable \(split == .all ? "" : "\(split.rawValue)_ ")sequences found" +
                 (problems.isEmpty ? "; expected folders i_*/v_* with 1.ppm..6.ppm and H_1_2..H_1_6"
-                    : " (\(problems.count) sequence\(problems.count == 1 ? " was" : "s were") rejected; the first: \(problems[0]))")
+                    : (problems.count == 1 ? " (1 sequence was rejected: \(problems[0]))"
+                                            : " (\(problems.count) sequences were rejected; the first: \(problems[0]))"))
         case let .badHomography(p, r): return "\(p): \(r)"
         }
     }
