@@ -83,7 +83,16 @@ final class FaultInjectionTests: XCTestCase {
             usleep(UInt32(rng.uniform(0, 2.5) * 1e6))
             // The first three kills use each signal once (in a seeded order), later ones are random.
             let (sig, name) = signals[i < 3 ? (i + Int(seed % 3)) % 3 : Int(rng.next() % 3)]
-            kills.append(name)
+            // Every other kill waits for a save in progress (its temporary file appears) and strikes then.
+            var during = false
+            if i % 2 == 1 {
+                let until = Date().addingTimeInterval(5)
+                while Date() < until && p.isRunning {
+                    if !temporaries(dir).isEmpty { during = true; break }
+                    usleep(300)
+                }
+            }
+            kills.append(name + (during ? " mid-save" : ""))
             kill(p.processIdentifier, sig)
             let exitDeadline = Date().addingTimeInterval(300)
             while p.isRunning && Date() < exitDeadline { usleep(20_000) }
