@@ -59,8 +59,17 @@ public enum RunFiles {
     }
 
     /// A fresh run (no --resume) whose checkpoint, export or log already exists: refuse unless `overwrite`.
+    /// A resumed run that saves somewhere else (`--resume a/ck --checkpoint b/ck`) must not replace another
+    /// existing checkpoint or export there either (its log is the resumed run's, appended to).
     public static func refuseExistingRun(_ o: TrainingOptions, overwrite: Bool) throws {
-        guard o.resumePath == nil, !overwrite else { return }
+        guard !overwrite else { return }
+        if let resume = o.resumePath {
+            guard let c = o.checkpointPath, !sameFile(c, resume) else { return }
+            for p in [c, o.resolvedExportPath].compactMap({ $0 }) where FileManager.default.fileExists(atPath: p) {
+                throw RunFilesError.sameFile("\(p) exists and is not the checkpoint being resumed (\(resume)); pass another --checkpoint, or --overwrite to replace it")
+            }
+            return
+        }
         for (_, p) in paths(o) {
             var st = stat()
             // An empty log (a run that never finished a step) holds nothing to lose.

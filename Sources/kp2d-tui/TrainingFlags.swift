@@ -55,7 +55,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl (when resuming: beside the resumed checkpoint).")
     var log: String?
 
-    @Flag(help: "Start a new run over an existing checkpoint and log (without it a fresh run refuses to replace them). The old log is replaced when the first new step is written.")
+    @Flag(help: "Start a new run over an existing checkpoint and log (without it a fresh run refuses to replace them; the old log is replaced when the first new step is written). With --resume: let --checkpoint replace another existing file.")
     var overwrite = false
 
     /// Options from the preset and flags, or from the checkpoint when resuming. `dataOverride` is a
@@ -119,7 +119,6 @@ struct TrainingFlags: ParsableArguments {
 
     /// Build the trainer; with --weights the KeypointNet starts from the file (before the thread starts).
     func makeTrainer(_ o: TrainingOptions) throws -> Trainer {
-        if overwrite && o.resumePath != nil { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         try RunFiles.checkDistinct(o)
         try RunFiles.refuseExistingRun(o, overwrite: overwrite)
         let trainer = try Trainer(options: o)

@@ -77,6 +77,15 @@ final class RunFilesUnitTests: XCTestCase {
         XCTAssertThrowsError(try RunFiles.refuseExistingRun(o, overwrite: false)) { XCTAssertTrue("\($0)".contains("exists: pass --resume"), "\($0)") }
         XCTAssertNoThrow(try RunFiles.refuseExistingRun(o, overwrite: true))
         XCTAssertNoThrow(try RunFiles.checkWritable(o))
+        // Resuming another checkpoint and saving over this one: refused unless --overwrite.
+        var r = o
+        r.resumePath = dir + "/other.safetensors"
+        XCTAssertThrowsError(try RunFiles.refuseExistingRun(r, overwrite: false)) {
+            XCTAssertTrue("\($0)".contains("exists and is not the checkpoint being resumed"), "\($0)")
+        }
+        XCTAssertNoThrow(try RunFiles.refuseExistingRun(r, overwrite: true))
+        r.resumePath = o.checkpointPath
+        XCTAssertNoThrow(try RunFiles.refuseExistingRun(r, overwrite: false))
         try FileManager.default.createDirectory(atPath: dir + "/d.safetensors", withIntermediateDirectories: true)
         o.checkpointPath = dir + "/d.safetensors"
         XCTAssertThrowsError(try RunFiles.checkWritable(o)) { XCTAssertTrue("\($0)".contains("the checkpoint cannot be written (it is a folder"), "\($0)") }
