@@ -23,11 +23,16 @@ public struct CheckpointRunState: Sendable, Codable, Equatable {
     /// The initial learning rate the schedule decays (changed by setLearningRate).
     public var baseLearningRate: Float
     public var learningRate: Float
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var options: TrainingOptions
     public var changes: [ParameterChange]
     public var seed: UInt64
     public var preset: String
+
+    /// On disk the loss weights keep the key "weights".
+    enum CodingKeys: String, CodingKey {
+        case format, step, epoch, elapsed, baseLearningRate, learningRate, lossWeights = "weights", options, changes, seed, preset
+    }
 }
 
 public enum CheckpointError: Error, CustomStringConvertible {
@@ -121,7 +126,7 @@ extension CheckpointRunState {
         for (name, v) in [("base learning rate", baseLearningRate), ("learning rate", learningRate)] where !(v.isFinite && v > 0) {
             return "\(name) \(v) is not a positive number"
         }
-        for (name, v) in [("alpha", weights.alpha), ("beta", weights.beta), ("lambda", weights.lambda), ("gamma", weights.gamma)]
+        for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)]
         where !(v.isFinite && v >= 0) {
             return "loss weight \(name) \(v) is not a finite number >= 0"
         }

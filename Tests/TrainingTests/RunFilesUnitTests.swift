@@ -15,7 +15,7 @@ final class RunFilesUnitTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func record(_ step: Int) -> StepRecord {
-        StepRecord(step: step, time: Double(step), epoch: 0, terms: LossTerms(), lr: 1e-3, weights: .official,
+        StepRecord(step: step, time: Double(step), epoch: 0, terms: LossTerms(), lr: 1e-3, lossWeights: .official,
                    stepsPerSecond: 1, skipped: false)
     }
 
@@ -93,7 +93,7 @@ final class RunFilesUnitTests: XCTestCase {
 
     func testRunStateIsValidated() {
         let o = TrainingOptions(preset: .fast, dataPath: dir)
-        let good = CheckpointRunState(step: 3, epoch: 1, elapsed: 2, baseLearningRate: 1e-3, learningRate: 1e-3, weights: .official,
+        let good = CheckpointRunState(step: 3, epoch: 1, elapsed: 2, baseLearningRate: 1e-3, learningRate: 1e-3, lossWeights: .official,
                                       options: o, changes: [], seed: o.seed, preset: "fast")
         XCTAssertNil(good.problem)
         var s = good; s.step = -5
