@@ -52,6 +52,14 @@ static inline const char *kp2d_jpeg_decode(const unsigned char *data, size_t siz
         jpeg_destroy_decompress(&cinfo);
         return err;
     }
+    // The header's size is checked before anything is decompressed (a few bytes can claim 65500x65500), with
+    // the limit libpng gets in CPNG: at most 1e9 bytes of decoded pixels.
+    if ((double)cinfo.image_width * (double)cinfo.image_height * (cinfo.num_components == 1 ? 1.0 : 3.0) > 1.0e9) {
+        snprintf(err, 256, "image too large: the header says %ux%u pixels (more than 1e9 bytes decoded); downscale it first",
+                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height);
+        jpeg_destroy_decompress(&cinfo);
+        return err;
+    }
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height, ch = cinfo.output_components;

@@ -56,13 +56,23 @@ static inline void kp2d_fatal_signal(int sig) {
     signal(sig, SIG_DFL);
     raise(sig);
 }
+// Signals that already have a handler (or are ignored) when the terminal starts are left alone: the command
+// catches SIGINT/SIGTERM/SIGHUP itself to save the run before exiting (kp2d-tui/StopSignals.swift).
 static inline void kp2d_install_crash_handlers(void) {
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], kp2d_fatal_signal);
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_DFL) continue;
+        signal(sigs[i], kp2d_fatal_signal);
+    }
 }
+// Only the handlers installed above go back to the default (an ignored signal stays with its listener).
 static inline void kp2d_restore_default_handlers(void) {
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], SIG_DFL);
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == kp2d_fatal_signal) signal(sigs[i], SIG_DFL);
+    }
 }
 #include <stdio.h>
 #include <unistd.h>

@@ -30,7 +30,8 @@ public enum ChannelOrder: String, Sendable, Codable { case bgr, rgb }
 public enum HPatchesError: Error, CustomStringConvertible, Equatable {
     case missingFolder(String)
     case notAFolder(String)
-    case empty(root: String, split: HPatchesSplit, problems: Int)
+    /// `problems`: why each rejected sequence was left out (the description names the first).
+    case empty(root: String, split: HPatchesSplit, problems: [String])
     case badHomography(path: String, reason: String)
 
     public var description: String {
@@ -39,7 +40,9 @@ public enum HPatchesError: Error, CustomStringConvertible, Equatable {
         case let .notAFolder(p): return "\(p): not a folder; pass the hpatches-sequences-release folder"
         case let .empty(root, split, problems):
             return "\(root): no usable \(split == .all ? "" : "\(split.rawValue)_ ")sequences found" +
-                (problems > 0 ? " (\(problems) sequences were rejected, see the messages above)" : "; expected folders i_*/v_* with 1.ppm..6.ppm and H_1_2..H_1_6")
+                (problems.isEmpty ? "; expected folders i_*/v_* with 1.ppm..6.ppm and H_1_2..H_1_6"
+                    : (problems.count == 1 ? " (1 sequence was rejected: \(problems[0]))"
+                                            : " (\(problems.count) sequences were rejected; the first: \(problems[0]))"))
         case let .badHomography(p, r): return "\(p): \(r)"
         }
     }
@@ -108,7 +111,7 @@ public struct HPatchesDataset: Sendable {
         }
         self.pairs = pairs
         self.problems = problems
-        if pairs.isEmpty { throw HPatchesError.empty(root: root, split: split, problems: problems.count) }
+        if pairs.isEmpty { throw HPatchesError.empty(root: root, split: split, problems: problems.map { $0.description }) }
     }
 
     static func imagePath(_ dir: String, _ stem: String) -> String? {

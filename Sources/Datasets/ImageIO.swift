@@ -138,7 +138,9 @@ public enum ImageIO {
     }
 
     static func write(_ data: Data, _ path: String) throws {
-        do { try AtomicFile.write(data, to: path) } catch {
+        do { try AtomicFile.write(data, to: path) } catch let SafeTensorsError.unwritable(_, reason) {
+            throw ImageIOError.unwritable(path: path, reason: reason + "; check that the folder is writable and has free space")
+        } catch {
             throw ImageIOError.unwritable(path: path, reason: "\(error)")
         }
     }

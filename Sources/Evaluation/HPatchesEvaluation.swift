@@ -132,7 +132,7 @@ public enum HPatchesEvaluation {
                                               seconds: Date().timeIntervalSince(start)))
         }
         results.removeAll { badSequences.contains($0.sequence) }
-        if results.isEmpty { throw HPatchesError.empty(root: dataset.root, split: settings.split, problems: problems.count) }
+        if results.isEmpty { throw HPatchesError.empty(root: dataset.root, split: settings.split, problems: problems) }
         var sequences = [HPatchesSequenceRecord]()
         for name in Array(Set(results.map { $0.sequence })).sorted() {
             sequences.append(HPatchesSequenceRecord(name: name, summary: .of(results.filter { $0.sequence == name })))

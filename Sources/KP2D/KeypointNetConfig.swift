@@ -50,6 +50,7 @@ public struct KeypointNetConfig: Sendable, Equatable, Codable {
     ///   - with doUpsample, d1 divisible by 4 and d1/4 + c3 == c4 (pixel shuffle + skip concatenation feed convFaa).
     public var problem: String? {
         if widths.contains(where: { $0 <= 0 }) { return "every width must be positive, got \(widths)" }
+        if widths.contains(where: { $0 > 1 << 16 }) { return "every width must be at most 65536, got \(widths)" }
         if c4 != c5 { return "c4 (\(c4)) must equal c5 (\(c5)): the heads' BatchNorm has c4 channels after a c4->c5 conv" }
         if doUpsample {
             if d1 % 4 != 0 { return "d1 (\(d1)) must be divisible by 4 for the x2 pixel shuffle" }

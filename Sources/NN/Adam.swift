@@ -33,12 +33,14 @@ public enum AdamStateError: Error, CustomStringConvertible, Equatable {
     case missing(key: String)
     case shapeMismatch(key: String, expected: [Int], got: [Int])
     case unexpected(key: String)
+    case invalid(key: String, reason: String)
 
     public var description: String {
         switch self {
         case let .missing(k): return "optimizer state lacks '\(k)'; the checkpoint was not written by this trainer, resume without --resume or use a matching checkpoint"
         case let .shapeMismatch(k, e, g): return "optimizer state '\(k)' has shape \(g), the parameter has \(e); the checkpoint belongs to another model configuration"
         case let .unexpected(k): return "optimizer state '\(k)' matches no parameter of this model; the checkpoint belongs to another model configuration"
+        case let .invalid(k, r): return "optimizer state '\(k)' \(r); the checkpoint is damaged, resume from another copy"
         }
     }
 }
@@ -138,6 +140,9 @@ public final class Adam {
     public func loadState(_ tensors: [String: StoredTensor]) throws {
         let pre = Adam.statePrefix
         guard let stepT = tensors[pre + "step"], stepT.count == 1 else { throw AdamStateError.missing(key: pre + "step") }
+        guard let s0 = stepT.ints.first, s0 >= 0, s0 <= Int64(Int32.max) else {
+            throw AdamStateError.invalid(key: pre + "step", reason: "is \(stepT.ints.first ?? -1) (must be a step count >= 0)")
+        }
         let params = namedParameters()
         var newState: [ObjectIdentifier: Moments] = [:]
         var used: Set<String> = [pre + "step"]
@@ -150,6 +155,15 @@ public final class Adam {
             guard let sq = tensors[kSq] else { throw AdamStateError.missing(key: kSq) }
             for (k, t) in [(kAvg, avg), (kSq, sq)] where t.shape != p.shape {
                 throw AdamStateError.shapeMismatch(key: k, expected: p.shape, got: t.shape)
+            }
+            if let i = avg.floats.firstIndex(where: { !$0.isFinite }) {
+                throw AdamStateError.invalid(key: kAvg, reason: "holds a non-finite value (\(avg.floats[i]) at index \(i))")
+            }
+            if let i = sq.floats.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+                throw AdamStateError.invalid(key: kSq, reason: "holds \(sq.floats[i]) at index \(i) (must be finite and >= 0)")
+            }
+            if let s = tensors[kStep]?.ints.first ?? stepT.ints.first, s < 0 || s > Int64(Int32.max) {
+                throw AdamStateError.invalid(key: kStep, reason: "is \(s) (must be a step count >= 0)")
             }
             let st = Moments(shape: p.shape)
             avg.floats.withUnsafeBufferPointer { st.expAvg.data.update(from: $0.baseAddress!, count: p.count) }

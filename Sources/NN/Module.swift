@@ -20,12 +20,14 @@ public enum StateDictError: Error, CustomStringConvertible {
     case missingKey(source: String, key: String)
     case unexpectedKey(source: String, key: String)
     case shapeMismatch(source: String, key: String, expected: [Int], got: [Int])
+    case nonFinite(source: String, key: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
         case let .missingKey(s, k): return "\(s): no tensor '\(k)'; these weights do not belong to this model (check --preset / widths)"
         case let .unexpectedKey(s, k): return "\(s): unexpected tensor '\(k)'; these weights do not belong to this model (check --preset / widths)"
         case let .shapeMismatch(s, k, e, g): return "\(s): tensor '\(k)' has shape \(g), the model needs \(e); pick the preset/widths the weights were trained with"
+        case let .nonFinite(s, k, i, v): return "\(s): tensor '\(k)' holds \(v) at index \(i); the weights are broken (a diverged run?), use an earlier checkpoint"
         }
     }
 }
@@ -72,6 +74,10 @@ extension Module {
                 throw StateDictError.shapeMismatch(source: source, key: e.key, expected: e.tensor.shape, got: t.shape)
             }
             let values = t.floats
+            // NaN or Inf weights would give 0 keypoints, NaN metrics or skipped steps without a word: refuse them.
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw StateDictError.nonFinite(source: source, key: e.key, index: i, value: values[i])
+            }
             values.withUnsafeBufferPointer { e.tensor.data.update(from: $0.baseAddress!, count: e.tensor.count) }
         }
         if strict {

@@ -65,11 +65,15 @@ public enum TrainingCheckpoint {
         return d
     }
 
-    public static func write(to path: String, model: KP2DModel, optimizer: Adam, state: CheckpointRunState) throws {
+    public static func write(to path: String, model: KP2DModel, optimizer: Adam, state: CheckpointRunState,
+                             unloggedRecords: [StepRecord] = []) throws {
         let run = String(decoding: try jsonEncoder().encode(state), as: UTF8.self)
         let config = String(decoding: try JSONEncoder().encode(model.keypointNet.config), as: UTF8.self)
-        try SafeTensors.write(model.stateDict() + optimizer.stateTensors(),
-                              metadata: [runStateKey: run, KeypointNetWeights.configMetadataKey: config], to: path)
+        var metadata = [runStateKey: run, KeypointNetWeights.configMetadataKey: config]
+        if !unloggedRecords.isEmpty {
+            metadata[unloggedRecordsKey] = String(decoding: try jsonEncoder().encode(unloggedRecords), as: UTF8.self)
+        }
+        try SafeTensors.write(model.stateDict() + optimizer.stateTensors(), metadata: metadata, to: path)
     }
 
     /// The KeypointNet weights alone (keys without prefix), readable by `eval` and `detect`.
@@ -80,8 +84,20 @@ public enum TrainingCheckpoint {
     /// The run state of a checkpoint file (without loading tensors into a model).
     public static func readState(_ file: SafeTensorsFile) throws -> CheckpointRunState {
         guard let json = file.metadata[runStateKey] else { throw CheckpointError.notACheckpoint(path: file.path) }
-        do { return try jsonDecoder().decode(CheckpointRunState.self, from: Data(json.utf8)) }
+        let state: CheckpointRunState
+        do { state = try jsonDecoder().decode(CheckpointRunState.self, from: Data(json.utf8)) }
         catch { throw CheckpointError.badRunState(path: file.path, reason: "\(error)") }
+        if let problem = state.problem { throw CheckpointError.badRunState(path: file.path, reason: problem) }
+        return state
+    }
+
+    /// Metadata key of step records the metrics log could not take (a full disk): the next resume appends them.
+    public static let unloggedRecordsKey = "kp2d_unlogged_records"
+
+    /// The records saved under `unloggedRecordsKey` (empty if none or unreadable).
+    public static func unloggedRecords(_ file: SafeTensorsFile) -> [StepRecord] {
+        guard let json = file.metadata[unloggedRecordsKey] else { return [] }
+        return (try? jsonDecoder().decode([StepRecord].self, from: Data(json.utf8))) ?? []
     }
 
     public static func readState(path: String) throws -> CheckpointRunState {
@@ -95,5 +111,29 @@ public enum TrainingCheckpoint {
         try model.loadStateDict(modelTensors, strict: true, source: file.path)
         try optimizer.loadState(file.tensors)
         return state
+    }
+}
+
+extension CheckpointRunState {
+    /// Why this run state cannot be trusted (nil if it can): a damaged or hand-edited file must give a clear
+    /// error, not a trap deep inside the trainer.
+    public var problem: String? {
+        if format != 1 { return "format \(format) is not 1, the only format this version reads; use the kp2d-tui that wrote it" }
+        if step < 0 { return "step \(step) is negative" }
+        if step > Int(Int32.max) { return "step \(step) is out of range" }
+        if epoch < 0 { return "epoch \(epoch) is negative" }
+        if !elapsed.isFinite || elapsed < 0 { return "elapsed time \(elapsed) is not a finite number >= 0" }
+        for (name, v) in [("base learning rate", baseLearningRate), ("learning rate", learningRate)] where !(v.isFinite && v > 0) {
+            return "\(name) \(v) is not a positive number"
+        }
+        for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)]
+        where !(v.isFinite && v >= 0) {
+            return "loss weight \(name) \(v) is not a finite number >= 0"
+        }
+        if TrainingPreset(rawValue: preset) == nil { return "unknown preset '\(preset)'" }
+        if seed != options.seed { return "seed \(seed) differs from the options' seed \(options.seed)" }
+        if let c = changes.first(where: { $0.step < 0 || $0.step > step }) { return "a parameter change at step \(c.step) lies outside 0...\(step)" }
+        do { try options.validate() } catch { return "its training options are invalid: \(error)" }
+        return nil
     }
 }

@@ -49,6 +49,10 @@ public final class Trainer: @unchecked Sendable {
     private var recentDurations: [Double] = []
     private var lastSavedStep: Int?
     private var log: MetricsLog?
+    /// Step records the metrics log could not take (a full disk); saved in the checkpoint, appended on resume.
+    private var unloggedRecords: [StepRecord] = []
+    /// What the start did to the run's files (stale temporaries removed, log lines set aside), one line each.
+    public private(set) var startNotices: [String] = []
     private var preview: PairPreview?
     /// Uptime (s) of the last preview file written; whether writing it failed (reported once).
     private var previewWrittenAt = -Double.infinity
@@ -74,11 +78,17 @@ public final class Trainer: @unchecked Sendable {
 
         step = 0; elapsed = 0; baseLearningRate = options.learningRate; lossWeights = options.lossWeights
         changes = []; history = []
+        // Every file of the run must be writable now, not at the first save hours later.
+        try RunFiles.checkDistinct(options)
+        try RunFiles.checkWritable(options)
+        startNotices = RunFiles.removeStaleTemporaries(options)
+        var unlogged: [StepRecord] = []
         if let resume = options.resumePath {
             let file = try SafeTensors.read(resume)
             let s = try TrainingCheckpoint.load(file, into: model, optimizer: optimizer)
             step = s.step; elapsed = s.elapsed; baseLearningRate = s.baseLearningRate
             lossWeights = s.lossWeights; changes = s.changes; lastSavedStep = s.step
+            unlogged = TrainingCheckpoint.unloggedRecords(file).filter { $0.step <= s.step }
         }
         let relay = WarningRelay()
         let warn: @Sendable (String) -> Void = { m in relay.forward("warning: " + m) }
@@ -92,10 +102,21 @@ public final class Trainer: @unchecked Sendable {
         if let s = options.steps { totalSteps = s } else if let e = options.epochs { totalSteps = e * loader.stepsPerEpoch } else { totalSteps = nil }
         if let path = options.logPath {
             let resuming = options.resumePath != nil
-            log = try MetricsLog(path: path, truncate: !resuming, keepThroughStep: resuming ? step : nil)
-            if resuming { history = try MetricsLog.read(path).filter { $0.step <= step } }
+            let l = try MetricsLog(path: path, truncate: !resuming, keepThroughStep: resuming ? step : nil)
+            startNotices += l.notices
+            log = l
+            if resuming {
+                var notes: [String] = []
+                history = try MetricsLog.read(path, warn: { notes.append($0) }).filter { $0.step <= step }
+                startNotices += notes
+                // Records a full disk kept out of the log were saved in the checkpoint: put them back.
+                let missing = unlogged.filter { $0.step > (history.last?.step ?? 0) }
+                for r in missing { try l.append(r); history.append(r) }
+                if !missing.isEmpty { startNotices.append("\(path): appended \(missing.count) step records kept in the checkpoint (the log could not take them)") }
+            }
         }
         relay.target = self
+        if let n = startNotices.last { message = n }
         if options.resumePath != nil { message = "resumed at step \(step) from \(options.resumePath!)" }
         publish()
     }
@@ -218,13 +239,30 @@ public final class Trainer: @unchecked Sendable {
                 continue
             }
             if state != .running && !paused { state = .running }
-            do { try trainStep() } catch {
+            do { try trainStep() } catch let error as MetricsLogError {
+                // The step is done but its log line could not be written (a full disk): keep the line in the
+                // checkpoint, save, and stop with the file named.
+                post("\(error)")
+                let saved = options.checkpointPath != nil ? save() == nil : false
+                let ck = options.checkpointPath ?? ""
+                state = .failed("\(error); " + (saved
+                    ? "checkpoint of step \(step) saved to \(ck) (it keeps the missing log line); continue with --resume \(ck)"
+                    : (options.checkpointPath == nil ? "no checkpoint path, nothing saved" : "the checkpoint could not be saved either")))
+                finish(nil, nil, save: false)
+                return
+            } catch {
                 state = .failed("\(error)")
                 post("training failed: \(error)")
                 finish(nil, nil, save: false)
                 return
             }
-            if options.checkpointEvery > 0 && step % options.checkpointEvery == 0 { save() }
+            if options.checkpointEvery > 0 && step % options.checkpointEvery == 0, let error = save() {
+                // A run that cannot save must not train on for hours: stop at the first failed save.
+                let last = lastSavedStep.map { "the last checkpoint is step \($0)" } ?? "no checkpoint was written"
+                state = .failed("checkpoint at step \(step) failed: \(error); stopped (\(last))")
+                finish(nil, nil, save: false)
+                return
+            }
         }
     }
 
@@ -275,8 +313,13 @@ public final class Trainer: @unchecked Sendable {
         let sps = Double(recentDurations.count) / max(recentDurations.reduce(0, +), 1e-9)
         let record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, lossWeights: lossWeights,
                                 stepsPerSecond: sps, skipped: skipped)
-        try log?.append(record)
         history.append(record)
+        if let log {
+            do { try log.append(record) } catch {
+                unloggedRecords.append(record)
+                throw error
+            }
+        }
         let p = PreviewBuilder.makePreview(step: step, pair: batch.first, diagnostics: diagnostics, terms: terms, rng: &rng)
         preview = p
         recentStats.append(p.stats)
@@ -303,7 +346,7 @@ public final class Trainer: @unchecked Sendable {
                                    learningRate: currentLearningRate, lossWeights: lossWeights, options: options,
                                    changes: changes, seed: options.seed, preset: options.preset.rawValue)
         do {
-            try TrainingCheckpoint.write(to: path, model: model, optimizer: optimizer, state: s)
+            try TrainingCheckpoint.write(to: path, model: model, optimizer: optimizer, state: s, unloggedRecords: unloggedRecords)
             if let export = options.resolvedExportPath { try TrainingCheckpoint.exportWeights(model, to: export) }
             lastSavedStep = step
             persistPreview(force: true)

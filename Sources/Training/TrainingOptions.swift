@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import KP2D
+import TensorEngine
 
 // Everything needed to start (or resume) a training run; shared by `kp2d-tui train --headless` and the
 // workbench. Presets:
@@ -104,16 +105,30 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         return base * pow(lrDecay, Float(exponent))
     }
 
+    /// A lower bound of the memory one training step needs (nil on overflow): per pixel of every batch
+    /// element, both images' activations and gradients, about 2 x 4 bytes x (3 + 16 c1). Measured peak RSS
+    /// (`/usr/bin/time -f %M kp2d-tui train --headless --steps 3 ...`): c1 = 8 (fast), 128x192 batch 4:
+    /// 219 MB, 256x384 batch 4: 608 MB (1.3 KB per pixel, this bound 1.0 KB); c1 = 32 (paper), 240x320
+    /// batch 2: 995 MB (5.8 KB per pixel, this bound 4.1 KB). It only refuses sizes no machine could hold.
+    public var stepBytesLowerBound: Int? {
+        MemoryLimit.product([batchSize, height, width, 2 * 4, model.c1 >= 0 && model.c1 < 1 << 30 ? 3 + 16 * model.c1 : Int.max])
+    }
+
     /// A clear one-line error for every option that cannot work.
     public func validate() throws {
         func bad(_ s: String) -> TrainingOptionsError { .invalid(s) }
         guard height > 0, width > 0, height % 8 == 0, width % 8 == 0 else {
             throw bad("image size \(height)x\(width): height and width must be positive multiples of 8 (e.g. --size 128x192)")
         }
+        guard batchSize >= 1 else { throw bad("batch size \(batchSize): must be at least 1") }
+        // Bound the size by memory before anything is allocated (and before h*w can overflow).
+        do {
+            try MemoryLimit.check(bytes: stepBytesLowerBound, what: "a training step at \(height)x\(width) with batch \(batchSize)",
+                                  fix: "use a smaller --size or --batch-size")
+        } catch { throw bad("\(error)") }
         guard (height / 8) * (width / 8) >= KP2DLoss.ioPointCount else {
             throw bad("image size \(height)x\(width) has \((height / 8) * (width / 8)) cells; the IO-Net needs at least \(KP2DLoss.ioPointCount) (e.g. 128x192 or larger)")
         }
-        guard batchSize >= 1 else { throw bad("batch size \(batchSize): must be at least 1") }
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate \(learningRate): must be a positive number") }
         if let s = steps, s < 1 { throw bad("--steps \(s): must be at least 1") }
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
@@ -122,6 +137,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)] {
             guard v.isFinite, v >= 0 else { throw bad("loss weight \(name) = \(v): must be a finite number >= 0") }
         }
+        guard prefetch >= 0, prefetch <= 64 else { throw bad("prefetch \(prefetch): must be 0...64 batches") }
         if let p = model.problem { throw bad("model widths \(model.widthsDescription): \(p)") }
         guard model.useColor else { throw bad("training uses colour images: the model must take 3 channels") }
     }

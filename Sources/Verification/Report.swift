@@ -83,10 +83,15 @@ public enum Comparison {
         var maxAbs = 0.0, maxRel = 0.0, worstExcess = 0.0
         var elementwiseOK = true
         var diffSq = 0.0, refSq = 0.0
-        var nonFinite = 0
+        var nonFinite = 0, matchedNonFinite = 0
         for i in 0..<expected.count {
             let a = Double(actual[i]), x = Double(expected[i])
-            if !a.isFinite { nonFinite += 1; elementwiseOK = false; continue }
+            // NaN/Inf: equal only where the fixture expects exactly that (NaN where it says NaN, the same
+            // infinity); a NaN on one side only is a failure, never a silent `d > bound == false`.
+            if !a.isFinite || !x.isFinite {
+                if (a.isNaN && x.isNaN) || (a.isInfinite && a == x) { matchedNonFinite += 1 } else { nonFinite += 1; elementwiseOK = false }
+                continue
+            }
             let d = Swift.abs(a - x)
             maxAbs = max(maxAbs, d)
             if x != 0 { maxRel = max(maxRel, d / Swift.abs(x)) }
@@ -97,10 +102,11 @@ public enum Comparison {
         }
         if nonFinite > 0 {
             return CheckResult(name: name, count: expected.count, maxAbsError: .nan, maxRelError: .nan, passed: false,
-                               note: "\(nonFinite) non-finite values")
+                               note: "\(nonFinite) NaN/Inf values where the other side differs")
         }
         if elementwiseOK {
-            return CheckResult(name: name, count: expected.count, maxAbsError: maxAbs, maxRelError: maxRel, passed: true, note: "")
+            return CheckResult(name: name, count: expected.count, maxAbsError: maxAbs, maxRelError: maxRel, passed: true,
+                               note: matchedNonFinite > 0 ? "\(matchedNonFinite) NaN/Inf as expected" : "")
         }
         let relL2 = refSq > 0 ? (diffSq / refSq).squareRoot() : (diffSq > 0 ? .infinity : 0)
         if let q = rule.maxRelL2, relL2 <= q {

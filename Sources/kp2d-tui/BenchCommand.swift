@@ -48,6 +48,13 @@ struct BenchCommand: ParsableCommand {
         guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
             throw ValidationError("bench: need --batch >= 1, --height/--width >= 8, --repeats >= 1, --warmup >= 0, --sgemm-size >= 16")
         }
+        // Three n x n float matrices for the sgemm ceiling; batch x 3 x H x W floats (and much more) for the model.
+        do {
+            try MemoryLimit.check(bytes: MemoryLimit.product([3, sgemmSize, sgemmSize, 4]), what: "--sgemm-size \(sgemmSize)",
+                                  fix: "pass a smaller --sgemm-size (default 2048)")
+            try MemoryLimit.check(bytes: MemoryLimit.product([batch, height, width, 4, 3 + 4 * 32]),
+                                  what: "--batch \(batch) at \(height)x\(width)", fix: "pass a smaller --batch, --height or --width")
+        } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

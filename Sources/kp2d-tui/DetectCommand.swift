@@ -61,6 +61,9 @@ struct DetectCommand: ParsableCommand {
         guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0, h % 8 == 0, w % 8 == 0 else {
             throw DetectError.badSize(s)
         }
+        // The resized float RGB input and at least 8 first-layer channels: >= 44 bytes a pixel.
+        do { try MemoryLimit.check(bytes: MemoryLimit.product([h, w, 44]), what: "--size \(s)", fix: "pass a smaller --size") }
+        catch { throw DetectError.imageTooSmall("\(error)") }
         return (h, w)
     }
 

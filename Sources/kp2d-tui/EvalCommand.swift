@@ -49,7 +49,8 @@ struct EvalCommand: ParsableCommand {
     var figures: String?
 
     func run() throws {
-        let (h, w) = try parseSize(size)
+        // Both images of a pair as float RGB plus at least 8 first-layer channels each: >= 88 bytes a pixel.
+        let (h, w) = try parseSize(size, bytesPerPixel: 88)
         guard h % 8 == 0, w % 8 == 0 else { throw ValidationError("--size \(size): height and width must be multiples of 8") }
         guard topK > 0 else { throw ValidationError("--top-k must be positive") }
         guard let sp = HPatchesSplit(rawValue: split) else { throw ValidationError("--split must be all, i or v, got '\(split)'") }
@@ -57,8 +58,15 @@ struct EvalCommand: ParsableCommand {
         let sizes: [(h: Int, w: Int, k: Int)] = official ? [(240, 320, 300), (480, 640, 1000)] : [(h, w, topK)]
         let runs = sizes.map { HPatchesEvalSettings(width: $0.w, height: $0.h, topK: $0.k, split: sp, channelOrder: order, seed: seed) }
         do {
-            let dataset = try HPatchesDataset(root: hpatches, split: sp)
-            for p in dataset.problems { warn("warning: \(p)") }
+            let dataset: HPatchesDataset
+            do { dataset = try HPatchesDataset(root: hpatches, split: sp) } catch let HPatchesError.empty(_, _, problems) where !problems.isEmpty {
+                // Every sequence was rejected: say why, once each, before the one-line error.
+                for p in problems { warn("warning: \(p)") }
+                throw CommandFailure("\(hpatches): no usable sequences (\(problems.count) rejected, each reason printed above)")
+            }
+            var printed = Set<String>()
+            func warnOnce(_ p: String) { if printed.insert(p).inserted { warn("warning: \(p)") } }
+            for p in dataset.problems { warnOnce(p.description) }
             guard FileManager.default.fileExists(atPath: weights) else {
                 warn("error: \(weights): no such weights file; pass a .safetensors file saved from KeypointNet")
                 throw ExitCode(1)
@@ -73,7 +81,8 @@ struct EvalCommand: ParsableCommand {
                 var figureError: Error? = nil
                 var written = 0
                 let note = (weights as NSString).lastPathComponent
-                let report = try HPatchesEvaluation.run(
+                let report: HPatchesEvalReport
+                do { report = try HPatchesEvaluation.run(
                     dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) },
                     onPair: figureDir.map { dir in { sample, a, b, m in
                         guard figureError == nil else { return }
@@ -85,10 +94,15 @@ struct EvalCommand: ParsableCommand {
                         } catch { figureError = error }
                     } },
                     progress: { bar.update($0, $1) })
+                } catch let HPatchesError.empty(_, _, problems) {
+                    bar.finish()
+                    for p in problems { warnOnce(p) }
+                    throw CommandFailure("\(hpatches): no usable sequences (\(problems.count) rejected, each reason printed above)")
+                }
                 bar.finish()
                 if let e = figureError { throw CommandFailure("\(e); pass a writable --figures folder") }
                 if let d = figureDir { warn("figures: \(written) PNGs in \(d)") }
-                for p in report.problems.dropFirst(dataset.problems.count) { warn("warning: \(p)") }
+                for p in report.problems { warnOnce(p) }
                 if !json { print(EvalTable.render(report)) }
                 reports.append(report)
             }

@@ -11,12 +11,12 @@ enum HeadlessTraining {
         let options = try flags.makeOptions(dataOverride: dataOverride)
         let trainer = try flags.makeTrainer(options)
         let total = trainer.totalSteps
-        let err = FileHandle.standardError
-        func say(_ s: String) { err.write(Data((s + "\n").utf8)) }
+        let say: @Sendable (String) -> Void = { stderrLine($0) }
 
         say("kp2d-tui train: \(options.preset.rawValue) preset, \(options.height)x\(options.width), batch \(options.batchSize), widths \(options.model.widthsDescription), lr \(options.learningRate), seed \(options.seed)\(flags.weights.map { ", initial weights \($0)" } ?? "")")
         say("data: \(trainer.folder.count) images in \(trainer.folder.root) (\(trainer.loader.stepsPerEpoch) steps per epoch)")
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
+        for n in trainer.startNotices { say(n) }
         if options.resumePath != nil { say(trainer.snapshot().status.message) }
         let every = max(progressEvery, 1)
         trainer.onStep = { [unowned trainer] r in
@@ -30,20 +30,12 @@ enum HeadlessTraining {
         }
         trainer.onMessage = { m in if !m.hasPrefix("step ") { say(m) } }
 
-        // Ctrl-C: ask the trainer to save and stop; a second Ctrl-C exits at once.
-        signal(SIGINT, SIG_IGN)
-        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let count = InterruptCounter()
-        interrupts.setEventHandler {
-            if count.increment() == 1 {
-                say("interrupted: finishing the step and writing a final checkpoint (Ctrl-C again to exit now)")
-                trainer.send(.save)
-                trainer.send(.quit)
-            } else {
-                Foundation.exit(130)
-            }
+        // Ctrl-C, SIGTERM, SIGHUP: ask the trainer to finish the step, save and stop; a second signal exits at once.
+        let signals = StopSignals { name in
+            say("\(name == "SIGINT" ? "interrupted" : "received \(name)"): finishing the step and writing a final checkpoint (send it again to exit now)")
+            trainer.send(.save)
+            trainer.send(.quit)
         }
-        interrupts.resume()
 
         let monitor = try validation.makeMonitor(options, byDefault: false)
         monitor?.onRecord = { r in
@@ -60,7 +52,7 @@ enum HeadlessTraining {
         monitor?.start(trainer: trainer)
         defer { monitor?.stop() }
         trainer.waitUntilFinished()
-        interrupts.cancel()
+        signals.cancel()
         if case let .failed(reason) = trainer.snapshot().status.state {
             say("error: \(reason)")
             throw ExitCode(1)
@@ -68,9 +60,3 @@ enum HeadlessTraining {
     }
 }
 
-/// Counts SIGINTs (the handler runs on a dispatch queue).
-final class InterruptCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
-}

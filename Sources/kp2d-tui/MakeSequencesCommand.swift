@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import TensorEngine
 
 struct MakeSequencesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,8 @@ struct MakeSequencesCommand: ParsableCommand {
 
     func run() throws {
         guard !photos.isEmpty else { throw ValidationError("no photos given: pass image files, viewpoint ones first") }
-        let (h, w) = try parseSize(size)
+        // Each generated image is held as float RGB several times (photo, warp, output): >= 48 bytes a pixel.
+        let (h, w) = try parseSize(size, bytesPerPixel: 48)
         guard let fmt = ImageIO.Format(rawValue: format == "jpg" ? "jpeg" : format) else {
             throw ValidationError("--format must be ppm, png or jpeg, got '\(format)'")
         }
@@ -55,11 +57,15 @@ struct MakeSequencesCommand: ParsableCommand {
     }
 }
 
-/// "240x320" -> (240, 320): HEIGHTxWIDTH, as the paper writes evaluation sizes.
-func parseSize(_ s: String) throws -> (height: Int, width: Int) {
+/// "240x320" -> (240, 320): HEIGHTxWIDTH, as the paper writes evaluation sizes. `bytesPerPixel` is a lower
+/// bound of what the command holds per pixel; a size the machine's memory cannot hold is refused before
+/// anything is allocated.
+func parseSize(_ s: String, flag: String = "--size", bytesPerPixel: Int = 12) throws -> (height: Int, width: Int) {
     let parts = s.lowercased().split(separator: "x")
     guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), w > 0, h > 0 else {
         throw ValidationError("size must look like 240x320 (HEIGHTxWIDTH), got '\(s)'")
     }
+    do { try MemoryLimit.check(bytes: MemoryLimit.product([h, w, bytesPerPixel]), what: "\(flag) \(s)", fix: "pass a smaller \(flag)") }
+    catch { throw CommandFailure("\(error)") }
     return (h, w)
 }

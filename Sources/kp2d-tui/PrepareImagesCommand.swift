@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Training
 
 struct PrepareImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,7 @@ struct PrepareImagesCommand: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("no input images given") }
         guard ["jpeg", "jpg", "png"].contains(format) else { throw ValidationError("--format must be jpeg or png, got '\(format)'") }
         guard maxWidth > 0 else { throw ValidationError("--max-width must be positive") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality \(quality): must be 1-100") }
         var failed = false
         for path in inputs {
             do {
@@ -36,6 +38,10 @@ struct PrepareImagesCommand: ParsableCommand {
                 }
                 let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
                 let dest = (out as NSString).appendingPathComponent(stem + (format == "png" ? ".png" : ".jpg"))
+                // Never replace a photo with its downscaled copy (an input already in --out, same name).
+                if inputs.contains(where: { RunFiles.sameFile($0, dest) }) {
+                    throw CommandFailure("\(dest): --out would overwrite the input image with its downscaled copy; pass another --out folder")
+                }
                 if format == "png" { try ImageIO.savePNG(img, to: dest) } else { try ImageIO.saveJPEG(img, to: dest, quality: quality) }
                 print("\(dest) \(img.width)x\(img.height)")
             } catch {

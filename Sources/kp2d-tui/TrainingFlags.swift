@@ -26,16 +26,17 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Training image size HxW, multiples of 8 (e.g. 128x192).")
     var size: String?
 
-    @Option(help: "Initial learning rate (halved every 40 epochs, as official).")
+    // .unconditional: `--lr -1` reaches validation (a clear "must be positive") instead of "missing value".
+    @Option(parsing: .unconditional, help: "Initial learning rate (halved every 40 epochs, as official).")
     var lr: Float?
 
     @Option(help: "Random seed (model init, data order, augmentation).")
     var seed: UInt64?
 
-    @Option(help: "Keypoint location loss weight.") var alpha: Float?
-    @Option(help: "Descriptor loss weight (the loss doubles it).") var beta: Float?
-    @Option(help: "Score loss weight.") var lambda: Float?
-    @Option(help: "IO-Net loss weight.") var gamma: Float?
+    @Option(parsing: .unconditional, help: "Keypoint location loss weight.") var alpha: Float?
+    @Option(parsing: .unconditional, help: "Descriptor loss weight (the loss doubles it).") var beta: Float?
+    @Option(parsing: .unconditional, help: "Score loss weight.") var lambda: Float?
+    @Option(parsing: .unconditional, help: "IO-Net loss weight.") var gamma: Float?
 
     @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
     var colorJitter = false
@@ -43,7 +44,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Initial KeypointNet weights (.safetensors with the official keys; the widths come from the file). Not with --resume.")
     var weights: String?
 
-    @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors.")
+    @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors (runs/<preset>-2/... if that run exists).")
     var checkpoint: String?
 
     @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
@@ -52,8 +53,11 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Resume from this checkpoint.")
     var resume: String?
 
-    @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl.")
+    @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl (when resuming: beside the resumed checkpoint).")
     var log: String?
+
+    @Flag(help: "Start a new run over an existing checkpoint and log (without it a fresh run refuses to replace them; the old log is replaced when the first new step is written). With --resume: let --checkpoint replace another existing file.")
+    var overwrite = false
 
     /// Options from the preset and flags, or from the checkpoint when resuming. `dataOverride` is a
     /// positional data folder (`train DIR`), which wins over --data.
@@ -71,7 +75,9 @@ struct TrainingFlags: ParsableArguments {
             o.resumePath = resume
             o.checkpointPath = checkpoint ?? resume
             o.exportPath = nil
-            o.logPath = log ?? o.logPath
+            // The log beside the checkpoint being resumed (a copy of a run resumed elsewhere must not write
+            // into the original run's log), or the one given.
+            o.logPath = RunFiles.resumedLogPath(resume: resume, given: log, stored: o.logPath)
             o.steps = steps
             o.epochs = epochs
             if steps == nil && epochs == nil { o.steps = state.options.steps; o.epochs = state.options.epochs }
@@ -100,18 +106,22 @@ struct TrainingFlags: ParsableArguments {
             }
             o.augmentation.photometric.colorJitter = colorJitter
             if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
-            o.checkpointPath = checkpoint ?? "runs/\(p.rawValue)/checkpoint.safetensors"
+            // Default run folder: runs/<preset>, or the first of runs/<preset>-2, -3, ... that holds no run
+            // (a second `kp2d-tui` keeps the first run's files); an explicit --checkpoint is used as given.
+            o.checkpointPath = checkpoint ?? RunFiles.freeRunFolder(base: "runs/\(p.rawValue)", overwrite: overwrite) + "/checkpoint.safetensors"
             let dir = (o.checkpointPath! as NSString).deletingLastPathComponent
             o.logPath = log ?? (dir.isEmpty ? "metrics.jsonl" : dir + "/metrics.jsonl")
         }
         if let data { o.dataPath = data }
         o.checkpointEvery = checkpointEvery
-        do { try o.validate() } catch { throw ValidationError("\(error)") }
+        do { try o.validate() } catch { throw CommandFailure("\(error)") }
         return o
     }
 
     /// Build the trainer; with --weights the KeypointNet starts from the file (before the thread starts).
     func makeTrainer(_ o: TrainingOptions) throws -> Trainer {
+        try RunFiles.checkDistinct(o)
+        try RunFiles.refuseExistingRun(o, overwrite: overwrite)
         let trainer = try Trainer(options: o)
         if let weights, o.resumePath == nil {
             let file = try SafeTensors.read(weights)

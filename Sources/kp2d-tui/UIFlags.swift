@@ -20,6 +20,7 @@ struct ScreenFlags: ParsableArguments {
     func validate() throws {
         if let width, width < 20 { throw ValidationError("--width must be >= 20") }
         if let height, height < 5 { throw ValidationError("--height must be >= 5") }
+        try checkFrameSize(width: width, height: height)
     }
 
     /// The --compare-run run, loaded from its files (a folder, or a metrics log with the checkpoint beside it).
@@ -52,4 +53,11 @@ struct UIFlags: ParsableArguments {
     func validate() throws {
         guard progressEvery >= 1 else { throw ValidationError("--progress-every must be >= 1") }
     }
+}
+
+/// A text frame larger than any terminal is a typo: refuse it before the cell grid is allocated.
+func checkFrameSize(width: Int?, height: Int?) throws {
+    let limit = 4000
+    if let width, width > limit { throw ValidationError("--width \(width): at most \(limit) columns") }
+    if let height, height > limit { throw ValidationError("--height \(height): at most \(limit) rows") }
 }

@@ -85,14 +85,21 @@ struct WorkbenchCommand: ParsableCommand {
                                                      picturesDirectory: pictures ?? "kp2d-pictures"),
                            hpatches: browser)
         wb.validation = monitor
+        // SIGTERM / SIGHUP (and a SIGINT from outside: in the UI Ctrl-C is a key) save and stop, as Ctrl-C does
+        // headless; the UI closes and the trainer finishes its step and save.
+        let signals = StopSignals { _ in trainer.send(.save); trainer.send(.quit) }
+        wb.stopRequested = { signals.received != nil }
+        defer { signals.cancel() }
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
+        if let name = signals.received { stderrLine("received \(name): finishing the step and writing a final checkpoint") }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
         let status = trainer.snapshot().status
         if case let .failed(reason) = status.state {
-            FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            stderrLine("error: \(reason)")
             throw ExitCode(1)
         }
+        for n in trainer.startNotices { stderrLine(n) }
         print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 

@@ -193,16 +193,15 @@ final class TrainerTests: XCTestCase {
     }
 
     /// A final checkpoint that cannot be written makes the run fail with the reason (not a silent success).
-    func testUnwritableFinalCheckpointFailsTheRun() throws {
+    /// A checkpoint that cannot be written stops the run before it trains (issue 13: not hours later).
+    func testUnwritableCheckpointIsRefusedBeforeTraining() throws {
         let dir = try makeImageFolder(count: 1); folders.append(dir)
         var o = tinyOptions(data: dir)
         o.steps = 1
         o.checkpointPath = dir + "/img0.png/ck.safetensors"   // a file where a folder would have to be
-        let t = try Trainer(options: o)
-        t.start()
-        XCTAssertTrue(t.waitUntilFinished(timeout: 120))
-        guard case let .failed(reason) = t.snapshot().status.state else { return XCTFail("state \(t.snapshot().status.state)") }
-        XCTAssertTrue(reason.contains("final checkpoint"), reason)
+        XCTAssertThrowsError(try Trainer(options: o)) { e in
+            XCTAssertTrue("\(e)".contains("img0.png/ck.safetensors: the checkpoint cannot be written (\(dir)/img0.png is a file, not a folder)"), "\(e)")
+        }
     }
 
     /// A non-finite loss skips the update (parameters unchanged) and is reported in the record.

@@ -278,6 +278,9 @@ public final class Workbench {
 
     public var finished: Bool { state.finished }
 
+    /// Polled every loop turn: true ends the event loop (a SIGTERM/SIGHUP asked the trainer to save and stop).
+    public var stopRequested: (() -> Bool)?
+
     // MARK: layout
 
     public static let minimumWidth = 80, minimumHeight = 24

@@ -23,7 +23,7 @@ extension Workbench {
         var lastBrowserState = ""
         var messageShown = state.message
         var messageSince = ProcessInfo.processInfo.systemUptime
-        while !finished {
+        while !finished && !(stopRequested?() ?? false) {
             // Keys: wait up to 30 ms for the first, then drain whatever else is queued.
             var key = term.readKey(wait: true)
             var snapshot = source.latest()

@@ -154,10 +154,26 @@ public struct Theme: Sendable, Equatable {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             for f in files.sorted() where f.hasSuffix(".theme") {
                 let n = String(f.dropLast(6))
+                // Only files that are themes: a binary or malformed file is not offered as one.
+                guard case .success = readThemeText(dir + "/" + f),
+                      (try? parse((try? readThemeText(dir + "/" + f).get()) ?? "", name: n, file: f, base: .default)) != nil else { continue }
                 if !names.contains(n) { names.append(n) }
             }
         }
         return names
+    }
+
+    struct ThemeReadError: Error { var message: String }
+
+    /// The text of a theme file: UTF-8 without NUL bytes (a binary file is not a theme).
+    static func readThemeText(_ path: String) -> Result<String, ThemeReadError> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(ThemeReadError(message: "\(path): cannot read the theme file (a folder, or no permission)"))
+        }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            return .failure(ThemeReadError(message: "\(path): not a text theme file (binary data); write 'key = value' lines or remove it"))
+        }
+        return .success(text)
     }
 
     /// Load a theme by name: a NAME.theme file if one exists (it overrides the built-in one), else the built-in.
@@ -165,7 +181,12 @@ public struct Theme: Sendable, Equatable {
     public static func load(name: String, directories: [String] = searchDirectories()) -> (Theme, warning: String?) {
         for dir in directories {
             let path = dir + "/" + name + ".theme"
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let text: String
+            switch readThemeText(path) {
+            case .success(let t): text = t
+            case .failure(let e): return (.default, "\(e.message); using the default theme")
+            }
             do {
                 return (try parse(text, name: name, file: path, base: .default), nil)
             } catch {

@@ -10,6 +10,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, reason: String)
     case unsupportedDType(path: String, name: String, dtype: String)
     case missingTensor(path: String, name: String)
+    case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
             return "\(path): tensor '\(name)' has dtype \(dtype); only F32 and I64 are supported, convert it to float32 first"
         case let .missingTensor(path, name):
             return "\(path): no tensor named '\(name)'"
+        case let .unwritable(path, reason):
+            return "\(path): cannot write (\(reason)); check that the folder exists, is writable and has free space"
         }
     }
 }
@@ -47,7 +50,9 @@ public enum StoredTensor: Equatable, Sendable {
     /// Values as Int64 (an F32 tensor is truncated).
     public var ints: [Int64] {
         switch self {
-        case let .f32(_, v): return v.map { Int64($0) }
+        case let .f32(_, v):
+            // Saturating (a NaN or huge float in a damaged file must not trap): NaN -> 0.
+            return v.map { $0.isNaN ? 0 : ($0 >= 0x1p63 ? Int64.max : ($0 < -0x1p63 ? Int64.min : Int64($0))) }
         case let .i64(_, v): return v
         }
     }
@@ -77,9 +82,24 @@ public struct SafeTensorsFile: Sendable {
 public enum SafeTensors {
     /// Read a whole file. Throws SafeTensorsError with the path and what is wrong.
     public static func read(_ path: String) throws -> SafeTensorsFile {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                throw SafeTensorsError.unreadable(path: path, reason: "is a folder, not a .safetensors file; pass the file inside it")
+            }
+            if (st.st_mode & S_IFMT) != S_IFREG {
+                throw SafeTensorsError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); pass a .safetensors file")
+            }
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) }
-        catch { throw SafeTensorsError.unreadable(path: path, reason: (error as NSError).localizedDescription) }
+        catch {
+            // Foundation's message ("NSCocoaErrorDomain error 256") says nothing: ask the OS why.
+            let fd = open(path, O_RDONLY)
+            let reason = fd < 0 ? String(cString: strerror(errno)) : (error as NSError).localizedDescription
+            if fd >= 0 { close(fd) }
+            throw SafeTensorsError.unreadable(path: path, reason: reason)
+        }
         return try parse(data, path: path)
     }
 
@@ -102,6 +122,7 @@ public enum SafeTensors {
         let bufferCount = data.count - headerEnd
         var tensors: [String: StoredTensor] = [:]
         var order: [(String, Int)] = []
+        var extents: [(name: String, begin: Int, end: Int)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -166,6 +187,12 @@ public enum SafeTensors {
             }
             tensors[name] = t
             order.append((name, begin))
+            extents.append((name, begin, end))
+        }
+        // Tensors must not share bytes: the format lays them out one after another.
+        extents.sort { $0.begin == $1.begin ? $0.end < $1.end : $0.begin < $1.begin }
+        for (a, b) in zip(extents, extents.dropFirst()) where b.begin < a.end && b.end > b.begin && a.end > a.begin {
+            throw corrupt("tensors '\(a.name)' [\(a.begin), \(a.end)) and '\(b.name)' [\(b.begin), \(b.end)) overlap in the data section")
         }
         let names = order.sorted { $0.1 == $1.1 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { $0.0 }
         return SafeTensorsFile(path: path, tensors: tensors, names: names, metadata: metadata)
@@ -218,16 +245,21 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw SafeTensorsError.unwritable(path: path, reason: "it is a folder; pass a file path")
+        }
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            catch { throw SafeTensorsError.unwritable(path: path, reason: "cannot create its folder \(dir)") }
         }
-        // Unique per call, so two threads saving the same path never share a temporary file.
-        let tmp = path + ".tmp-\(getpid())-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
-            throw SafeTensorsError.unreadable(path: tmp, reason: "cannot create file")
+        // Unique per call, so two threads saving the same path never share a temporary file. The name
+        // (`<target>.tmp-<pid>-<uuid>`) is what `AtomicFile.staleTemporaries` recognises after a crash.
+        let tmp = temporaryName(for: path)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SafeTensorsError.unwritable(path: path, reason: "cannot create a file in its folder: \(String(cString: strerror(errno)))")
         }
-        let fd = open(tmp, O_WRONLY | O_TRUNC)
-        guard fd >= 0 else { throw SafeTensorsError.unreadable(path: tmp, reason: String(cString: strerror(errno))) }
         var failure: Int32 = 0   // errno of the first failure, read before close/unlink can change it
         data.withUnsafeBytes { raw in
             var off = 0
@@ -241,12 +273,37 @@ public enum AtomicFile {
         close(fd)
         guard failure == 0 else {
             unlink(tmp)
-            throw SafeTensorsError.unreadable(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
+            throw SafeTensorsError.unwritable(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
         }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
-            throw SafeTensorsError.unreadable(path: path, reason: "rename failed: \(reason)")
+            throw SafeTensorsError.unwritable(path: path, reason: "rename failed: \(reason)")
         }
+    }
+}
+
+extension AtomicFile {
+    /// The temporary sibling a save of `path` writes first.
+    public static func temporaryName(for path: String) -> String {
+        path + ".tmp-\(getpid())-\(UUID().uuidString)"
+    }
+
+    /// Temporary siblings of `path` left by a save that was killed: `<name>.tmp-<pid>-<uuid>` whose process
+    /// no longer runs (a live process may be saving right now; its file is left alone).
+    public static func staleTemporaries(of path: String) -> [String] {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + ".tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        var out: [String] = []
+        for n in names.sorted() where n.hasPrefix(prefix) {
+            let rest = n.dropFirst(prefix.count)
+            let parts = rest.split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UUID(uuidString: String(parts[1])) != nil else { continue }
+            if pid == getpid() || kill(pid, 0) == 0 || errno == EPERM { continue }   // ours, or a process still running
+            out.append((dir as NSString).appendingPathComponent(n))
+        }
+        return out
     }
 }
