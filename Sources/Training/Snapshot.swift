@@ -16,6 +16,10 @@ public struct StepRecord: Sendable, Codable, Equatable {
     public var stepsPerSecond: Double
     /// True if the update was skipped (non-finite loss).
     public var skipped: Bool
+    /// Data-parallel runs only (nil, and absent from the log, in a single process): the number of ranks
+    /// and the global batch (ranks x per-rank batch); the loss terms are then means over the ranks.
+    public var ranks: Int? = nil
+    public var globalBatch: Int? = nil
 
     public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, weights: LossWeights,
                 stepsPerSecond: Double, skipped: Bool) {

@@ -54,6 +54,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "JSON-lines metrics log. Default: beside the checkpoint, metrics.jsonl.")
     var log: String?
 
+    @Option(name: .customLong("dump-gradients"), help: .hidden)
+    var dumpGradients: String?
+
     /// Options from the preset and flags, or from the checkpoint when resuming. `dataOverride` is a
     /// positional data folder (`train DIR`), which wins over --data.
     func makeOptions(dataOverride: String? = nil) throws -> TrainingOptions {
@@ -110,8 +113,9 @@ struct TrainingFlags: ParsableArguments {
     }
 
     /// Build the trainer; with --weights the KeypointNet starts from the file (before the thread starts).
-    func makeTrainer(_ o: TrainingOptions) throws -> Trainer {
-        let trainer = try Trainer(options: o)
+    func makeTrainer(_ o: TrainingOptions, coordinator: RunCoordinator = LocalRun()) throws -> Trainer {
+        let trainer = try Trainer(options: o, coordinator: coordinator)
+        trainer.gradientDumpFolder = dumpGradients
         if let weights, o.resumePath == nil {
             let file = try SafeTensors.read(weights)
             try trainer.model.keypointNet.loadStateDict(KeypointNetWeights.keypointNetTensors(file), strict: true, source: weights)

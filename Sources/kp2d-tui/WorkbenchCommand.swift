@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import KP2D
 import TensorEngine
@@ -64,6 +65,11 @@ struct WorkbenchCommand: ParsableCommand {
 
     /// The interactive workbench on a real trainer (also `kp2d-tui train` without --headless).
     static func interactive(_ training: TrainingFlags, dataOverride: String? = nil, hpatches: String?, theme: String, ascii: Bool) throws {
+        // Under mpirun only rank 0 opens the workbench; the other ranks train headless.
+        if Launcher.isActive {
+            if (Launcher.rankHint() ?? 0) != 0 { try TrainCommand.runHeadless(training, dataOverride: dataOverride, progressEvery: 10); return }
+            return try interactiveRank0(training, dataOverride: dataOverride, hpatches: hpatches, theme: theme, ascii: ascii)
+        }
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw CommandFailure("the workbench needs an interactive terminal (stdin and stdout are not a TTY): use `kp2d-tui --headless` to train without it or `kp2d-tui --once` for a text snapshot")
