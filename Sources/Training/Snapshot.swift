@@ -20,6 +20,9 @@ public struct StepRecord: Sendable, Codable, Equatable {
     /// and the global batch (ranks x per-rank batch); the loss terms are then means over the ranks.
     public var ranks: Int? = nil
     public var globalBatch: Int? = nil
+    /// Data-parallel runs: seconds of this step's gradient allreduce and the bytes each rank sent into it.
+    public var allreduceSeconds: Double? = nil
+    public var allreduceBytes: Int? = nil
 
     public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, weights: LossWeights,
                 stepsPerSecond: Double, skipped: Bool) {

@@ -321,6 +321,8 @@ public final class Trainer: @unchecked Sendable {
         if coordinator.isDistributed {
             record.ranks = coordinator.worldSize
             record.globalBatch = coordinator.worldSize * options.batchSize
+            record.allreduceSeconds = coordinator.lastExchange.allreduceSeconds
+            record.allreduceBytes = coordinator.lastExchange.bytes
             guard coordinator.isLeader else { return }   // the others keep no log, history or preview
         }
         try log?.append(record)

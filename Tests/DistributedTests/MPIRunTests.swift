@@ -221,7 +221,7 @@ final class MPIRunTests: XCTestCase {
                   let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8) else { continue }
             // Our own job only: the process's parent is the launcher.
             let fields = stat.split(separator: ")").last!.split(separator: " ")
-            if Int32(fields[2]) == launcher { return pid }
+            if fields.count > 1, Int32(fields[1]) == launcher { return pid }
         }
         throw XCTSkip("could not find rank \(rank)'s process below mpirun \(launcher)")
     }
