@@ -72,15 +72,31 @@ struct DistributedLaunch {
         return source
     }
 
-    /// Rank 0's workbench under mpirun: its stdin is a pipe from mpirun and its stdout mpirun's pty, so
-    /// attach the launching terminal (/dev/tty) directly. Start such runs with `mpirun --stdin none`
-    /// so that mpirun itself does not read the keys.
+    /// Rank 0's workbench under mpirun: its stdin is a pipe from mpirun (or /dev/null), its stdout
+    /// mpirun's pty, and mpirun puts it in a process group of its own, in the background of the terminal.
+    /// So attach the launching terminal (/dev/tty) directly and make rank 0's group the terminal's
+    /// foreground (keys and Ctrl-C then reach the workbench; the previous foreground group, mpirun's, is
+    /// given the terminal back at exit). Start such runs with `mpirun --stdin none` so that mpirun itself
+    /// does not read the keys.
     func attachTerminalForWorkbench() {
         guard communicator != nil, !isFollower, isatty(STDIN_FILENO) == 0 else { return }
         let fd = open("/dev/tty", O_RDWR)
         guard fd >= 0 else { return }
+        signal(SIGTTOU, SIG_IGN)
+        signal(SIGTTIN, SIG_IGN)
+        let previous = tcgetpgrp(fd)
+        if previous > 0, previous != getpgrp(), tcsetpgrp(fd, getpgrp()) == 0 {
+            DistributedLaunch.previousForeground = previous
+            atexit { DistributedLaunch.restoreForeground() }
+        }
         dup2(fd, STDIN_FILENO)
         dup2(fd, STDOUT_FILENO)
         close(fd)
+    }
+
+    nonisolated(unsafe) static var previousForeground: pid_t = 0
+    static func restoreForeground() {
+        guard previousForeground > 0 else { return }
+        _ = tcsetpgrp(STDIN_FILENO, previousForeground)
     }
 }
