@@ -178,7 +178,7 @@ extension Trainer {
         if coordinator.isLeader {
             releaseFollowers(.halt)
             restoreStepStartBuffers()
-            if options.checkpointPath != nil, lastSavedStep != step { save() }
+            if options.checkpointPath != nil, step > 0, lastSavedStep != step { save() }
         }
         stateLock.unlock()
         state = .failed("rank \(coordinator.rank): \(error)")
@@ -195,7 +195,7 @@ extension Trainer {
         guard stateLock.lock(before: Date(timeIntervalSinceNow: timeout)) else {
             return "no checkpoint written (the step did not finish within \(timeout) s); the last one is at step \(lastSavedStep.map(String.init) ?? "none")"
         }
-        if isFinished || lastSavedStep == step { return lastSavedStep.map { "the checkpoint at step \($0) is current: \(path)" } ?? "" }
+        if isFinished || lastSavedStep == step || step == 0 { return lastSavedStep.map { "the checkpoint at step \($0) is current: \(path)" } ?? "" }
         restoreStepStartBuffers()
         if let error = save() { return "the emergency checkpoint failed: \(error)" }
         return "saved step \(step) to \(path)"

@@ -209,6 +209,21 @@ final class MPIRunTests: XCTestCase {
         _ = try SafeTensors.read(dir + "/ck.keypointnet.safetensors")
     }
 
+    func testARankThatFailsStopsEveryRankNamingIt() throws {
+        // Two images, one unreadable: with 2 ranks each shard holds one image, so exactly one rank fails.
+        let dir = try tempDir(), images = try tempDir()
+        let good = try FileManager.default.contentsOfDirectory(atPath: data).sorted().first!
+        try FileManager.default.copyItem(atPath: data + "/" + good, toPath: images + "/good.jpg")
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: images + "/bad.jpg"))
+        let r = try run(ranks: 2, ["train", "--headless", "--data", images, "--batch-size", "1", "--steps", "3",
+                                   "--checkpoint", dir + "/ck.safetensors"], timeout: 120)
+        XCTAssertNotEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("none of the 1 images could be decoded"), r.stderr)
+        let failed = r.stderr.contains("rank 1 failed at step 1") ? 1 : 0
+        XCTAssertTrue(r.stderr.contains("rank \(failed) failed at step 1 (its error is printed above by that rank); every rank stops"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ck.safetensors"), "nothing trained, nothing to save")
+    }
+
     /// The pid of the kp2d-tui process of `rank` below mpirun (from /proc: its OMPI_COMM_WORLD_RANK).
     func rankPid(_ rank: Int, under launcher: Int32) throws -> Int32 {
         for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
