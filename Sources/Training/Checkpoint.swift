@@ -61,10 +61,16 @@ public enum TrainingCheckpoint {
     }
 
     public static func write(to path: String, model: KP2DModel, optimizer: Adam, state: CheckpointRunState) throws {
+        try write(to: path, stateDict: model.stateDict(), optimizer: optimizer, config: model.keypointNet.config, state: state)
+    }
+
+    /// The same from a state dict taken beforehand (the emergency save of a data-parallel run).
+    public static func write(to path: String, stateDict: [(String, StoredTensor)], optimizer: Adam,
+                             config: KeypointNetConfig, state: CheckpointRunState) throws {
         let run = String(decoding: try jsonEncoder().encode(state), as: UTF8.self)
-        let config = String(decoding: try JSONEncoder().encode(model.keypointNet.config), as: UTF8.self)
-        try SafeTensors.write(model.stateDict() + optimizer.stateTensors(),
-                              metadata: [runStateKey: run, KeypointNetWeights.configMetadataKey: config], to: path)
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        try SafeTensors.write(stateDict + optimizer.stateTensors(),
+                              metadata: [runStateKey: run, KeypointNetWeights.configMetadataKey: configJSON], to: path)
     }
 
     /// The KeypointNet weights alone (keys without prefix), readable by `eval` and `detect`.

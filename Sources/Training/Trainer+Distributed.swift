@@ -117,9 +117,6 @@ extension Trainer {
     func exchangeGradients(terms: LossTerms, status: RankStatus) throws -> ExchangeOutcome {
         let scalars: [Float] = [terms.loc, terms.desc, terms.usp, terms.consistency, terms.io, terms.total, terms.recall,
                                 Float(terms.ioInliers)]
-        let held = midStep
-        stateLock.unlock()
-        defer { stateLock.lock(); midStep = held }
         let parameters = model.parameters()
         if let dir = gradientDumpFolder { try dumpGradients(parameters, to: dir, kind: "local") }
         let outcome = try coordinator.exchange(parameters: parameters, scalars: scalars, status: status)
@@ -154,19 +151,33 @@ extension Trainer {
     func saveStepStartBuffers() {
         if stepStartBuffers.isEmpty {
             stepStartBuffers = model.stateEntries().compactMap { e in
-                if case .parameter = e.kind { return nil }
-                return (e.tensor, Tensor(shape: e.tensor.shape))
+                switch e.kind {
+                case .parameter: return nil
+                case .counter: return (e.key, e.tensor, Tensor(shape: e.tensor.shape), true)
+                default: return (e.key, e.tensor, Tensor(shape: e.tensor.shape), false)
+                }
             }
         }
-        for (live, saved) in stepStartBuffers { saved.data.update(from: live.data, count: live.count) }
+        for b in stepStartBuffers { b.saved.data.update(from: b.live.data, count: b.live.count) }
         midStep = true
     }
 
-    /// Put them back (the step will not complete: the saved checkpoint must be the last completed step).
+    /// Put them back (trainer thread, after a failed step: the saved checkpoint must be the last completed step).
     func restoreStepStartBuffers() {
         guard midStep else { return }
-        for (live, saved) in stepStartBuffers { live.data.update(from: saved.data, count: live.count) }
+        for b in stepStartBuffers { b.live.data.update(from: b.saved.data, count: b.live.count) }
         midStep = false
+    }
+
+    /// The state dict of the last completed step while the trainer thread may be inside the next one:
+    /// parameters (unchanged until the update), with the BatchNorm buffers of the step start.
+    func completedStepStateDict() -> [(String, StoredTensor)] {
+        guard midStep else { return model.stateDict() }
+        var saved: [String: StoredTensor] = [:]
+        for b in stepStartBuffers {
+            saved[b.key] = b.counter ? .i64(shape: b.saved.shape, values: b.saved.array.map { Int64($0) }) : StoredTensor(b.saved)
+        }
+        return model.stateDict().map { ($0.0, saved[$0.0] ?? $0.1) }
     }
 
     // MARK: failure
@@ -188,7 +199,7 @@ extension Trainer {
 
     /// Called from a signal handler's thread when the launcher stops the job (another rank died, or
     /// Ctrl-C on mpirun): rank 0 writes the last completed step if it can get a whole step within
-    /// `timeout` seconds. Returns what happened, for the exit message. The process exits afterwards,
+    /// `timeout` seconds (it only waits for an Adam update or a save in progress). Returns what happened, for the exit message. The process exits afterwards,
     /// so the state lock is kept (the trainer thread must not go on).
     public func emergencySave(timeout: Double) -> String {
         guard coordinator.isLeader, let path = options.checkpointPath else { return "" }
@@ -196,8 +207,22 @@ extension Trainer {
             return "no checkpoint written (the step did not finish within \(timeout) s); the last one is at step \(lastSavedStep.map(String.init) ?? "none")"
         }
         if isFinished || lastSavedStep == step || step == 0 { return lastSavedStep.map { "the checkpoint at step \($0) is current: \(path)" } ?? "" }
-        restoreStepStartBuffers()
-        if let error = save() { return "the emergency checkpoint failed: \(error)" }
+        // The trainer thread may be inside the next step's forward/backward (it changes gradients and the
+        // live BatchNorm buffers, neither of which is written here).
+        let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
+                                   learningRate: currentLearningRate, weights: weights, options: options,
+                                   changes: changes, seed: options.seed, preset: options.preset.rawValue)
+        let tensors = completedStepStateDict()
+        do {
+            try TrainingCheckpoint.write(to: path, stateDict: tensors, optimizer: optimizer, config: model.keypointNet.config, state: s)
+            if let export = options.resolvedExportPath {
+                let prefix = "keypoint_net."
+                let net = tensors.filter { $0.0.hasPrefix(prefix) }.map { (String($0.0.dropFirst(prefix.count)), $0.1) }
+                let config = String(decoding: try JSONEncoder().encode(model.keypointNet.config), as: UTF8.self)
+                try SafeTensors.write(net, metadata: [KeypointNetWeights.configMetadataKey: config], to: export)
+            }
+        } catch { return "the emergency checkpoint failed: \(error)" }
+        lastSavedStep = step
         return "saved step \(step) to \(path)"
     }
 }

@@ -61,11 +61,11 @@ public final class Trainer: @unchecked Sendable {
     private var lastDataWait: Double = 0
     private let graph = Graph()
     // Data-parallel runs (Trainer+Distributed.swift).
-    /// Held by the trainer thread while it changes the model (not while waiting for other ranks), and by
-    /// saves: an emergency save on another thread takes it to see a whole step.
+    /// Held by the trainer thread while it changes parameters, Adam state or run state (the update, the
+    /// commands), and by saves: an emergency save on another thread takes it to see a whole step.
     let stateLock = NSRecursiveLock()
-    /// BatchNorm buffers as they were when the current step started (restored before an emergency save).
-    var stepStartBuffers: [(live: Tensor, saved: Tensor)] = []
+    /// BatchNorm buffers as they were when the current step started (an emergency save writes these).
+    var stepStartBuffers: [(key: String, live: Tensor, saved: Tensor, counter: Bool)] = []
     var midStep = false
     /// Rank 0: the other ranks are waiting for its next StepControl.
     var followersWaiting = true
@@ -212,6 +212,7 @@ public final class Trainer: @unchecked Sendable {
         loader.start()
         while true {
             var stepOnce = false, quit = false
+            stateLock.lock()   // run state changes: not while an emergency save reads it
             for command in inbox.withLock({ q -> [TrainerCommand] in defer { q.removeAll() }; return q }) {
                 switch command {
                 case .pause: paused = true
@@ -232,6 +233,7 @@ public final class Trainer: @unchecked Sendable {
                 case .quit: quit = true
                 }
             }
+            stateLock.unlock()
             drainLoaderWarnings()
             serveStateRequests()
             if quit { releaseFollowers(.quit); finish(.finished, "stopped at step \(step)", save: false); return }
@@ -265,8 +267,6 @@ public final class Trainer: @unchecked Sendable {
     }
 
     func trainStep() throws {
-        stateLock.lock()
-        defer { midStep = false; stateLock.unlock() }
         let t0 = DispatchTime.now().uptimeNanoseconds
         let batch: TrainingBatch
         do { batch = try loader.next() } catch {
@@ -274,12 +274,12 @@ public final class Trainer: @unchecked Sendable {
             if coordinator.isDistributed { _ = try? exchangeGradients(terms: LossTerms(), status: .failed) }
             throw error
         }
-        if coordinator.isDistributed { saveStepStartBuffers() }
+        if coordinator.isDistributed { stateLock.withLock { saveStepStartBuffers() } }
         lastDataWait = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         drainLoaderWarnings()
         precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
         let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
-        for i in optimizer.groups.indices { optimizer.groups[i].lr = lr }
+        stateLock.withLock { for i in optimizer.groups.indices { optimizer.groups[i].lr = lr } }
         optimizer.zeroGrad()
         var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))
         // Dropout draws from the network's own generator: reseed it per step so a resumed run repeats them.
@@ -305,14 +305,18 @@ public final class Trainer: @unchecked Sendable {
             skipped = true
             terms.flags.append("non-finite gradient in \(bad): update skipped")
         }
+        // Parameters, Adam and the step count change together (an emergency save sees all or none).
+        stateLock.lock()
         if skipped {
             post("step \(step + 1): \(terms.flags.last ?? "non-finite loss \(terms.total)"), update skipped")
         } else {
             optimizer.update()
         }
         step += 1
+        midStep = false
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         elapsed += dt
+        stateLock.unlock()
         recentDurations.append(dt)
         if recentDurations.count > Trainer.recentWindow { recentDurations.removeFirst() }
         let sps = Double(recentDurations.count) / max(recentDurations.reduce(0, +), 1e-9)

@@ -66,6 +66,9 @@ struct DistributedLaunch {
                 if !saved.isEmpty { line += "; " + saved }
             }
             FileHandle.standardError.write(Data((line + "\n").utf8))
+            // The other ranks do not exit by themselves: a rank that exits during mpirun's shutdown makes
+            // it SIGKILL the rest at once, before rank 0's save (measured). mpirun's SIGKILL ends them.
+            if !comm.isRoot { sleep(10) }
             exit(143)
         }
         source.resume()

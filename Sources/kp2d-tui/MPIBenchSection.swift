@@ -99,7 +99,7 @@ struct MPIBenchSection: BenchSection {
                     var values: [(key: String, value: BenchValue)] = [("model", .text("\(c.preset) \(Int(gbit)) Gbit/s"))]
                     for m in [1, 2, 4, 8, 16, 64, 256] {
                         let ips = MPIBenchSection.modelImagesPerSecond(machines: m, batch: c.batch, compute: one.stepSeconds, bytes: bytes, gbitPerSecond: gbit)
-                        values.append(("img/s \(m)", .number(ips, format: "%.1f")))
+                        values.append(("img/s \(m)", .number(ips, format: ips < 10 ? "%.2f" : "%.1f")))
                     }
                     let ring = 2 * Double(bytes) * 8 / (gbit * 1e9)
                     values.append(("efficiency limit", .ratio(one.stepSeconds / (one.stepSeconds + ring))))

@@ -67,7 +67,9 @@ struct WorkbenchCommand: ParsableCommand {
     static func interactive(_ training: TrainingFlags, dataOverride: String? = nil, hpatches: String?, theme: String, ascii: Bool) throws {
         // Under mpirun only rank 0 opens the workbench; the other ranks train headless.
         if Launcher.isActive {
-            if (Launcher.rankHint() ?? 0) != 0 { try TrainCommand.runHeadless(training, dataOverride: dataOverride, progressEvery: 10); return }
+            let rank: Int
+            do { rank = try Communicator.start()?.rank ?? 0 } catch { throw CommandFailure("\(error)") }
+            if rank != 0 { try TrainCommand.runHeadless(training, dataOverride: dataOverride, progressEvery: 10); return }
             return try interactiveRank0(training, dataOverride: dataOverride, hpatches: hpatches, theme: theme, ascii: ascii)
         }
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.

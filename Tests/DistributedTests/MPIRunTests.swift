@@ -207,6 +207,17 @@ final class MPIRunTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasSuffix(".safetensors") && !$0.hasSuffix(".jsonl") }
         XCTAssertEqual(leftovers, [])
         _ = try SafeTensors.read(dir + "/ck.keypointnet.safetensors")
+
+        // The emergency checkpoint is exactly step S (taken while rank 0 was inside step S+1): resumed, step
+        // S+1 is the step of a run that never stopped, bit for bit.
+        let s = state.step, straight = try tempDir()
+        XCTAssertEqual(try run(ranks: 2, trainArgs(straight, steps: s + 1)).status, 0)
+        let resumed = try run(ranks: 2, ["train", "--headless", "--data", data, "--resume", dir + "/ck.safetensors", "--steps", "\(s + 1)"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try readLog(straight + "/metrics.jsonl").records.last!, b = try readLog(dir + "/metrics.jsonl").records.last!
+        XCTAssertEqual(a.step, s + 1); XCTAssertEqual(b.step, s + 1)
+        XCTAssertEqual(a.terms.total, b.terms.total, "the resumed step differs from the uninterrupted run's")
+        XCTAssertEqual(try tensors(straight + "/ck.keypointnet.safetensors"), try tensors(dir + "/ck.keypointnet.safetensors"))
     }
 
     func testARankThatFailsStopsEveryRankNamingIt() throws {
