@@ -105,6 +105,13 @@ extension Trainer {
                     failDistributed(DistributedRunError.outOfStep(rank: coordinator.rank, expected: control.step, got: step))
                     return
                 }
+                if control.weights != weights {
+                    let w = control.weights
+                    post("loss weights set to alpha \(w.alpha), beta \(w.beta), lambda \(w.lambda), gamma \(w.gamma) at step \(step) (from rank 0)")
+                }
+                if control.baseLearningRate != baseLearningRate {
+                    post("base learning rate set to \(control.baseLearningRate) at step \(step) (from rank 0)")
+                }
                 weights = control.weights
                 baseLearningRate = control.baseLearningRate
                 do { try trainStep() } catch { failDistributed(error); return }

@@ -14,7 +14,7 @@ final class MPIRunTests: XCTestCase {
         return url.path
     }
 
-    func binary() throws -> String {
+    static func binary() throws -> String {
         if let p = ProcessInfo.processInfo.environment["KP2D_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
         for config in ["release", "debug"] {
             let p = "\(MPIRunTests.repoRoot)/.build/\(config)/kp2d-tui"
@@ -23,7 +23,7 @@ final class MPIRunTests: XCTestCase {
         throw XCTSkip("kp2d-tui binary not built: run scripts/test (it builds it and sets KP2D_BIN)")
     }
 
-    func mpirun() throws -> String {
+    static func mpirun() throws -> String {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin"] {
             let p = "\(dir)/mpirun"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -44,10 +44,10 @@ final class MPIRunTests: XCTestCase {
     func start(ranks: Int, _ args: [String], sink: Sink) throws -> Process {
         let p = Process()
         if ranks > 0 {
-            p.executableURL = URL(fileURLWithPath: try mpirun())
-            p.arguments = ["--oversubscribe", "-np", "\(ranks)", try binary()] + args
+            p.executableURL = URL(fileURLWithPath: try Self.mpirun())
+            p.arguments = ["--oversubscribe", "-np", "\(ranks)", try Self.binary()] + args
         } else {
-            p.executableURL = URL(fileURLWithPath: try binary())
+            p.executableURL = URL(fileURLWithPath: try Self.binary())
             p.arguments = args
         }
         p.currentDirectoryURL = URL(fileURLWithPath: MPIRunTests.repoRoot)
