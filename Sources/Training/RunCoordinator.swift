@@ -64,6 +64,7 @@ public enum DistributedRunError: Error, CustomStringConvertible {
     case leaderHalted(step: Int)
     case outOfStep(rank: Int, expected: Int, got: Int)
     case badControl
+    case mismatch(String)
 
     public var description: String {
         switch self {
@@ -73,6 +74,7 @@ public enum DistributedRunError: Error, CustomStringConvertible {
         case let .leaderHalted(s): return "rank 0 stopped the run with an error at step \(s + 1) (printed above by rank 0)"
         case let .outOfStep(r, e, g): return "rank \(r) is at step \(g) but rank 0 sent step \(e): the ranks started from different checkpoints"
         case .badControl: return "a control record from rank 0 could not be read (the ranks run different kp2d-tui versions?)"
+        case let .mismatch(m): return m
         }
     }
 }

@@ -10,6 +10,8 @@ import TensorEngine
 // stay per rank (as Horovod's default); rank 0's are the ones saved.
 
 extension Trainer {
+    static let imageCountKey = "kp2d_data_images"
+
     /// " · 2 ranks, global batch 8" in a data-parallel run, "" otherwise.
     var distributedDescription: String {
         guard coordinator.isDistributed else { return "" }
@@ -32,10 +34,22 @@ extension Trainer {
                                        changes: changes, seed: options.seed, preset: options.preset.rawValue)
             let run = String(decoding: try TrainingCheckpoint.jsonEncoder().encode(s), as: UTF8.self)
             let data = try SafeTensors.serialize(model.stateDict() + optimizer.stateTensors(),
-                                                 metadata: [TrainingCheckpoint.runStateKey: run])
+                                                 metadata: [TrainingCheckpoint.runStateKey: run, Trainer.imageCountKey: "\(folder.count)"])
             return [UInt8](data)
         }, load: { bytes in
             let file = try SafeTensors.parse(Data(bytes), path: "<rank 0's state>")
+            // Every rank must see the same run: the same data (count), batch shape, seed and length.
+            let theirs = try TrainingCheckpoint.readState(file)
+            let r = coordinator.rank
+            if let n = file.metadata[Trainer.imageCountKey].flatMap(Int.init), n != folder.count {
+                throw DistributedRunError.mismatch("rank \(r) finds \(folder.count) images in \(folder.root), rank 0 finds \(n): the data folder must hold the same images on every machine")
+            }
+            let o = theirs.options
+            for (what, mine, rank0) in [("--batch-size", "\(options.batchSize)", "\(o.batchSize)"), ("--size", "\(options.height)x\(options.width)", "\(o.height)x\(o.width)"),
+                                        ("--seed", "\(options.seed)", "\(o.seed)"), ("--steps", "\(options.steps.map(String.init) ?? "-")", "\(o.steps.map(String.init) ?? "-")"),
+                                        ("--epochs", "\(options.epochs.map(String.init) ?? "-")", "\(o.epochs.map(String.init) ?? "-")")] where mine != rank0 {
+                throw DistributedRunError.mismatch("rank \(r) has \(what) \(mine), rank 0 has \(rank0): start every rank with the same options")
+            }
             let s = try TrainingCheckpoint.load(file, into: model, optimizer: optimizer)
             guard s.step == step else { throw DistributedRunError.outOfStep(rank: coordinator.rank, expected: s.step, got: step) }
             elapsed = s.elapsed; baseLearningRate = s.baseLearningRate; weights = s.weights; changes = s.changes

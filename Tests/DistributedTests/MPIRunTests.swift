@@ -235,6 +235,25 @@ final class MPIRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ck.safetensors"), "nothing trained, nothing to save")
     }
 
+    func testRanksWithDifferentDataOrOptionsRefuseToStart() throws {
+        // mpirun's MPMD form gives each rank its own arguments: rank 1 sees one image fewer, then another batch.
+        let dir = try tempDir(), fewer = try tempDir()
+        for f in try FileManager.default.contentsOfDirectory(atPath: data).sorted().dropFirst() {
+            try FileManager.default.copyItem(atPath: data + "/" + f, toPath: fewer + "/" + f)
+        }
+        let bin = try Self.binary()
+        func mpmd(_ second: [String]) throws -> Run {
+            let common = ["train", "--headless", "--steps", "2", "--checkpoint", dir + "/ck.safetensors"]
+            return try run(ranks: 1, common + ["--data", data, "--batch-size", "1", ":", "-np", "1", bin] + common + second, timeout: 120)
+        }
+        var r = try mpmd(["--data", fewer, "--batch-size", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("rank 1 finds 7 images in \(fewer), rank 0 finds 8"), r.stderr)
+        r = try mpmd(["--data", data, "--batch-size", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("rank 1 has --batch-size 2, rank 0 has 1"), r.stderr)
+    }
+
     /// The pid of the kp2d-tui process of `rank` below mpirun (from /proc: its OMPI_COMM_WORLD_RANK).
     func rankPid(_ rank: Int, under launcher: Int32) throws -> Int32 {
         for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
