@@ -64,6 +64,13 @@ public final class Communicator: @unchecked Sendable {
     /// aborts the job: KP2D_MPI_TIMEOUT, default 600 (a step of the paper preset is ~4 s on 2 cores).
     public let timeout: Double
     private let watch = WatchState()
+    private let hookLock = NSLock()
+    private var _beforeWatchdogAbort: (@Sendable () -> String)?
+    /// Called on the watchdog thread before it aborts the job (rank 0 saves there); its text joins the message.
+    public var beforeWatchdogAbort: (@Sendable () -> String)? {
+        get { hookLock.lock(); defer { hookLock.unlock() }; return _beforeWatchdogAbort }
+        set { hookLock.lock(); _beforeWatchdogAbort = newValue; hookLock.unlock() }
+    }
     private var finalized = false
     private static let lock = NSLock()
     nonisolated(unsafe) private static var _current: Communicator?
@@ -220,9 +227,10 @@ public final class Communicator: @unchecked Sendable {
             while let (what, since) = watch.poll() {
                 if let since, Double(DispatchTime.now().uptimeNanoseconds - since) / 1e9 > timeout {
                     let dead = deadLocalPeers().map { "rank \($0.rank) (pid \($0.pid)) has died" }
+                    let saved = beforeWatchdogAbort?() ?? ""
                     abort(message: "no answer from the other ranks for \(Int(timeout)) s during \(what)"
                         + (dead.isEmpty ? " (a rank is stuck or its machine unreachable; KP2D_MPI_TIMEOUT sets the limit)" : ": " + dead.joined(separator: ", "))
-                        + "; stopping the job")
+                        + "; stopping the job" + (saved.isEmpty ? "" : "; " + saved))
                 }
                 usleep(500_000)
             }

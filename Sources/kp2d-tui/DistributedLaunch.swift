@@ -53,6 +53,7 @@ struct DistributedLaunch {
     /// Handle the launcher's SIGTERM as described above. Keep the returned source alive.
     func handleTermination(trainer: Trainer) -> DispatchSourceSignal? {
         guard let comm = communicator, comm.size > 1 else { return nil }
+        if comm.isRoot { comm.beforeWatchdogAbort = { [weak trainer] in trainer?.emergencySave(timeout: 5) ?? "" } }
         signal(SIGTERM, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         source.setEventHandler {
