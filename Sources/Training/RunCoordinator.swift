@@ -28,11 +28,11 @@ public struct StepControl: Sendable, Equatable {
     public var action: Action
     /// Completed steps before this one (a check that every rank is at the same step).
     public var step: Int
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var baseLearningRate: Float
 
-    public init(action: Action, step: Int, weights: LossWeights, baseLearningRate: Float) {
-        self.action = action; self.step = step; self.weights = weights; self.baseLearningRate = baseLearningRate
+    public init(action: Action, step: Int, lossWeights: LossWeights, baseLearningRate: Float) {
+        self.action = action; self.step = step; self.lossWeights = lossWeights; self.baseLearningRate = baseLearningRate
     }
 
     static let byteCount = 40
@@ -42,8 +42,8 @@ public struct StepControl: Sendable, Equatable {
         var out = [UInt8](repeating: 0, count: StepControl.byteCount)
         func put<T>(_ v: T, _ at: Int) { withUnsafeBytes(of: v) { for (i, b) in $0.enumerated() { out[at + i] = b } } }
         put(action.rawValue.littleEndian, 0); put(Int64(step).littleEndian, 8)
-        put(weights.alpha.bitPattern.littleEndian, 16); put(weights.beta.bitPattern.littleEndian, 20)
-        put(weights.lambda.bitPattern.littleEndian, 24); put(weights.gamma.bitPattern.littleEndian, 28)
+        put(lossWeights.alpha.bitPattern.littleEndian, 16); put(lossWeights.beta.bitPattern.littleEndian, 20)
+        put(lossWeights.lambda.bitPattern.littleEndian, 24); put(lossWeights.gamma.bitPattern.littleEndian, 28)
         put(baseLearningRate.bitPattern.littleEndian, 32)
         return out
     }
@@ -54,7 +54,7 @@ public struct StepControl: Sendable, Equatable {
         func f32(_ at: Int) -> Float { Float(bitPattern: b[at..<(at + 4)].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }) }
         guard let a = Action(rawValue: i64(0)) else { return nil }
         self.init(action: a, step: Int(i64(8)),
-                  weights: LossWeights(alpha: f32(16), beta: f32(20), lambda: f32(24), gamma: f32(28)),
+                  lossWeights: LossWeights(alpha: f32(16), beta: f32(20), lambda: f32(24), gamma: f32(28)),
                   baseLearningRate: f32(32))
     }
 }

@@ -30,7 +30,7 @@ extension Trainer {
     func shareInitialState() throws {
         try coordinator.shareInitialState(leaderState: {
             let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
-                                       learningRate: currentLearningRate, weights: weights, options: options,
+                                       learningRate: currentLearningRate, lossWeights: lossWeights, options: options,
                                        changes: changes, seed: options.seed, preset: options.preset.rawValue)
             let run = String(decoding: try TrainingCheckpoint.jsonEncoder().encode(s), as: UTF8.self)
             let data = try SafeTensors.serialize(model.stateDict() + optimizer.stateTensors(),
@@ -52,7 +52,7 @@ extension Trainer {
             }
             let s = try TrainingCheckpoint.load(file, into: model, optimizer: optimizer)
             guard s.step == step else { throw DistributedRunError.outOfStep(rank: coordinator.rank, expected: s.step, got: step) }
-            elapsed = s.elapsed; baseLearningRate = s.baseLearningRate; weights = s.weights; changes = s.changes
+            elapsed = s.elapsed; baseLearningRate = s.baseLearningRate; lossWeights = s.lossWeights; changes = s.changes
         })
     }
 
@@ -60,7 +60,7 @@ extension Trainer {
 
     /// Rank 0: tell the others to train the next step with the current settings.
     func announceStep() throws {
-        try coordinator.announce(StepControl(action: .train, step: step, weights: weights, baseLearningRate: baseLearningRate))
+        try coordinator.announce(StepControl(action: .train, step: step, lossWeights: lossWeights, baseLearningRate: baseLearningRate))
         followersWaiting = false
     }
 
@@ -69,7 +69,7 @@ extension Trainer {
     func releaseFollowers(_ action: StepControl.Action) {
         guard coordinator.isDistributed, coordinator.isLeader, followersWaiting else { return }
         followersWaiting = false
-        do { try coordinator.announce(StepControl(action: action, step: step, weights: weights, baseLearningRate: baseLearningRate)) }
+        do { try coordinator.announce(StepControl(action: action, step: step, lossWeights: lossWeights, baseLearningRate: baseLearningRate)) }
         catch { post("could not tell the other ranks to stop: \(error)"); return }
         if action == .quit { checkParametersAgree() }
     }
@@ -119,14 +119,14 @@ extension Trainer {
                     failDistributed(DistributedRunError.outOfStep(rank: coordinator.rank, expected: control.step, got: step))
                     return
                 }
-                if control.weights != weights {
-                    let w = control.weights
+                if control.lossWeights != lossWeights {
+                    let w = control.lossWeights
                     post("loss weights set to alpha \(w.alpha), beta \(w.beta), lambda \(w.lambda), gamma \(w.gamma) at step \(step) (from rank 0)")
                 }
                 if control.baseLearningRate != baseLearningRate {
                     post("base learning rate set to \(control.baseLearningRate) at step \(step) (from rank 0)")
                 }
-                weights = control.weights
+                lossWeights = control.lossWeights
                 baseLearningRate = control.baseLearningRate
                 do { try trainStep() } catch { failDistributed(error); return }
             }
@@ -231,7 +231,7 @@ extension Trainer {
         // The trainer thread may be inside the next step's forward/backward (it changes gradients and the
         // live BatchNorm buffers, neither of which is written here).
         let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
-                                   learningRate: currentLearningRate, weights: weights, options: options,
+                                   learningRate: currentLearningRate, lossWeights: lossWeights, options: options,
                                    changes: changes, seed: options.seed, preset: options.preset.rawValue)
         let tensors = completedStepStateDict()
         do {

@@ -6,7 +6,7 @@ import TUI
 extension WorkbenchCommand {
     /// `mpirun -np N kp2d-tui ...`, rank 0: the workbench on the launching terminal, steering every rank
     /// (its commands reach the other ranks at the next step boundary).
-    static func interactiveRank0(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, theme: String, ascii: Bool) throws {
+    static func interactiveRank0(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags) throws {
         var training = training
         let launch = try DistributedLaunch.prepare(&training)
         launch.attachTerminalForWorkbench()
@@ -26,7 +26,7 @@ extension WorkbenchCommand {
             throw CommandFailure("rank 0 found no terminal for the workbench (no /dev/tty): use `mpirun ... kp2d-tui train --headless`")
         }
         let browser = try? makeBrowser(trainer: trainer, hpatches: hpatches)
-        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: browser ?? nil)
+        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii), hpatches: browser ?? nil)
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         trainer.waitUntilFinished()
         termination?.cancel()

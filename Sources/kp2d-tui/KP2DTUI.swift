@@ -14,8 +14,6 @@ struct KP2DTUI: ParsableCommand {
             PrepareImagesCommand.self,
             EvalCommand.self,
             DetectCommand.self,
-            TrainCommand.self,
-            DemoUICommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self

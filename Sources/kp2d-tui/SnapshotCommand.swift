@@ -29,16 +29,10 @@ struct SnapshotCommand: ParsableCommand {
     @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors, else the checkpoint found in DIR).")
     var checkpoint: String?
 
-    @Option(help: "Width (default: the terminal's, else 200).") var width: Int?
-    @Option(help: "Height (default: the terminal's, else 60).") var height: Int?
-
-    @Flag(help: "ASCII only: no braille, block or box glyphs.")
-    var ascii = false
+    @OptionGroup var screen: ScreenFlags
 
     func validate() throws {
         guard (runDir == nil) != (log == nil) else { throw ValidationError("give either --run DIR or --log FILE.jsonl") }
-        if let width, width < 20 { throw ValidationError("--width must be >= 20") }
-        if let height, height < 5 { throw ValidationError("--height must be >= 5") }
     }
 
     func run() throws {
@@ -59,9 +53,9 @@ struct SnapshotCommand: ParsableCommand {
         let history = try MetricsLog.read(logPath)
         let state = try ckpt.map { try TrainingCheckpoint.readState(path: $0) }
         let snap = SnapshotCommand.rebuild(history: history, checkpoint: state, checkpointPath: ckpt, logPath: logPath)
-        let size = TerminalSize.current()
-        print(renderOnce(snap, width: width ?? size?.width ?? 200, height: height ?? size?.height ?? 60,
-                         options: WorkbenchOptions(ascii: ascii)))
+        let size = screen.frameSize
+        print(renderOnce(snap, width: size.width, height: size.height,
+                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii)))
     }
 
     /// A TrainerSnapshot from a run's log (and checkpoint state, if any).
@@ -73,20 +67,20 @@ struct SnapshotCommand: ParsableCommand {
             snap.changes = c.changes.filter { $0.step <= (history.last?.step ?? 0) }
         } else {
             var changes: [ParameterChange] = []
-            for (a, b) in zip(history, history.dropFirst()) where a.weights != b.weights || a.lr != b.lr {
-                let what = a.weights != b.weights
-                    ? "weights a=\(b.weights.alpha) b=\(b.weights.beta) l=\(b.weights.lambda) g=\(b.weights.gamma)" : "lr \(b.lr)"
-                changes.append(ParameterChange(step: a.step, weights: b.weights, lr: b.lr, description: what))
+            for (a, b) in zip(history, history.dropFirst()) where a.lossWeights != b.lossWeights || a.lr != b.lr {
+                let what = a.lossWeights != b.lossWeights
+                    ? "weights a=\(b.lossWeights.alpha) b=\(b.lossWeights.beta) l=\(b.lossWeights.lambda) g=\(b.lossWeights.gamma)" : "lr \(b.lr)"
+                changes.append(ParameterChange(step: a.step, lossWeights: b.lossWeights, lr: b.lr, description: what))
             }
             snap.changes = changes
         }
         var st = TrainerStatus()
         st.state = .finished
         if let last = history.last {
-            st.step = last.step; st.epoch = last.epoch; st.lr = last.lr; st.weights = last.weights
+            st.step = last.step; st.epoch = last.epoch; st.lr = last.lr; st.lossWeights = last.lossWeights
             st.stepsPerSecond = last.stepsPerSecond; st.elapsed = last.time
         } else if let c = checkpoint {
-            st.step = c.step; st.epoch = c.epoch; st.lr = c.learningRate; st.weights = c.weights; st.elapsed = c.elapsed
+            st.step = c.step; st.epoch = c.epoch; st.lr = c.learningRate; st.lossWeights = c.lossWeights; st.elapsed = c.elapsed
         }
         if let c = checkpoint {
             st.lastSavedStep = c.step

@@ -52,10 +52,10 @@ final class ShardTests: XCTestCase {
     }
 
     func testStepControlRoundTripsBitForBit() {
-        let c = StepControl(action: .train, step: 123_456_789_012, weights: LossWeights(alpha: 0.1, beta: 2, lambda: .leastNonzeroMagnitude, gamma: 3.5),
+        let c = StepControl(action: .train, step: 123_456_789_012, lossWeights: LossWeights(alpha: 0.1, beta: 2, lambda: .leastNonzeroMagnitude, gamma: 3.5),
                             baseLearningRate: 1e-3)
         XCTAssertEqual(StepControl(decoding: c.encoded()), c)
-        XCTAssertEqual(StepControl(decoding: StepControl(action: .quit, step: 0, weights: .official, baseLearningRate: 2).encoded())?.action, .quit)
+        XCTAssertEqual(StepControl(decoding: StepControl(action: .quit, step: 0, lossWeights: .official, baseLearningRate: 2).encoded())?.action, .quit)
         var bad = c.encoded(); bad[0] = 9
         XCTAssertNil(StepControl(decoding: bad))
         XCTAssertNil(StepControl(decoding: [1, 2, 3]))

@@ -99,3 +99,21 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: ck))
     }
 }
+
+/// `train` is another name of the default `workbench` command: one set of options, one code path.
+final class TrainAliasTests: XCTestCase {
+    func testTrainAndWorkbenchShareTheirOptions() throws {
+        let train = try Binary.run(["train", "--help"]), workbench = try Binary.run(["workbench", "--help"])
+        XCTAssertEqual(train.status, 0); XCTAssertEqual(workbench.status, 0)
+        func options(_ help: String) -> [String] {
+            help.split(separator: "\n").compactMap { line -> String? in
+                let t = line.trimmingCharacters(in: .whitespaces)
+                return t.hasPrefix("--") ? String(t.split(separator: " ")[0]) : nil
+            }
+        }
+        XCTAssertEqual(options(train.stdout), options(workbench.stdout))
+        for flag in ["--headless", "--theme", "--ascii", "--progress-every", "--width", "--height", "--once"] {
+            XCTAssertTrue(options(train.stdout).contains { $0.hasPrefix(flag) }, "\(flag) missing from `train --help`")
+        }
+    }
+}

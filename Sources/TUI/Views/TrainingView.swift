@@ -1,3 +1,4 @@
+import Evaluation
 import KP2D
 import Training
 
@@ -62,7 +63,7 @@ public enum TrainingView {
     }
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                            params: (weights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
+                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
         let l = layout(rect)
         charts.update(history: snapshot.history, smoothing: state.smoothing)
         drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
@@ -100,11 +101,9 @@ public enum TrainingView {
             return
         }
         let (imgArea, legendRow) = inner.splitBottom(1)
-        let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
-                                  targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
-        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
-        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
-                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: p.pair, toggles: state.toggles, env: env)
+        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.pair.sourceKeypoints.count, p.pair.targetKeypoints.count),
+                    matches: p.pair.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
     }
 }
 

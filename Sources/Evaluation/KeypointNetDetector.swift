@@ -1,5 +1,4 @@
 import Datasets
-import Evaluation
 import KP2D
 import TensorEngine
 
@@ -12,9 +11,6 @@ public enum KeypointNetDetector {
     public static func detect(_ net: KeypointNet, _ image: Image) -> KeypointSet {
         let img = image.asRGB()
         let x = net.normalizedInput(Tensor(shape: [1, 3, img.height, img.width], values: img.pixels))
-        let out = net.infer(x)
-        let (_, _, hc, wc) = out.score.value.nchw
-        return KeypointSet.fromDense(score: out.score.value.array, coord: out.coord.value.array, descriptors: out.feat.value.array,
-                                     cellsHigh: hc, cellsWide: wc, dimension: out.feat.value.dim(1))
+        return KeypointSet.extract(net.infer(x))
     }
 }

@@ -11,13 +11,18 @@ import Training
 // and, under MPI, the allreduce time and bytes). Reports steps/s, images/s, the allreduce share, and the
 // scaling model of docs/distributed.md: images/s on M machines = M*B / (t_compute + t_ring(M)), with
 // t_ring = 2(M-1)/M * gradient bytes / bandwidth + 2(M-1) * 50 us, at 10 and 100 Gbit/s.
-struct MPIBenchSection: BenchSection {
-    var name: String { "mpi" }
-    var abstract: String { "data-parallel training: 1 rank x 2 threads vs 2 ranks x 1 thread (mpirun), allreduce time, scaling model" }
+public struct MPIBenchSection: BenchSection {
+    public var name: String { "mpi" }
+    public var abstract: String { "data-parallel training: 1 rank x 2 threads vs 2 ranks x 1 thread (mpirun), allreduce time, scaling model" }
 
     let executable: String
     let dataPath: String?
     var ranks = 2
+
+    /// `executable`: the kp2d-tui binary to start (under mpirun for the multi-rank rows).
+    public init(executable: String, dataPath: String?, ranks: Int = 2) {
+        self.executable = executable; self.dataPath = dataPath; self.ranks = ranks
+    }
 
     static func findMpirun() -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
@@ -76,7 +81,7 @@ struct MPIBenchSection: BenchSection {
         return m * Double(batch) / (compute + ring)
     }
 
-    func run(_ context: BenchContext) throws -> BenchReport {
+    public func run(_ context: BenchContext) throws -> BenchReport {
         var report = BenchReport(section: name)
         let mpirun = MPIBenchSection.findMpirun()
         if mpirun == nil { report.notes.append("mpirun not found: only the 1-rank rows are measured (apt-get install openmpi-bin libopenmpi-dev)") }
@@ -103,7 +108,7 @@ struct MPIBenchSection: BenchSection {
                     }
                     let ring = 2 * Double(bytes) * 8 / (gbit * 1e9)
                     values.append(("efficiency limit", .ratio(one.stepSeconds / (one.stepSeconds + ring))))
-                    report.summary.append(contentsOf: [(key: "\(c.preset) \(Int(gbit))G", value: .text(values.dropFirst().map { "\($0.key)=\($0.value.displayText)" }.joined(separator: " ")))])
+                    report.summary.append(contentsOf: [(key: "\(c.preset) \(Int(gbit))G", value: .text(values.dropFirst().map { "\($0.key)=\($0.value.display)" }.joined(separator: " ")))])
                 }
             }
         }
@@ -134,13 +139,4 @@ struct MPIBenchSection: BenchSection {
 struct MPIBenchError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = "bench mpi: " + d }
-}
-
-extension BenchValue {
-    var displayText: String {
-        switch self {
-        case let .number(v, f): return String(format: f, v)
-        case let .text(s): return s
-        }
-    }
 }

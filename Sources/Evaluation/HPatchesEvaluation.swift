@@ -1,12 +1,11 @@
-import Foundation
 import Datasets
-import Evaluation
+import Foundation
 import Geometry
+import KP2D
 import TensorEngine
 
 // Model-agnostic HPatches evaluation: for every pair (1, k) load both images at the evaluation size, run a
-// detector closure on each, and compute the official metrics (Evaluation.HPatchesMetrics).
-// Lives in Training because it needs both Datasets (images, HPatches) and Evaluation.
+// detector closure on each, and compute the official metrics (HPatchesMetrics).
 
 public struct HPatchesEvalSettings: Sendable, Codable, Equatable {
     public var width: Int
