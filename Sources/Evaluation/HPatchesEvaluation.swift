@@ -95,7 +95,7 @@ public enum HPatchesEvaluation {
     /// detections and metrics (for viewers that show keypoints and matches); it can be called for early pairs
     /// of a sequence that a later undecodable image then removes from the report.
     public static func run(dataset: HPatchesDataset, settings: HPatchesEvalSettings,
-                           detect: (Image) throws -> KeypointSet,
+                           detect: KeypointDetector,
                            onPair: ((HPatchesSample, KeypointSet, KeypointSet, PairMetrics) -> Void)? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> HPatchesEvalReport {
         let pairs = dataset.pairs.filter { settings.split.includes($0.sequence) }

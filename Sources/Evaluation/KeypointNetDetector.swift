@@ -2,7 +2,11 @@ import Datasets
 import KP2D
 import TensorEngine
 
-// KeypointNet as an HPatches detector (the closure HPatchesEvaluation.run takes).
+// What HPatches evaluation runs on each image, and KeypointNet as one.
+
+/// A detector: keypoints with descriptors of one image (values in [0,1], channels in the caller's order), in
+/// pixels of that image. HPatchesEvaluation.run and the HPatches browser take one.
+public typealias KeypointDetector = (Image) throws -> KeypointSet
 
 public enum KeypointNetDetector {
     /// Eval-mode forward on one image (values in [0,1], channels in the order the caller chose; gray is

@@ -6,7 +6,8 @@ import TUI
 extension WorkbenchCommand {
     /// `mpirun -np N kp2d-tui ...`, rank 0: the workbench on the launching terminal, steering every rank
     /// (its commands reach the other ranks at the next step boundary).
-    static func interactiveRank0(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags) throws {
+    static func interactiveRank0(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags,
+                                 validation: ValidationFlags) throws {
         var training = training
         let launch = try DistributedLaunch.prepare(&training)
         launch.attachTerminalForWorkbench()
@@ -26,7 +27,15 @@ extension WorkbenchCommand {
             throw CommandFailure("rank 0 found no terminal for the workbench (no /dev/tty): use `mpirun ... kp2d-tui train --headless`")
         }
         let browser = try? makeBrowser(trainer: trainer, hpatches: hpatches)
-        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii), hpatches: browser ?? nil)
+        // Validation copies rank 0's live weights between steps, like the browser.
+        let monitor = try? validation.makeMonitor(o, byDefault: true)
+        monitor?.start(trainer: trainer)
+        defer { monitor?.stop() }
+        let pictures = o.checkpointPath.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pictures") }
+        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try? screen.comparisonRun(),
+                                                     picturesDirectory: pictures ?? "kp2d-pictures"),
+                           hpatches: browser ?? nil)
+        wb.validation = monitor
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         trainer.waitUntilFinished()
         termination?.cancel()

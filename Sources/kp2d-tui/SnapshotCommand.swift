@@ -14,7 +14,8 @@ struct SnapshotCommand: ParsableCommand {
         step, as written by training), the parameter-change markers from the checkpoint's recorded changes, or, \
         without a checkpoint, from the steps where the log's loss weights or learning rate changed (the \
         schedule's halving every 40 epochs then shows as a marker too). The checkpoint also gives the preset, \
-        the planned steps and the last saved step. There is no training-pair preview (it is not saved).
+        the planned steps and the last saved step. The training-pair preview is the one the trainer persisted \
+        beside the checkpoint (<checkpoint>.preview.json, written at every save and every 10 s of training).
           kp2d-tui snapshot --run runs/fast          (runs/fast/metrics.jsonl + checkpoint.safetensors)
           kp2d-tui snapshot --log m.jsonl --checkpoint ck.safetensors --width 120 --height 40
         For a live frame of a new run use `kp2d-tui --once`.
@@ -29,6 +30,9 @@ struct SnapshotCommand: ParsableCommand {
     @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors, else the checkpoint found in DIR).")
     var checkpoint: String?
 
+    @Option(help: "Training-pair preview to draw (default: <checkpoint>.preview.json beside the checkpoint, if present).")
+    var preview: String?
+
     @OptionGroup var screen: ScreenFlags
 
     func validate() throws {
@@ -36,64 +40,29 @@ struct SnapshotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logPath = log ?? (runDir! as NSString).appendingPathComponent("metrics.jsonl")
-        guard FileManager.default.fileExists(atPath: logPath) else {
-            throw CommandFailure("\(logPath): no metrics log; pass --log FILE.jsonl (training writes one beside its checkpoint)")
-        }
-        var ckpt = checkpoint
-        if ckpt == nil, let runDir {
-            // checkpoint.safetensors, else the one checkpoint (a file with a run state) in the folder.
-            let p = (runDir as NSString).appendingPathComponent("checkpoint.safetensors")
-            if FileManager.default.fileExists(atPath: p) { ckpt = p } else {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: runDir)) ?? []
-                ckpt = names.sorted().filter { $0.hasSuffix(".safetensors") }.map { (runDir as NSString).appendingPathComponent($0) }
-                    .first { (try? TrainingCheckpoint.readState(path: $0)) != nil }
+        let run: RecordedRun
+        if let runDir, let checkpoint {
+            run = try RecordedRun.load(log: (runDir as NSString).appendingPathComponent("metrics.jsonl"), checkpoint: checkpoint, name: runDir)
+        } else if let runDir { run = try RecordedRun.load(runDirectory: runDir) }
+        else { run = try RecordedRun.load(log: log!, checkpoint: checkpoint) }
+        var snap = run.snapshot()
+        // The last training pair, persisted beside the checkpoint by the trainer (PreviewFile).
+        let previewPath = preview ?? run.checkpointPath.map { PreviewFile.path(forCheckpoint: $0) }
+            ?? runDir.map { PreviewFile.path(forCheckpoint: ($0 as NSString).appendingPathComponent("checkpoint.safetensors")) }
+        if let previewPath, FileManager.default.fileExists(atPath: previewPath) {
+            do { (snap.preview, snap.recentStats) = try PreviewFile.read(previewPath) } catch {
+                // Asked for by name: an error; found beside the checkpoint: the screen without it.
+                if preview != nil { throw CommandFailure("\(error)") }
+                FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
             }
+        } else if let p = preview {
+            throw CommandFailure("--preview \(p): no such file; training writes <checkpoint>.preview.json beside its checkpoint")
         }
-        let history = try MetricsLog.read(logPath)
-        let state = try ckpt.map { try TrainingCheckpoint.readState(path: $0) }
-        let snap = SnapshotCommand.rebuild(history: history, checkpoint: state, checkpointPath: ckpt, logPath: logPath)
         let size = screen.frameSize
+        let validation = run.validation.isEmpty ? nil
+            : StoredValidation(records: run.validation, status: "validation: \(run.validation.count) evaluations from \(ValidationLog.path(besideLog: run.logPath))")
         print(renderOnce(snap, width: size.width, height: size.height,
-                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii)))
-    }
-
-    /// A TrainerSnapshot from a run's log (and checkpoint state, if any).
-    static func rebuild(history: [StepRecord], checkpoint: CheckpointRunState?, checkpointPath: String?, logPath: String) -> TrainerSnapshot {
-        var snap = TrainerSnapshot()
-        snap.version = 1
-        snap.history = history
-        if let c = checkpoint {
-            snap.changes = c.changes.filter { $0.step <= (history.last?.step ?? 0) }
-        } else {
-            var changes: [ParameterChange] = []
-            for (a, b) in zip(history, history.dropFirst()) where a.lossWeights != b.lossWeights || a.lr != b.lr {
-                let what = a.lossWeights != b.lossWeights
-                    ? "weights a=\(b.lossWeights.alpha) b=\(b.lossWeights.beta) l=\(b.lossWeights.lambda) g=\(b.lossWeights.gamma)" : "lr \(b.lr)"
-                changes.append(ParameterChange(step: a.step, lossWeights: b.lossWeights, lr: b.lr, description: what))
-            }
-            snap.changes = changes
-        }
-        var st = TrainerStatus()
-        st.state = .finished
-        if let last = history.last {
-            st.step = last.step; st.epoch = last.epoch; st.lr = last.lr; st.lossWeights = last.lossWeights
-            st.stepsPerSecond = last.stepsPerSecond; st.elapsed = last.time
-        } else if let c = checkpoint {
-            st.step = c.step; st.epoch = c.epoch; st.lr = c.learningRate; st.lossWeights = c.lossWeights; st.elapsed = c.elapsed
-        }
-        if let c = checkpoint {
-            st.lastSavedStep = c.step
-            st.preset = c.preset
-            st.totalSteps = c.options.steps
-            st.dataDescription = c.options.dataPath
-            if st.step > 0, c.epoch > 0 { st.stepsPerEpoch = max(1, c.step / max(c.epoch, 1)) }
-        } else {
-            st.lastSavedStep = st.step   // nothing to lose: this is a picture of files
-        }
-        st.checkpointPath = checkpointPath ?? ""
-        st.message = "snapshot of \(logPath): \(history.count) steps" + (checkpointPath.map { ", checkpoint \($0)" } ?? "")
-        snap.status = st
-        return snap
+                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()),
+                         validation: validation))
     }
 }

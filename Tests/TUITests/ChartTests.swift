@@ -1,6 +1,8 @@
 import Bench
 import XCTest
 import TUI
+import Evaluation
+import Training
 
 final class ChartTests: XCTestCase {
     func testBrailleBitLayout() {
@@ -130,5 +132,75 @@ final class ChartDataTests: XCTestCase {
                                     widthCells: 20, heightCells: 4)
         XCTAssertEqual(r.xMin, 4000); XCTAssertEqual(r.xMax, 5000)
         XCTAssertEqual(r.changeColumns, [], "a change before the window is not drawn")
+    }
+}
+
+/// `--compare-run`: another run's smoothed curve, faint, in the same axes.
+final class ComparisonOverlayTests: XCTestCase {
+    func testOverlayWidensTheRangesAndHasItsOwnCanvas() {
+        let steps = Array(1...100), values = steps.map { 1 + 0.001 * Double($0) }
+        let other = ChartOverlay(steps: Array(1...200), values: Array(repeating: 10, count: 200), changeSteps: [150])
+        let whole = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all),
+                                        widthCells: 20, heightCells: 5, overlay: other)
+        XCTAssertGreaterThanOrEqual(whole.yMax, 10)          // the other run's curve is inside the y range
+        XCTAssertEqual(whole.xMax, 200)                      // and the whole-run x range spans both runs
+        XCTAssertFalse(whole.overlay.bits.allSatisfy { $0 == 0 })
+        XCTAssertEqual(whole.overlayChangeColumns.count, 1)
+        let alone = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all),
+                                        widthCells: 20, heightCells: 5)
+        XCTAssertLessThan(alone.yMax, 2)
+        XCTAssertTrue(alone.overlay.bits.allSatisfy { $0 == 0 })
+        // A window keeps this run's x range; the other run is clipped to it.
+        let windowed = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all, window: 50),
+                                           widthCells: 20, heightCells: 5, overlay: other)
+        XCTAssertEqual(windowed.xMax, 100)
+        XCTAssertTrue(windowed.overlayChangeColumns.isEmpty)
+    }
+
+    func testTrainingViewNamesTheOverlaidRunAndDrawsItFaintly() {
+        let snap = DemoTrainer.snapshot(steps: 300)
+        let other = DemoTrainer.snapshot(steps: 600)
+        let run = RecordedRun(name: "runs/old", logPath: "runs/old/metrics.jsonl", checkpointPath: nil, history: other.history, checkpoint: nil)
+        let plain = renderOnce(snap, width: 160, height: 50)
+        let compared = renderOnce(snap, width: 160, height: 50, options: WorkbenchOptions(compareRun: run))
+        XCTAssertFalse(plain.contains("runs/old"))
+        XCTAssertTrue(compared.contains("faint: runs/old (600 steps)"), compared)
+        XCTAssertNotEqual(plain, compared)
+        // The x axis of the total chart now ends at the other run's last step.
+        XCTAssertTrue(compared.contains("600"))
+    }
+}
+
+final class ValidationChartTests: XCTestCase {
+    func records() -> [ValidationRecord] {
+        (0..<5).map { i in
+            var s = HPatchesSummary.of([])
+            s.repeatability = 0.4 + 0.05 * Double(i); s.c3 = 0.1 * Double(i); s.matchingScore = 0.2 + 0.02 * Double(i); s.pairs = 30
+            return ValidationRecord(step: i * 100, summary: s, seconds: 1)
+        }
+    }
+
+    func testCurvesRiseWithTheMetrics() {
+        let c = ValidationChart.rasterize(records(), widthCells: 20, heightCells: 5, x0: 0, x1: 400)
+        XCTAssertEqual(c.count, 3)
+        // C3 goes 0 -> 0.4: its first point is on the bottom dot row, its last one higher.
+        XCTAssertTrue(c[1].isSet(0, c[1].heightDots - 1))
+        let lastCol = c[1].widthDots - 1
+        let ys = (0..<c[1].heightDots).filter { c[1].isSet(lastCol, $0) }
+        XCTAssertEqual(ys.first.map { Double($0) / Double(c[1].heightDots - 1) } ?? -1, 0.6, accuracy: 0.1)
+    }
+
+    func testTrainingViewMakesRoomForValidation() {
+        let body = Rect(x: 0, y: 1, width: 200, height: 58)
+        let plain = TrainingView.layout(body), with = TrainingView.layout(body, validation: true)
+        XCTAssertNil(plain.validation)
+        let v = try! XCTUnwrap(with.validation)
+        XCTAssertEqual(with.charts[.total]!.maxX, v.x)
+        XCTAssertEqual(with.charts[.total]!.width + v.width, plain.charts[.total]!.width)
+        let screen = renderOnce(DemoTrainer.snapshot(steps: 500), width: 200, height: 60,
+                                validation: StoredValidation(records: records(), status: "validation: 5 evaluations"))
+        XCTAssertTrue(screen.contains("Validation"), screen)
+        XCTAssertTrue(screen.contains("MScore 0.28"), screen)
+        XCTAssertTrue(screen.contains("validation: 5 evaluations"))
     }
 }

@@ -17,6 +17,7 @@ extension Workbench {
         var lastFrame = 0.0
         var dirty = true
         var lastSize = term.size
+        var lastBrowserState = ""
         var messageShown = state.message
         var messageSince = ProcessInfo.processInfo.systemUptime
         while !finished {
@@ -40,6 +41,10 @@ extension Workbench {
             let now = ProcessInfo.processInfo.systemUptime
             if state.message != messageShown { messageShown = state.message; messageSince = now }
             if !state.message.isEmpty && now - messageSince > 6 { state.message = ""; messageShown = ""; dirty = true }
+            // The browser works on its own thread: its progress and results redraw too (a paused trainer,
+            // or `inspect` without one, publishes nothing new).
+            let browserState = hpatches.map { "\($0.version) \($0.status)" } ?? ""
+            if browserState != lastBrowserState { lastBrowserState = browserState; dirty = true }
             let size = term.size
             if size != lastSize { lastSize = size; term.invalidate(); dirty = true }
             if (dirty || snapshot.version != lastVersion) && now - lastFrame >= 1 / Workbench.framesPerSecond {

@@ -9,12 +9,24 @@ public enum TrainingView {
     public struct Layout: Equatable {
         public var chartsHeader: Rect
         public var charts: [ChartID: Rect]
+        /// The validation chart, beside the total (when the run validates).
+        public var validation: Rect? = nil
         public var preview: Rect?
         public var stats: Rect
         public var controls: Rect
     }
 
-    public static func layout(_ body: Rect) -> Layout {
+    public static func layout(_ body: Rect, validation: Bool = false) -> Layout {
+        var l = layoutWithoutValidation(body)
+        if validation, let total = l.charts[.total], total.width >= 60 {
+            let (t, v) = total.splitLeft(total.width * 3 / 5)
+            l.charts[.total] = t
+            l.validation = v
+        }
+        return l
+    }
+
+    static func layoutWithoutValidation(_ body: Rect) -> Layout {
         let wide = body.width >= 140
         let statsH = 12, controlsH = 11
         if wide {
@@ -63,8 +75,13 @@ public enum TrainingView {
     }
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
-        let l = layout(rect)
+                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv,
+                            validation: ValidationSource? = nil) {
+        let l = layout(rect, validation: validation != nil)
+        if let v = l.validation, let validation {
+            ValidationChart.draw(into: &grid, rect: v, records: validation.validationRecords, status: validation.validationStatus,
+                                 theme: env.theme, glyphs: env.glyphs)
+        }
         charts.update(history: snapshot.history, smoothing: state.smoothing)
         drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
         if let p = l.preview { drawPreview(into: &grid, rect: p, snapshot: snapshot, state: state, env: env) }
@@ -77,16 +94,23 @@ public enum TrainingView {
     static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState,
                            charts: ChartData, env: RenderEnv) {
         let t = env.theme, st = snapshot.status, sep = env.glyphs.separator
-        let header = "Losses" + sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
+        let rest = sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
             + String(format: "%.2f steps/s", st.stepsPerSecond) + sep + "EMA " + String(UIState.smoothingLevels[state.smoothingIndex])
             + sep + (state.windowed ? "last \(UIState.windowSteps) steps" : "whole run")
-        grid.put(l.chartsHeader.x + 1, l.chartsHeader.y, header, t.style(.title), maxWidth: l.chartsHeader.width - 1)
+        let h = l.chartsHeader
+        var x = grid.put(h.x + 1, h.y, "Losses", t.style(.title), maxWidth: h.width - 1)
+        if let c = charts.comparison {
+            // Legend of the overlay, before the rest so that it survives a narrow pane: the faint curves are the other run.
+            let steps = c.overlays[.total]?.steps.last.map { Series.formatSteps($0) } ?? "0"
+            x = grid.put(x, h.y, sep + "faint: " + c.name + " (\(steps) steps)", t.style(.dim), maxWidth: h.maxX - x)
+        }
+        grid.put(x, h.y, rest, t.style(.title), maxWidth: h.maxX - x)
         let changes = snapshot.changes.map(\.step)
         for id in ChartID.allCases {
             guard let r = l.charts[id] else { continue }
             LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: charts.steps, values: charts.values[id] ?? [],
                            ema: charts.ema[id], changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
-                           focused: state.focusedChart == id)
+                           focused: state.focusedChart == id, overlay: charts.comparison?.overlays[id])
         }
     }
 
