@@ -204,7 +204,7 @@ final class MPIRunTests: XCTestCase {
         let state = try TrainingCheckpoint.readState(path: dir + "/ck.safetensors")
         XCTAssertGreaterThanOrEqual(state.step, 3)
         XCTAssertTrue(text.contains("saved step \(state.step) to"), text)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasSuffix(".safetensors") && !$0.hasSuffix(".jsonl") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
         _ = try SafeTensors.read(dir + "/ck.keypointnet.safetensors")
 
