@@ -35,6 +35,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private var _version = 0
     private var _status: String
     private var running = false
+    private var cancelled = false
     private var queued = false
     private var stored: [String: [Int: Stored]] = [:]          // sequence -> k (2...6) -> result
     private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
@@ -123,8 +124,18 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
         return HPatchesBrowserPair(sequence: sequence, pairIndex: index, pair: pair, metrics: result?.metrics ?? HPatchesBrowserMetrics())
     }
 
+    private var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Stop the running evaluation between two pairs and drop a queued one; waits (at most `timeout` s) until the
+    /// worker has stopped, so no detector work is running when the program exits.
+    public func cancelEvaluation(timeout: Double) {
+        lock.lock(); cancelled = true; queued = false; lock.unlock()
+        _ = waitUntilIdle(timeout: timeout)
+    }
+
     public func requestEvaluation() {
         lock.lock(); defer { lock.unlock() }
+        if cancelled { return }
         if running { queued = true; _status = "evaluation running; another one queued with the model as it is then"; return }
         running = true
         let t = Thread { [weak self] in self?.evaluateLoop() }
@@ -175,7 +186,8 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
                     self._version += 1
                     self.lock.unlock()
                 },
-                progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) })
+                progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) },
+                shouldStop: { [weak self] in self?.isCancelled ?? true })
             lock.lock(); let stale = generation != gen; lock.unlock()
             if stale { return }
             let a = report.all

@@ -65,6 +65,8 @@ public protocol HPatchesBrowserSource: AnyObject {
     var evaluationSize: String? { get }
     /// Switch to the next evaluation size (default: there is one).
     func nextEvaluationSize() -> String
+    /// Stop evaluating for good and wait (at most `timeout` s) until no evaluation runs (the workbench quits).
+    func cancelEvaluation(timeout: Double)
 }
 
 extension HPatchesBrowserSource {
@@ -74,6 +76,7 @@ extension HPatchesBrowserSource {
     /// Switch to the next evaluation size (results at the old size are dropped); returns a line for the
     /// status bar. Sources with one size say so.
     public func nextEvaluationSize() -> String { "this browser evaluates at one size only" }
+    public func cancelEvaluation(timeout: Double) {}
 }
 
 /// Columns of the sequence list, each sortable (worst first).

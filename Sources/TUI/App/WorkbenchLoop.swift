@@ -12,6 +12,9 @@ extension Workbench {
     public func run(source: SnapshotSource, send: @escaping (TrainerCommand) -> Void) throws {
         let term = try Terminal(forceMode: options.colorMode)
         defer { term.close() }
+        // Quitting stops the browser's evaluation between two pairs: no detector work may outlive the UI (OpenBLAS
+        // cannot shut down while another thread is inside it, and the process would hang at exit).
+        defer { hpatches?.cancelEvaluation(timeout: 30) }
         setTerminalCapabilities(colorMode: term.colorMode, unicode: term.unicode)
         var lastVersion = -1
         var lastFrame = 0.0
