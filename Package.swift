@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Modules, lowest first. A module imports only modules listed above it (scripts/check-layers enforces it).
-//   COpenBLAS, CNcurses, CPNG, CJPEG  system libraries (shim headers)
+//   COpenBLAS, CNcurses, CPNG, CJPEG, CMPI  system libraries (shim headers; CMPI is Open MPI)
 //   TensorEngine   float32 NCHW tensors, generic ops and their kernels, the backward tape, safetensors, seeded RNG
+//   Distributed    the MPI process group: launcher detection, gradient allreduce-average, broadcasts, watchdog
 //   NN             layers, Adam, state_dict entries with PyTorch key names
 //   Geometry       homographies, DLT, RANSAC, corner error
 //   Datasets       image decoding, resizing, augmentation, folder datasets and loader, HPatches sequences, synthetic pairs
@@ -45,21 +46,23 @@ let package = Package(
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v5),
+        .target(name: "Distributed", dependencies: ["CMPI", "TensorEngine"], swiftSettings: v5),
         .target(name: "NN", dependencies: ["TensorEngine"], swiftSettings: v6),
         .target(name: "Geometry", swiftSettings: v6),
         .target(name: "Datasets", dependencies: ["TensorEngine", "Geometry", "CPNG", "CJPEG"], swiftSettings: v6),
         .target(name: "KP2D", dependencies: ["TensorEngine", "NN", "Geometry"], swiftSettings: v6),
         .target(name: "Evaluation", dependencies: ["TensorEngine", "Geometry", "Datasets", "KP2D"], swiftSettings: v6),
         .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
-        .target(name: "Training", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
+        .target(name: "Training", dependencies: ["TensorEngine", "Distributed", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
         .target(name: "TUI", dependencies: ["CNcurses", "Geometry", "Datasets", "KP2D", "Evaluation", "Training"], swiftSettings: v6),
         .target(name: "Bench", dependencies: ["COpenBLAS", "TensorEngine", "NN", "Datasets", "KP2D", "Evaluation", "Training", "TUI"], swiftSettings: v6),
         .executableTarget(
             name: "kp2d-tui",
             dependencies: [
-                "TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation", "Verification", "Training", "TUI", "Bench",
+                "TensorEngine", "Distributed", "NN", "Geometry", "Datasets", "KP2D", "Evaluation", "Verification", "Training", "TUI", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v6),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Datasets", "Geometry", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TensorEngine"], swiftSettings: v5),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", swiftSettings: v5),
     ]
 )

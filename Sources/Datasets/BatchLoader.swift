@@ -8,6 +8,10 @@ import TensorEngine
 // generator seeded from (seed, s, slot). A resumed run therefore sees exactly the batches it would have.
 // Like the official DataLoader (drop_last=True) an epoch has count / B steps; a folder with fewer than
 // B images makes one step per epoch that repeats images.
+// Data-parallel runs (N ranks): like PyTorch's DistributedSampler, each epoch's shuffled order is padded
+// (repeating its start) to a multiple of N and rank r takes positions r, r+N, r+2N, ...: disjoint shards
+// of ceil(count/N) images, steps per epoch = ceil(count/N) / B. The batch of (seed, step, rank, N) is a
+// pure function of them; N = 1 is exactly the single-process stream.
 
 public struct TrainingBatch: @unchecked Sendable {
     public let step: Int
@@ -33,7 +37,12 @@ public final class BatchLoader: @unchecked Sendable {
     public let augmentation: AugmentationConfig
     public let batchSize: Int
     public let seed: UInt64
-    public var stepsPerEpoch: Int { max(1, folder.count / batchSize) }
+    /// This process's shard: rank `rank` of `ranks` (0 of 1 in a single-process run).
+    public let rank: Int
+    public let ranks: Int
+    /// Images in this rank's share of an epoch (DistributedSampler's num_samples).
+    public var shardCount: Int { (folder.count + ranks - 1) / ranks }
+    public var stepsPerEpoch: Int { max(1, shardCount / batchSize) }
 
     private let decode: Decoder
     private let warn: @Sendable (String) -> Void
@@ -49,10 +58,12 @@ public final class BatchLoader: @unchecked Sendable {
 
     /// `warn` is called (on the loader thread) once per unreadable or tiny file.
     public init(folder: ImageFolder, augmentation: AugmentationConfig, batchSize: Int, seed: UInt64,
-                startStep: Int = 0, prefetch: Int = 3,
+                startStep: Int = 0, prefetch: Int = 3, rank: Int = 0, ranks: Int = 1,
                 decode: @escaping Decoder = { try ImageIO.load($0) },
                 warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) }) {
         precondition(batchSize >= 1, "batch size must be at least 1")
+        precondition(ranks >= 1 && rank >= 0 && rank < ranks, "rank \(rank) of \(ranks)")
+        self.rank = rank; self.ranks = ranks
         self.folder = folder; self.augmentation = augmentation; self.batchSize = batchSize; self.seed = seed
         self.decode = decode; self.warn = warn; self.capacity = max(1, prefetch); self.nextStep = startStep
     }
@@ -127,6 +138,14 @@ public final class BatchLoader: @unchecked Sendable {
         return o
     }
 
+    /// This rank's share of an epoch's order (DistributedSampler: pad to a multiple of N, every N-th).
+    public func shard(epoch: Int) -> [Int] {
+        let full = order(epoch: epoch)
+        guard ranks > 1, !full.isEmpty else { return full }
+        let total = shardCount * ranks
+        return stride(from: rank, to: total, by: ranks).map { full[$0 % full.count] }
+    }
+
     /// Decode the image at position `k` of the epoch order, moving on to the next position past
     /// unreadable or tiny files (each reported once).
     private func decodeAt(_ k: Int, order: [Int]) throws -> (String, Image) {
@@ -159,14 +178,16 @@ public final class BatchLoader: @unchecked Sendable {
     /// never started (it is not safe alongside the thread).
     public func makeBatch(step: Int) throws -> TrainingBatch {
         let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
-        let order = order(epoch: epoch)
+        let order = shard(epoch: epoch)
         let h = augmentation.height, w = augmentation.width, plane = 3 * h * w
         let image = Tensor(shape: [batchSize, 3, h, w]), imageAug = Tensor(shape: [batchSize, 3, h, w])
         let hom = Tensor(shape: [batchSize, 3, 3])
         var homs: [Homography] = [], paths: [String] = [], first: TrainingPair?
         for slot in 0..<batchSize {
             let (path, decoded) = try decodeAt(position * batchSize + slot, order: order)
-            var rng = SeededRandom(seed: BatchLoader.mix(BatchLoader.mix(seed, UInt64(step)), UInt64(slot)))
+            // Slot within the global batch, so ranks draw different augmentations (rank 0 = single process).
+            let globalSlot = rank * batchSize + slot
+            var rng = SeededRandom(seed: BatchLoader.mix(BatchLoader.mix(seed, UInt64(step)), UInt64(globalSlot)))
             let pair = PairAugmenter.makePair(from: decoded, config: augmentation, rng: &rng)
             pair.image.pixels.withUnsafeBufferPointer { image.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
             pair.imageAug.pixels.withUnsafeBufferPointer { imageAug.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }

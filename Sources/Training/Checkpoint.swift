@@ -67,13 +67,20 @@ public enum TrainingCheckpoint {
 
     public static func write(to path: String, model: KP2DModel, optimizer: Adam, state: CheckpointRunState,
                              unloggedRecords: [StepRecord] = []) throws {
+        try write(to: path, stateDict: model.stateDict(), optimizer: optimizer, config: model.keypointNet.config, state: state,
+                  unloggedRecords: unloggedRecords)
+    }
+
+    /// The same from a state dict taken beforehand (the emergency save of a data-parallel run).
+    public static func write(to path: String, stateDict: [(String, StoredTensor)], optimizer: Adam,
+                             config: KeypointNetConfig, state: CheckpointRunState, unloggedRecords: [StepRecord] = []) throws {
         let run = String(decoding: try jsonEncoder().encode(state), as: UTF8.self)
-        let config = String(decoding: try JSONEncoder().encode(model.keypointNet.config), as: UTF8.self)
-        var metadata = [runStateKey: run, KeypointNetWeights.configMetadataKey: config]
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        var metadata = [runStateKey: run, KeypointNetWeights.configMetadataKey: configJSON]
         if !unloggedRecords.isEmpty {
             metadata[unloggedRecordsKey] = String(decoding: try jsonEncoder().encode(unloggedRecords), as: UTF8.self)
         }
-        try SafeTensors.write(model.stateDict() + optimizer.stateTensors(), metadata: metadata, to: path)
+        try SafeTensors.write(stateDict + optimizer.stateTensors(), metadata: metadata, to: path)
     }
 
     /// The KeypointNet weights alone (keys without prefix), readable by `eval` and `detect`.

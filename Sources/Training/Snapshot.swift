@@ -17,6 +17,13 @@ public struct StepRecord: Sendable, Codable, Equatable {
     public var stepsPerSecond: Double
     /// True if the update was skipped (non-finite loss).
     public var skipped: Bool
+    /// Data-parallel runs only (nil, and absent from the log, in a single process): the number of ranks
+    /// and the global batch (ranks x per-rank batch); the loss terms are then means over the ranks.
+    public var ranks: Int? = nil
+    public var globalBatch: Int? = nil
+    /// Data-parallel runs: seconds of this step's gradient allreduce and the bytes each rank sent into it.
+    public var allreduceSeconds: Double? = nil
+    public var allreduceBytes: Int? = nil
 
     public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, lossWeights: LossWeights,
                 stepsPerSecond: Double, skipped: Bool) {
@@ -30,6 +37,7 @@ public struct StepRecord: Sendable, Codable, Equatable {
     /// On disk the loss weights keep the key "weights".
     enum CodingKeys: String, CodingKey {
         case step, time, epoch, terms, lr, lossWeights = "weights", stepsPerSecond, skipped
+        case ranks, globalBatch, allreduceSeconds, allreduceBytes
     }
 }
 

@@ -15,6 +15,8 @@ import TensorEngine
 // StepRecord (metrics log line, history) -> preview of batch element 0 -> publish.
 // Randomness of step s (dropout, RANSAC of the preview) comes from a generator seeded by (seed, s), and
 // the batch of step s is a function of (seed, s), so a resumed run continues exactly.
+// Several processes (mpirun): the `coordinator` hooks (RunCoordinator.swift, Trainer+Distributed.swift)
+// run at step boundaries: rank 0 decides and broadcasts each step, gradients are averaged before the update.
 
 public final class Trainer: @unchecked Sendable {
     public let options: TrainingOptions
@@ -24,6 +26,9 @@ public final class Trainer: @unchecked Sendable {
     public let loader: BatchLoader
     /// Planned number of steps (nil: until quit).
     public let totalSteps: Int?
+
+    /// The other processes of a data-parallel run (LocalRun: none). Only rank 0 logs and saves.
+    public let coordinator: RunCoordinator
 
     /// Called on the trainer thread after each step / for each message (warnings, saves). Set before start().
     public var onStep: ((StepRecord) -> Void)?
@@ -39,15 +44,15 @@ public final class Trainer: @unchecked Sendable {
     private let stateRequests = Mutex<[KeypointNetStateRequest]>([])
 
     // Run state: owned by the trainer thread once started.
-    private var step: Int
-    private var elapsed: Double
-    private var baseLearningRate: Float
-    private var lossWeights: LossWeights
-    private var changes: [ParameterChange]
+    var step: Int
+    var elapsed: Double
+    var baseLearningRate: Float
+    var lossWeights: LossWeights
+    var changes: [ParameterChange]
     private var history: [StepRecord]
     private var recentStats: [MatchStats] = []
     private var recentDurations: [Double] = []
-    private var lastSavedStep: Int?
+    var lastSavedStep: Int?
     private var log: MetricsLog?
     /// Step records the metrics log could not take (a full disk); saved in the checkpoint, appended on resume.
     private var unloggedRecords: [StepRecord] = []
@@ -58,19 +63,31 @@ public final class Trainer: @unchecked Sendable {
     private var previewWrittenAt = -Double.infinity
     private var previewWriteFailed = false
     private var message = ""
-    private var state: TrainerState = .starting
+    var state: TrainerState = .starting
     private var lastTimings = StepTimings()
     private var lastDataWait: Double = 0
     private let graph = Graph()
+    // Data-parallel runs (Trainer+Distributed.swift).
+    /// Held by the trainer thread while it changes parameters, Adam state or run state (the update, the
+    /// commands), and by saves: an emergency save on another thread takes it to see a whole step.
+    let stateLock = NSRecursiveLock()
+    /// BatchNorm buffers as they were when the current step started (an emergency save writes these).
+    var stepStartBuffers: [(key: String, live: Tensor, saved: Tensor, counter: Bool)] = []
+    var midStep = false
+    /// Rank 0: the other ranks are waiting for its next StepControl.
+    var followersWaiting = true
+    /// Debugging: write every step's gradients before and after the exchange here (Trainer+Distributed).
+    public var gradientDumpFolder: String?
 
     public static let recentWindow = 20
 
     /// Validates the options, scans the data folder, builds the model and optimizer, and loads
     /// `options.resumePath` if set. Throws a clear error for bad options, data or checkpoint.
     /// `decode` replaces the image decoder (tests).
-    public init(options: TrainingOptions, decode: BatchLoader.Decoder? = nil) throws {
+    public init(options: TrainingOptions, decode: BatchLoader.Decoder? = nil, coordinator: RunCoordinator = LocalRun()) throws {
         try options.validate()
         self.options = options
+        self.coordinator = coordinator
         folder = try ImageFolder(root: options.dataPath)
         var rng = SeededRandom(seed: options.seed)
         model = KP2DModel(config: options.model, rng: &rng)
@@ -92,15 +109,17 @@ public final class Trainer: @unchecked Sendable {
         }
         let relay = WarningRelay()
         let warn: @Sendable (String) -> Void = { m in relay.forward("warning: " + m) }
+        let (rank, ranks) = (coordinator.rank, coordinator.worldSize)
         if let decode {
             loader = BatchLoader(folder: folder, augmentation: options.augmentation, batchSize: options.batchSize,
-                                 seed: options.seed, startStep: step, prefetch: options.prefetch, decode: decode, warn: warn)
+                                 seed: options.seed, startStep: step, prefetch: options.prefetch, rank: rank, ranks: ranks,
+                                 decode: decode, warn: warn)
         } else {
             loader = BatchLoader(folder: folder, augmentation: options.augmentation, batchSize: options.batchSize,
-                                 seed: options.seed, startStep: step, prefetch: options.prefetch, warn: warn)
+                                 seed: options.seed, startStep: step, prefetch: options.prefetch, rank: rank, ranks: ranks, warn: warn)
         }
         if let s = options.steps { totalSteps = s } else if let e = options.epochs { totalSteps = e * loader.stepsPerEpoch } else { totalSteps = nil }
-        if let path = options.logPath {
+        if let path = options.logPath, coordinator.isLeader {
             let resuming = options.resumePath != nil
             let l = try MetricsLog(path: path, truncate: !resuming, keepThroughStep: resuming ? step : nil)
             startNotices += l.notices
@@ -206,9 +225,18 @@ public final class Trainer: @unchecked Sendable {
         var paused = options.startPaused
         state = paused ? .paused : .running
         publish()
+        if coordinator.isDistributed {
+            do { try shareInitialState() } catch {
+                followersWaiting = false
+                failDistributed(error)
+                return
+            }
+            if !coordinator.isLeader { runFollower(); return }
+        }
         loader.start()
         while true {
             var stepOnce = false, quit = false
+            stateLock.lock()   // run state changes: not while an emergency save reads it
             for command in inbox.withLock({ q -> [TrainerCommand] in defer { q.removeAll() }; return q }) {
                 switch command {
                 case .pause: paused = true
@@ -229,17 +257,22 @@ public final class Trainer: @unchecked Sendable {
                 case .quit: quit = true
                 }
             }
+            stateLock.unlock()
             drainLoaderWarnings()
             serveStateRequests()
-            if quit { finish(.finished, "stopped at step \(step)", save: false); return }
-            if let total = totalSteps, step >= total { finish(.finished, "finished \(step) steps", save: true); return }
+            if quit { releaseFollowers(.quit); finish(.finished, "stopped at step \(step)", save: false); return }
+            if let total = totalSteps, step >= total { releaseFollowers(.quit); finish(.finished, "finished \(step) steps", save: true); return }
             if paused && !stepOnce {
                 if state != .paused { state = .paused; publish() }
                 wake.wait()
                 continue
             }
             if state != .running && !paused { state = .running }
-            do { try trainStep() } catch let error as MetricsLogError {
+            do {
+                if coordinator.isDistributed { try announceStep() }
+                try trainStep()
+            } catch let error as MetricsLogError {
+                if coordinator.isDistributed { failDistributed(error); return }
                 // The step is done but its log line could not be written (a full disk): keep the line in the
                 // checkpoint, save, and stop with the file named.
                 post("\(error)")
@@ -251,6 +284,7 @@ public final class Trainer: @unchecked Sendable {
                 finish(nil, nil, save: false)
                 return
             } catch {
+                if coordinator.isDistributed { failDistributed(error); return }
                 state = .failed("\(error)")
                 post("training failed: \(error)")
                 finish(nil, nil, save: false)
@@ -266,26 +300,32 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    private var currentEpoch: Int { step / loader.stepsPerEpoch }
-    private var currentLearningRate: Float { options.learningRate(epoch: currentEpoch, initial: baseLearningRate) }
+    var currentEpoch: Int { step / loader.stepsPerEpoch }
+    var currentLearningRate: Float { options.learningRate(epoch: currentEpoch, initial: baseLearningRate) }
 
     static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
         var r = SeededRandom(seed: a ^ (b &* 0xD1B5_4A32_D192_ED03 &+ 0x8CB9_2BA7_2F3D_8DD7))
         return r.next()
     }
 
-    private func trainStep() throws {
+    func trainStep() throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let batch = try loader.next()
+        let batch: TrainingBatch
+        do { batch = try loader.next() } catch {
+            // The other ranks wait in this step's exchange: tell them, then stop.
+            if coordinator.isDistributed { _ = try? exchangeGradients(terms: LossTerms(), status: .failed) }
+            throw error
+        }
+        if coordinator.isDistributed { stateLock.withLock { saveStepStartBuffers() } }
         lastDataWait = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         drainLoaderWarnings()
         precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
         let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
-        for i in optimizer.groups.indices { optimizer.groups[i].lr = lr }
+        stateLock.withLock { for i in optimizer.groups.indices { optimizer.groups[i].lr = lr } }
         optimizer.zeroGrad()
         var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))
         // Dropout draws from the network's own generator: reseed it per step so a resumed run repeats them.
-        model.keypointNet.dropoutRandom = SeededRandom(seed: Trainer.mix(Trainer.mix(options.seed, UInt64(step)), 0xD20))
+        model.keypointNet.dropoutRandom = SeededRandom(seed: dropoutSeed(step: step))
         var evaluation = model.loss(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
                                     lossWeights: lossWeights, graph: graph, training: true)
         model.backward(&evaluation, graph: graph)
@@ -296,23 +336,44 @@ public final class Trainer: @unchecked Sendable {
         var skipped = false
         if !terms.total.isFinite || terms.flags.contains(where: { $0.hasPrefix("non-finite") || $0.hasPrefix("no loss term") }) {
             skipped = true
-        } else if let bad = firstNonFiniteGradient() {
+        }
+        if coordinator.isDistributed {
+            // Average the gradients (and the loss terms) over the ranks; a skip on any rank skips on all.
+            let outcome = try exchangeGradients(terms: terms, status: skipped ? .skip : .ok)
+            terms = averagedTerms(terms, outcome)
+            if !outcome.skipping.isEmpty && !skipped {
+                skipped = true
+                terms.flags.append("non-finite loss on rank \(outcome.skipping.map(String.init).joined(separator: ", ")): update skipped on every rank")
+            }
+        }
+        if !skipped, let bad = firstNonFiniteGradient() {
             skipped = true
             terms.flags.append("non-finite gradient in \(bad): update skipped")
         }
+        // Parameters, Adam and the step count change together (an emergency save sees all or none).
+        stateLock.lock()
         if skipped {
             post("step \(step + 1): \(terms.flags.last ?? "non-finite loss \(terms.total)"), update skipped")
         } else {
             optimizer.update()
         }
         step += 1
+        midStep = false
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         elapsed += dt
+        stateLock.unlock()
         recentDurations.append(dt)
         if recentDurations.count > Trainer.recentWindow { recentDurations.removeFirst() }
         let sps = Double(recentDurations.count) / max(recentDurations.reduce(0, +), 1e-9)
-        let record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, lossWeights: lossWeights,
+        var record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, lossWeights: lossWeights,
                                 stepsPerSecond: sps, skipped: skipped)
+        if coordinator.isDistributed {
+            record.ranks = coordinator.worldSize
+            record.globalBatch = coordinator.worldSize * options.batchSize
+            record.allreduceSeconds = coordinator.lastExchange.allreduceSeconds
+            record.allreduceBytes = coordinator.lastExchange.bytes
+            guard coordinator.isLeader else { return }   // the others keep no log, history or preview
+        }
         history.append(record)
         if let log {
             do { try log.append(record) } catch {
@@ -340,7 +401,9 @@ public final class Trainer: @unchecked Sendable {
 
     /// Write the checkpoint and the weights-only export (if a path is configured). Returns the error, if any.
     @discardableResult
-    private func save() -> Error? {
+    func save() -> Error? {
+        guard coordinator.isLeader else { return nil }   // only rank 0 writes files
+        stateLock.lock(); defer { stateLock.unlock() }
         guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return nil }
         let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
                                    learningRate: currentLearningRate, lossWeights: lossWeights, options: options,
@@ -376,7 +439,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// End the run. `save`: write a final checkpoint unless this step is saved already (the end of a
     /// planned run); `.quit` does not save (the sender sends `.save` first to keep the last steps).
-    private func finish(_ final: TrainerState?, _ note: String?, save wantSave: Bool) {
+    func finish(_ final: TrainerState?, _ note: String?, save wantSave: Bool) {
         var final = final
         if wantSave, options.checkpointPath != nil, lastSavedStep != step, let error = save() {
             final = .failed("the final checkpoint could not be written: \(error)")
@@ -397,13 +460,13 @@ public final class Trainer: @unchecked Sendable {
         for m in loaderWarnings.withLock({ q -> [String] in defer { q.removeAll() }; return q }) { post(m) }
     }
 
-    private func post(_ m: String) {
+    func post(_ m: String) {
         message = m
         onMessage?(m)
         publish()
     }
 
-    private func publish() {
+    func publish() {
         var st = TrainerStatus()
         st.state = state
         st.step = step
@@ -417,7 +480,7 @@ public final class Trainer: @unchecked Sendable {
         st.checkpointPath = options.checkpointPath ?? ""
         st.lastSavedStep = lastSavedStep
         st.preset = options.preset.rawValue
-        st.dataDescription = "\(folder.count) images in \(folder.root)"
+        st.dataDescription = "\(folder.count) images in \(folder.root)" + distributedDescription
         st.message = message
         st.timings = lastTimings
         st.dataWait = lastDataWait

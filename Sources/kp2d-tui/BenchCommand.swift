@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
         HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
         RenderBenchSection(),
         WorkbenchTrainingBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train")),
+        MPIBenchSection(executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
+                        dataPath: TrainingFlags.sampleFolderIfPresent("train")),
     ]
 
     @Option(name: .long, help: "Comma-separated section names to run (default: all).")

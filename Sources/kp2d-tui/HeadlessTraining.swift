@@ -8,11 +8,33 @@ import Training
 enum HeadlessTraining {
     /// `kp2d-tui train --headless` and `kp2d-tui --headless`: train, print progress to stderr, save at the end.
     static func run(_ flags: TrainingFlags, dataOverride: String? = nil, progressEvery: Int, validation: ValidationFlags) throws {
-        let options = try flags.makeOptions(dataOverride: dataOverride)
-        let trainer = try flags.makeTrainer(options)
+        var flags = flags
+        let launch = try DistributedLaunch.prepare(&flags)
+        let options: TrainingOptions, trainer: Trainer
+        do {
+            options = try flags.makeOptions(dataOverride: dataOverride)
+            trainer = try flags.makeTrainer(options, coordinator: launch.coordinator)
+        } catch where launch.communicator != nil {
+            throw CommandFailure(launch.prefix + "\(error)")
+        }
+        launch.cleanUp()
         let total = trainer.totalSteps
         let say: @Sendable (String) -> Void = { stderrLine($0) }
+        if launch.isFollower {
+            // The other ranks train quietly: rank 0 prints progress; they only report their own errors.
+            let termination = launch.handleTermination(trainer: trainer)
+            trainer.onMessage = { m in say(launch.prefix + m) }
+            trainer.start()
+            trainer.waitUntilFinished()
+            termination?.cancel()
+            if case let .failed(reason) = trainer.snapshot().status.state { say("error: \(reason)"); throw ExitCode(1) }
+            launch.finish()
+            return
+        }
 
+        if let comm = launch.communicator, comm.size > 1 {
+            say("kp2d-tui train: \(comm.size) ranks (MPI) x batch \(options.batchSize) = global batch \(comm.size * options.batchSize); gradients averaged every step (\(trainer.model.parameterCount) parameters)")
+        }
         say("kp2d-tui train: \(options.preset.rawValue) preset, \(options.height)x\(options.width), batch \(options.batchSize), widths \(options.model.widthsDescription), lr \(options.learningRate), seed \(options.seed)\(flags.weights.map { ", initial weights \($0)" } ?? "")")
         say("data: \(trainer.folder.count) images in \(trainer.folder.root) (\(trainer.loader.stepsPerEpoch) steps per epoch)")
         say("checkpoint: \(options.checkpointPath ?? "none")\(options.resolvedExportPath.map { ", weights export: \($0)" } ?? ""); log: \(options.logPath ?? "none")")
@@ -36,6 +58,8 @@ enum HeadlessTraining {
             trainer.send(.save)
             trainer.send(.quit)
         }
+        // Under mpirun, SIGTERM is the launcher stopping the job: the distributed handler takes it over.
+        let termination = launch.handleTermination(trainer: trainer)
 
         let monitor = try validation.makeMonitor(options, byDefault: false)
         monitor?.onRecord = { r in
@@ -53,10 +77,12 @@ enum HeadlessTraining {
         defer { monitor?.stop() }
         trainer.waitUntilFinished()
         signals.cancel()
+        termination?.cancel()
         if case let .failed(reason) = trainer.snapshot().status.state {
             say("error: \(reason)")
             throw ExitCode(1)
         }
+        launch.finish()
     }
 }
 

@@ -59,6 +59,9 @@ struct TrainingFlags: ParsableArguments {
     @Flag(help: "Start a new run over an existing checkpoint and log (without it a fresh run refuses to replace them; the old log is replaced when the first new step is written). With --resume: let --checkpoint replace another existing file.")
     var overwrite = false
 
+    @Option(name: .customLong("dump-gradients"), help: .hidden)
+    var dumpGradients: String?
+
     /// Options from the preset and flags, or from the checkpoint when resuming. `dataOverride` is a
     /// positional data folder (`train DIR`), which wins over --data.
     func makeOptions(dataOverride: String? = nil) throws -> TrainingOptions {
@@ -119,10 +122,11 @@ struct TrainingFlags: ParsableArguments {
     }
 
     /// Build the trainer; with --weights the KeypointNet starts from the file (before the thread starts).
-    func makeTrainer(_ o: TrainingOptions) throws -> Trainer {
+    func makeTrainer(_ o: TrainingOptions, coordinator: RunCoordinator = LocalRun()) throws -> Trainer {
         try RunFiles.checkDistinct(o)
         try RunFiles.refuseExistingRun(o, overwrite: overwrite)
-        let trainer = try Trainer(options: o)
+        let trainer = try Trainer(options: o, coordinator: coordinator)
+        trainer.gradientDumpFolder = dumpGradients
         if let weights, o.resumePath == nil {
             let file = try SafeTensors.read(weights)
             try trainer.model.keypointNet.loadStateDict(KeypointNetWeights.keypointNetTensors(file), strict: true, source: weights)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Evaluation
 import Foundation
 import KP2D
@@ -67,6 +68,16 @@ struct WorkbenchCommand: ParsableCommand {
     /// The interactive workbench on a real trainer.
     static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags,
                             validation: ValidationFlags) throws {
+        // Under mpirun only rank 0 opens the workbench; the other ranks train headless (no validation).
+        if Launcher.isActive {
+            let rank: Int
+            do { rank = try Communicator.start()?.rank ?? 0 } catch { throw CommandFailure("\(error)") }
+            if rank != 0 {
+                try HeadlessTraining.run(training, dataOverride: dataOverride, progressEvery: 10, validation: validation)
+                return
+            }
+            return try interactiveRank0(training, dataOverride: dataOverride, hpatches: hpatches, screen: screen, validation: validation)
+        }
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw CommandFailure("the workbench needs an interactive terminal (stdin and stdout are not a TTY): use `kp2d-tui --headless` to train without it or `kp2d-tui --once` for a text snapshot")

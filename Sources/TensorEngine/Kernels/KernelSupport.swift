@@ -6,8 +6,25 @@ import Foundation
 // allocates nothing.
 
 public enum KernelParallel {
-    /// Number of worker threads used for large loops (the machine's active cores).
-    public static let threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Number of worker threads used for large loops: KP2D_THREADS if set, else the machine's active
+    /// cores, divided between the processes an MPI launcher started on this machine
+    /// (OMPI_COMM_WORLD_LOCAL_SIZE), so that 2 ranks on 2 cores run 1 thread each.
+    public static let threads: Int = threadCount(ProcessInfo.processInfo.environment,
+                                                 cores: ProcessInfo.processInfo.activeProcessorCount)
+
+    static func threadCount(_ env: [String: String], cores: Int) -> Int {
+        if let s = env["KP2D_THREADS"], let n = Int(s), n > 0 { return n }
+        for key in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "PMI_LOCAL_SIZE"] {
+            if let s = env[key], let n = Int(s), n > 1 { return max(1, cores / n) }
+        }
+        return max(1, cores)
+    }
+
+    /// Set OpenBLAS's thread count (Distributed uses it to split the cores between local ranks).
+    public static func setBLASThreads(_ n: Int) {
+        blasLock.lock(); defer { blasLock.unlock() }
+        kp2d_openblas_set_threads(Int32(max(1, n)))
+    }
 
     private static let blasLock = NSLock()
 
