@@ -46,10 +46,16 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var steps: Int?
     /// Stop after this many epochs, if set (and `steps` is not).
     public var epochs: Int?
+    /// Stop (and save) once the run has trained this many minutes in total (the trainer's clock: pauses
+    /// excluded, a resumed run's earlier time included), if set. Combines with steps/epochs: whichever comes first.
+    public var minutes: Double?
     /// Official schedule: lr = initial * decay^min(epoch / decayEpochs, maxDecays).
     public var lrDecayEpochs: Int = 40
     public var lrDecay: Float = 0.5
     public var lrMaxDecays: Int = 4
+    /// Linear learning-rate warm-up: step s (0-based) uses lr * min(1, (s + 1) / warmupSteps). nil or 0: none
+    /// (the official code has none).
+    public var warmupSteps: Int?
     /// Full checkpoint (model, optimizer, run state). nil: no checkpoints.
     public var checkpointPath: String?
     /// Also save every N steps (0: only on quit / at the end).
@@ -96,6 +102,12 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         augmentation.height = height; augmentation.width = width
     }
 
+    /// The warm-up factor of 0-based step `step`: min(1, (step + 1) / warmupSteps), 1 without warm-up.
+    public func warmupFactor(step: Int) -> Float {
+        guard let w = warmupSteps, w > 0 else { return 1 }
+        return min(1, Float(step + 1) / Float(w))
+    }
+
     /// The learning rate at an epoch under the official schedule.
     public func learningRate(epoch: Int, initial: Float? = nil) -> Float {
         let base = initial ?? learningRate
@@ -117,6 +129,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate \(learningRate): must be a positive number") }
         if let s = steps, s < 1 { throw bad("--steps \(s): must be at least 1") }
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
+        if let w = warmupSteps, w < 0 { throw bad("--warmup \(w): must be 0 (none) or a number of steps") }
+        if let s = augmentation.cropMinScale, !(s > 0 && s <= 1) { throw bad("--crop-min-scale \(s): must be in (0, 1]") }
+        if let m = minutes, !(m > 0 && m.isFinite) { throw bad("--minutes \(m): must be a positive number") }
         guard checkpointEvery >= 0 else { throw bad("--checkpoint-every \(checkpointEvery): must be 0 (only at the end) or positive") }
         if checkpointEvery > 0 && checkpointPath == nil { throw bad("--checkpoint-every needs --checkpoint PATH") }
         for (name, v) in [("alpha", weights.alpha), ("beta", weights.beta), ("lambda", weights.lambda), ("gamma", weights.gamma)] {
@@ -124,5 +139,13 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         }
         if let p = model.problem { throw bad("model widths \(model.widthsDescription): \(p)") }
         guard model.useColor else { throw bad("training uses colour images: the model must take 3 channels") }
+    }
+}
+
+extension TrainingOptions {
+    /// "1 minute", "2.5 minutes".
+    public static func minutesText(_ m: Double) -> String {
+        let n = m == m.rounded() ? String(Int(m)) : String(format: "%g", m)
+        return n + (m == 1 ? " minute" : " minutes")
     }
 }

@@ -15,6 +15,7 @@ struct KP2DTUI: ParsableCommand {
             EvalCommand.self,
             DetectCommand.self,
             TrainCommand.self,
+            LearningCurveCommand.self,
             DemoUICommand.self,
             BenchCommand.self,
         ],
