@@ -20,9 +20,10 @@ public final class ConvBNBlock: Module {
         norm(conv(x, g), g, training: training)
     }
 
-    /// LeakyReLU(BN(conv(x)), slope), BN and LeakyReLU fused (same numbers as applying them in turn).
-    public func leakyReLU(_ x: Variable, _ g: Graph, training: Bool, slope: Float) -> Variable {
-        norm.leakyReLU(conv(x, g), g, training: training, slope: slope)
+    /// x (N,Cin,H,W) -> LeakyReLU(BN(conv(x)), leakySlope) (N,Cout,H,W); BN and LeakyReLU fused (same numbers
+    /// as applying them in turn).
+    public func callAsFunction(_ x: Variable, _ g: Graph, training: Bool, leakySlope: Float) -> Variable {
+        norm(conv(x, g), g, training: training, leakySlope: leakySlope)
     }
 
     public func stateEntries(prefix: String) -> [StateEntry] {

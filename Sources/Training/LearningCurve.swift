@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import Foundation
 import KP2D
 import Synchronization

@@ -14,9 +14,7 @@ struct KP2DTUI: ParsableCommand {
             PrepareImagesCommand.self,
             EvalCommand.self,
             DetectCommand.self,
-            TrainCommand.self,
             LearningCurveCommand.self,
-            DemoUICommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Evaluation
 import Foundation
 import KP2D
 import Training
@@ -60,7 +61,7 @@ struct LearningCurveCommand: ParsableCommand {
         }
         for p in curve.dataset.problems { warn("warning: \(p)") }
         let pairs = curve.dataset.pairs.count, vPairs = curve.dataset.pairs.filter { $0.sequence.hasPrefix("v") }.count
-        warn("learning-curve: \(o.preset.rawValue) preset, \(o.height)x\(o.width), batch \(o.batchSize), widths \(o.model.widthsDescription), dropout \(o.model.withDrop ? "on" : "off"), lr \(o.learningRate), weights a\(o.weights.alpha) b\(o.weights.beta) l\(o.weights.lambda) g\(o.weights.gamma), seed \(o.seed)")
+        warn("learning-curve: \(o.preset.rawValue) preset, \(o.height)x\(o.width), batch \(o.batchSize), widths \(o.model.widthsDescription), dropout \(o.model.withDrop ? "on" : "off"), lr \(o.learningRate), weights a\(o.lossWeights.alpha) b\(o.lossWeights.beta) l\(o.lossWeights.lambda) g\(o.lossWeights.gamma), seed \(o.seed)")
         warn("data: \(trainer.folder.count) images in \(trainer.folder.root); held-out: \(root) (\(pairs) pairs, \(vPairs) v_); budget: \(o.steps.map { "\($0) steps" } ?? "")\(o.steps != nil && o.minutes != nil ? " or " : "")\(o.minutes.map { TrainingOptions.minutesText($0) } ?? "")")
         let outHandle: FileHandle?
         if let out {

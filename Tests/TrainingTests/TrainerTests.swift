@@ -10,13 +10,13 @@ final class TrainingOptionsTests: XCTestCase {
     func testPresetsAndValidation() throws {
         let paper = TrainingOptions(preset: .paper, dataPath: "x")
         XCTAssertEqual([paper.height, paper.width, paper.batchSize], [240, 320, 8])
-        XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.weights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
+        XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.lossWeights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
         XCTAssertEqual(paper.epochs, 50)
         let fast = TrainingOptions(preset: .fast, dataPath: "x")
         XCTAssertEqual([fast.height, fast.width, fast.batchSize], [128, 192, 4])
         XCTAssertEqual(fast.model.widths, [8, 16, 32, 64, 64, 128, 64])
         XCTAssertFalse(fast.model.withDrop); XCTAssertTrue(paper.model.withDrop)
-        XCTAssertEqual(fast.weights, .official2020); XCTAssertEqual(paper.weights.beta, 1)
+        XCTAssertEqual(fast.lossWeights, .official2020); XCTAssertEqual(paper.lossWeights.beta, 1)
         XCTAssertNoThrow(try paper.validate()); XCTAssertNoThrow(try fast.validate())
 
         var o = fast
@@ -28,7 +28,7 @@ final class TrainingOptionsTests: XCTestCase {
         XCTAssertThrowsError(try o.validate())
         o = fast; o.checkpointEvery = 5
         XCTAssertThrowsError(try o.validate()) { XCTAssertTrue("\($0)".contains("--checkpoint")) }
-        o = fast; o.weights.beta = .nan
+        o = fast; o.lossWeights.beta = .nan
         XCTAssertThrowsError(try o.validate())
         XCTAssertEqual(fast.augmentation.height, 128)
         o = fast; o.checkpointPath = "/r/ck.safetensors"
@@ -93,21 +93,21 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(s.version, v0)
         let preview = try XCTUnwrap(s.preview)
         XCTAssertEqual(preview.step, 1)
-        XCTAssertEqual(preview.source.width, 192); XCTAssertEqual(preview.target.height, 128)
-        XCTAssertEqual(preview.homography.count, 9)
-        XCTAssertFalse(preview.sourceKeypoints.isEmpty)
+        XCTAssertEqual(preview.pair.source.width, 192); XCTAssertEqual(preview.pair.target.height, 128)
+        XCTAssertNotNil(preview.pair.homography)
+        XCTAssertFalse(preview.pair.sourceKeypoints.isEmpty)
         XCTAssertFalse(s.recentStats.keypoints.isNaN)
 
         let w = LossWeights(alpha: 0.5, beta: 1, lambda: 2, gamma: 0)
-        trainer.send(.setWeights(w))
+        trainer.send(.setLossWeights(w))
         trainer.send(.setLearningRate(2e-4))
         trainer.send(.resume)
         s = waitFor(trainer) { $0.status.step >= 3 }
-        XCTAssertEqual(s.status.weights, w)
+        XCTAssertEqual(s.status.lossWeights, w)
         XCTAssertEqual(s.status.lr, 2e-4, accuracy: 1e-9)
         XCTAssertEqual(s.changes.count, 2)
         XCTAssertEqual(s.changes.first?.step, 1)
-        XCTAssertEqual(s.history.last?.weights, w)
+        XCTAssertEqual(s.history.last?.lossWeights, w)
         XCTAssertEqual(s.history.last?.lr ?? 0, 2e-4, accuracy: 1e-9)
 
         trainer.send(.pause)
@@ -215,7 +215,7 @@ final class TrainerTests: XCTestCase {
         let t = try Trainer(options: o)
         t.start()
         waitFor(t) { $0.status.state == .paused }
-        t.send(.setWeights(LossWeights(alpha: .infinity, beta: 1, lambda: 1, gamma: 1)))
+        t.send(.setLossWeights(LossWeights(alpha: .infinity, beta: 1, lambda: 1, gamma: 1)))
         let before = t.model.stateDict().filter { $0.0.hasSuffix("weight") }
         t.send(.step)
         let s = waitFor(t) { $0.status.step == 1 }

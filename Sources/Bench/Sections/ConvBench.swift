@@ -1,4 +1,5 @@
 import Foundation
+import TensorEngine
 
 // Bench sections of the tensor engine: the plain-sgemm ceiling, and the KeyPointNet convolutions
 // (forward and backward through ConvKernels) at the training resolution.

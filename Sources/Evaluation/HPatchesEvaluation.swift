@@ -1,12 +1,11 @@
-import Foundation
 import Datasets
-import Evaluation
+import Foundation
 import Geometry
+import KP2D
 import TensorEngine
 
 // Model-agnostic HPatches evaluation: for every pair (1, k) load both images at the evaluation size, run a
-// detector closure on each, and compute the official metrics (Evaluation.HPatchesMetrics).
-// Lives in Training because it needs both Datasets (images, HPatches) and Evaluation.
+// detector closure on each, and compute the official metrics (HPatchesMetrics).
 
 public struct HPatchesEvalSettings: Sendable, Codable, Equatable {
     public var width: Int
@@ -96,7 +95,7 @@ public enum HPatchesEvaluation {
     /// detections and metrics (for viewers that show keypoints and matches); it can be called for early pairs
     /// of a sequence that a later undecodable image then removes from the report.
     public static func run(dataset: HPatchesDataset, settings: HPatchesEvalSettings,
-                           detect: (Image) throws -> KeypointSet,
+                           detect: KeypointDetector,
                            onPair: ((HPatchesSample, KeypointSet, KeypointSet, PairMetrics) -> Void)? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> HPatchesEvalReport {
         let pairs = dataset.pairs.filter { settings.split.includes($0.sequence) }

@@ -4,44 +4,10 @@ import Foundation
 import KP2D
 import Training
 
-struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "train",
-        abstract: "Train KeyPointNet + IO-Net with the official self-supervised KP2D loss.",
-        discussion: """
-        Opens the workbench unless --headless (the same as `kp2d-tui` with these options). Presets: fast (\(TrainingPreset.fast.summary)); paper (\(TrainingPreset.paper.summary)).
-        Every step appends one JSON line to --log. Ctrl-C writes a final checkpoint and exits; press it twice \
-        to exit at once. --resume continues a checkpoint's run (same model, optimizer state, step count and \
-        data order); the size, batch, preset and seed then come from the checkpoint.
-        """)
-
-    @Flag(help: "Train without the workbench, printing progress to stderr.")
-    var headless = false
-
-    @Option(help: "Workbench colour theme (default, light, mono, colorblind, or a themes/NAME.theme file).")
-    var theme = "default"
-
-    @Flag(help: "Workbench in ASCII only: no braille, block or box glyphs.")
-    var ascii = false
-
-    @Argument(help: "Folder of training images (same as --data).")
-    var dataFolder: String?
-
-    @OptionGroup var training: TrainingFlags
-
-    @Option(name: .customLong("progress-every"), help: "Print a progress line every N steps (--headless).")
-    var progressEvery: Int = 10
-
-    func run() throws {
-        guard headless else {
-            try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: nil, theme: theme, ascii: ascii)
-            return
-        }
-        try TrainCommand.runHeadless(training, dataOverride: dataFolder, progressEvery: progressEvery)
-    }
-
+/// `kp2d-tui --headless` (`kp2d-tui train --headless`): training without the workbench, progress on stderr.
+enum HeadlessTraining {
     /// `kp2d-tui train --headless` and `kp2d-tui --headless`: train, print progress to stderr, save at the end.
-    static func runHeadless(_ flags: TrainingFlags, dataOverride: String? = nil, progressEvery: Int) throws {
+    static func run(_ flags: TrainingFlags, dataOverride: String? = nil, progressEvery: Int) throws {
         let options = try flags.makeOptions(dataOverride: dataOverride)
         let trainer = try flags.makeTrainer(options)
         let total = trainer.totalSteps

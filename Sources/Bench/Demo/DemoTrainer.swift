@@ -1,7 +1,11 @@
-import Foundation
 import Datasets
+import Evaluation
+import Foundation
+import Geometry
 import KP2D
+import TensorEngine
 import Training
+import TUI
 
 // A fake trainer for the demo command, tests and the render benchmark: synthetic but plausible losses
 // (decaying, noisy, with one NaN step and two parameter changes), procedural images warped by a known
@@ -25,7 +29,7 @@ public final class DemoTrainer: SnapshotSource {
         snap.status.stepsPerEpoch = 1000
         snap.status.totalSteps = totalSteps
         snap.status.lr = 1e-3
-        snap.status.weights = .official2020   // the fast preset's weights (descriptor 2)
+        snap.status.lossWeights = .official2020   // the fast preset's weights (descriptor 2)
         snap.status.checkpointPath = "runs/demo/checkpoint.safetensors"
         snap.status.preset = "demo"
         snap.status.dataDescription = "synthetic pairs 160x120"
@@ -63,12 +67,12 @@ public final class DemoTrainer: SnapshotSource {
         case .pause: if snap.status.state == .running { snap.status.state = .paused; snap.status.message = "paused at step \(st)" }
         case .resume: if snap.status.state == .paused { snap.status.state = .running; snap.status.message = "" }
         case .step: if snap.status.state == .paused { advanceLocked(1) }
-        case .setWeights(let w):
-            snap.status.weights = w
-            snap.changes.append(ParameterChange(step: st, weights: w, lr: snap.status.lr, description: "weights α\(w.alpha) β\(w.beta) λ\(w.lambda) γ\(w.gamma)"))
+        case .setLossWeights(let w):
+            snap.status.lossWeights = w
+            snap.changes.append(ParameterChange(step: st, lossWeights: w, lr: snap.status.lr, description: "weights α\(w.alpha) β\(w.beta) λ\(w.lambda) γ\(w.gamma)"))
         case .setLearningRate(let lr):
             snap.status.lr = lr
-            snap.changes.append(ParameterChange(step: st, weights: snap.status.weights, lr: lr, description: "lr \(lr)"))
+            snap.changes.append(ParameterChange(step: st, lossWeights: snap.status.lossWeights, lr: lr, description: "lr \(lr)"))
         case .save:
             snap.status.lastSavedStep = st; snap.status.message = "saved \(snap.status.checkpointPath) at step \(st)"
         case .quit: snap.status.state = .finished
@@ -95,7 +99,7 @@ public final class DemoTrainer: SnapshotSource {
             terms.consistency = 0.05 + 0.3 * expf(-t / 2000) + 0.03 * noise()
             terms.io = 0.2 + 0.6 * expf(-t / 1200) + 0.08 * noise()
             if s % 37 == 0 { terms.io *= 3 }                 // spikes that downsampling must keep
-            let w = snap.status.weights
+            let w = snap.status.lossWeights
             terms.total = w.alpha * terms.loc + 2 * w.beta * terms.desc + w.lambda * (terms.usp + 2 * terms.consistency) + w.gamma * terms.io
             var skipped = false
             if s == 777 { terms.total = .nan; terms.loc = .nan; terms.flags = ["non-finite total"]; skipped = true }
@@ -104,8 +108,8 @@ public final class DemoTrainer: SnapshotSource {
             snap.status.elapsed += 1 / max(0.1, rate)
             snap.status.stepsPerSecond = rate
             snap.history.append(StepRecord(step: s, time: snap.status.elapsed, epoch: snap.status.epoch, terms: terms,
-                                           lr: snap.status.lr, weights: w, stepsPerSecond: rate, skipped: skipped))
-            if s == 1500 { snap.status.lr = 5e-4; snap.changes.append(ParameterChange(step: s, weights: w, lr: 5e-4, description: "lr 0.0005")) }
+                                           lr: snap.status.lr, lossWeights: w, stepsPerSecond: rate, skipped: skipped))
+            if s == 1500 { snap.status.lr = 5e-4; snap.changes.append(ParameterChange(step: s, lossWeights: w, lr: 5e-4, description: "lr 0.0005")) }
         }
         if n > 0 || snap.preview == nil { makePreview() }
         snap.version += 1
@@ -134,13 +138,13 @@ public final class DemoTrainer: SnapshotSource {
         let phase = Double(snap.status.step % 200) / 200 * 2 * Double.pi
         // Source -> target: slight rotation, scale, shift and perspective.
         let a = 0.12 * sin(phase), s = 1.0 + 0.05 * cos(phase)
-        let H: [Double] = [s * cos(a), -s * sin(a), 8, s * sin(a), s * cos(a), 4, 0.0004 * sin(phase), 0.0002, 1]
-        let inv = DemoTrainer.invert3x3(H)
+        let H = Homography([s * cos(a), -s * sin(a), 8, s * sin(a), s * cos(a), 4, 0.0004 * sin(phase), 0.0002, 1])
+        let inv = H.inverse() ?? .identity
         var tgt = Image(width: w, height: h, channels: 3)
         for y in 0..<h {
             for x in 0..<w {
-                guard let p = PairView.warp(inv, Double(x), Double(y)) else { continue }
-                let sx = Int(p.0.rounded()), sy = Int(p.1.rounded())
+                guard let p = inv.applyIfVisible(Point2(Double(x), Double(y))) else { continue }
+                let sx = Int(p.x.rounded()), sy = Int(p.y.rounded())
                 guard sx >= 0, sy >= 0, sx < w, sy < h else { continue }
                 for c in 0..<3 { tgt.pixels[c * plane + y * w + x] = src.pixels[c * plane + sy * w + sx] }
             }
@@ -150,10 +154,10 @@ public final class DemoTrainer: SnapshotSource {
             for gx in stride(from: 96, to: w - 4, by: 16) {
                 let score = 0.3 + 0.7 * (noise() + 0.5)
                 sk.append(Keypoint(x: Float(gx), y: Float(gy), score: score))
-                if let q = PairView.warp(H, Double(gx), Double(gy)), q.0 >= 0, q.1 >= 0, q.0 < Double(w), q.1 < Double(h) {
+                if let q = H.applyIfVisible(Point2(Double(gx), Double(gy))), q.x >= 0, q.y >= 0, q.x < Double(w), q.y < Double(h) {
                     let wrong = noise() > 0.3
                     let jx = wrong ? Float(noise() * 40) : 0, jy = wrong ? Float(noise() * 30) : 0
-                    tk.append(Keypoint(x: min(Float(w - 1), max(0, Float(q.0) + jx)), y: min(Float(h - 1), max(0, Float(q.1) + jy)), score: score))
+                    tk.append(Keypoint(x: min(Float(w - 1), max(0, Float(q.x) + jx)), y: min(Float(h - 1), max(0, Float(q.y) + jy)), score: score))
                     matches.append(Match(source: sk.count - 1, target: tk.count - 1, correct: !wrong))
                 }
             }
@@ -163,22 +167,13 @@ public final class DemoTrainer: SnapshotSource {
         stats.correctMatches = Double(matches.filter(\.correct).count)
         stats.repeatability = 0.55 + 0.1 * Double(noise()); stats.localizationError = 1.1 + 0.2 * Double(noise())
         stats.descriptorRecall = 0.7; stats.ioPrecision = 0.8; stats.ioRecall = 0.75; stats.cornerError = 2.5
-        snap.preview = PairPreview(step: snap.status.step, source: src, target: tgt, sourceKeypoints: sk, targetKeypoints: tk,
-                                   matches: matches, homography: H, stats: stats)
+        snap.preview = PairPreview(step: snap.status.step,
+                                   pair: JudgedPair(source: src, target: tgt, sourceKeypoints: sk, targetKeypoints: tk,
+                                                    matches: matches, homography: H),
+                                   stats: stats)
         var recent = stats
         recent.repeatability = 0.58; recent.localizationError = 1.05
         snap.recentStats = recent
-    }
-
-    static func invert3x3(_ m: [Double]) -> [Double] {
-        let a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5], g = m[6], h = m[7], i = m[8]
-        let A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g
-        let det = a * A + b * B + c * C
-        guard abs(det) > 1e-15 else { return [1, 0, 0, 0, 1, 0, 0, 0, 1] }
-        let inv = [A, -(b * i - c * h), b * f - c * e,
-                   B, a * i - c * g, -(a * f - c * d),
-                   C, -(a * h - b * g), a * e - b * d]
-        return inv.map { $0 / det }
     }
 }
 
@@ -205,17 +200,19 @@ public final class DemoHPatches: HPatchesBrowserSource {
 
     public func pair(sequence: String, index: Int) -> HPatchesBrowserPair? {
         guard let k = names.firstIndex(of: sequence) else { return nil }
-        let H: [Double] = [1, 0.05 * Double(index), 5, -0.03 * Double(index), 1, 3, 0, 0, 1]
+        let H = Homography([1, 0.05 * Double(index), 5, -0.03 * Double(index), 1, 3, 0, 0, 1])
         var sk: [Keypoint] = [], tk: [Keypoint] = [], m: [Match] = []
         for i in 0..<20 {
             let x = Float(10 + (i * 37) % 140), y = Float(10 + (i * 53) % 100)
             sk.append(Keypoint(x: x, y: y, score: Float(i) / 20))
-            let q = PairView.warp(H, Double(x), Double(y))!
-            tk.append(Keypoint(x: min(159, max(0, Float(q.0))), y: min(119, max(0, Float(q.1))), score: Float(i) / 20))
+            let q = H.apply(Point2(Double(x), Double(y)))
+            tk.append(Keypoint(x: min(159, max(0, Float(q.x))), y: min(119, max(0, Float(q.y))), score: Float(i) / 20))
             m.append(Match(source: i, target: i, correct: i % 4 != 0))
         }
-        return HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: image, target: image, sourceKeypoints: sk,
-                                  targetKeypoints: tk, matches: m, homography: H, metrics: metrics(k, pair: index))
+        return HPatchesBrowserPair(sequence: sequence, pairIndex: index,
+                                   pair: JudgedPair(source: image, target: image, sourceKeypoints: sk, targetKeypoints: tk,
+                                                    matches: m, homography: H),
+                                   metrics: metrics(k, pair: index))
     }
 
     public func requestEvaluation() { evaluationRequests += 1; version += 1; status = "demo data re-evaluated (\(evaluationRequests))" }

@@ -6,18 +6,18 @@ import TensorEngine
 // ones from central differences through the Float kernels, evaluated in Double, with Richardson
 // extrapolation ((4 D(h/2) - D(h)) / 3) so that the truncation error is O(h^4).
 
-struct TestRandom {
-    var rng: SeededRandom
-    init(_ seed: UInt64) { rng = SeededRandom(seed: seed) }
+public struct TestRandom {
+    public var rng: SeededRandom
+    public init(_ seed: UInt64) { rng = SeededRandom(seed: seed) }
 
-    mutating func tensor(_ shape: [Int], _ lo: Double = -1, _ hi: Double = 1) -> Tensor {
+    public mutating func tensor(_ shape: [Int], _ lo: Double = -1, _ hi: Double = 1) -> Tensor {
         let t = Tensor(shape: shape)
         for i in 0..<t.count { t.data[i] = Float(rng.uniform(lo, hi)) }
         return t
     }
 
     /// Values in ±[gap, 1]: away from the kinks of ReLU-like functions at 0.
-    mutating func awayFromZero(_ shape: [Int], gap: Double = 0.1) -> Tensor {
+    public mutating func awayFromZero(_ shape: [Int], gap: Double = 0.1) -> Tensor {
         let t = tensor(shape)
         for i in 0..<t.count {
             let v = Double(t.data[i])
@@ -27,7 +27,7 @@ struct TestRandom {
     }
 
     /// Distinct values 0.05 apart in random order (no max-pool near-ties).
-    mutating func distinct(_ shape: [Int]) -> Tensor {
+    public mutating func distinct(_ shape: [Int]) -> Tensor {
         let t = Tensor(shape: shape)
         var values = (0..<t.count).map { Float($0) * 0.05 - Float(t.count) * 0.025 }
         for i in stride(from: values.count - 1, to: 0, by: -1) { values.swapAt(i, rng.int(i + 1)) }
@@ -38,7 +38,7 @@ struct TestRandom {
 
 /// Checks d sum(build(g) * r) / d input against central differences for every input (at most
 /// `maxPerInput` sampled elements each). Fails with the worst element when out of tolerance.
-func checkGradients(_ inputs: [Variable], h: Float = 1e-2, tolerance: Double = 2e-3, maxPerInput: Int = 120,
+public func checkGradients(_ inputs: [Variable], h: Float = 1e-2, tolerance: Double = 2e-3, maxPerInput: Int = 120,
                     file: StaticString = #filePath, line: UInt = #line, _ build: (Graph) -> Variable) {
     let worst = gradientErrors(inputs, h: h, maxPerInput: maxPerInput, build)
     for (which, w) in worst.enumerated() {
@@ -49,7 +49,7 @@ func checkGradients(_ inputs: [Variable], h: Float = 1e-2, tolerance: Double = 2
 }
 
 /// Per input, the worst element: relative error |numeric - analytic| / (max|analytic| + |analytic|).
-func gradientErrors(_ inputs: [Variable], h: Float = 1e-2, maxPerInput: Int = 120,
+public func gradientErrors(_ inputs: [Variable], h: Float = 1e-2, maxPerInput: Int = 120,
                     _ build: (Graph) -> Variable) -> [(error: Double, index: Int, numeric: Double, analytic: Double)] {
     var result: [(error: Double, index: Int, numeric: Double, analytic: Double)] = []
     let g = Graph()
@@ -99,7 +99,7 @@ func gradientErrors(_ inputs: [Variable], h: Float = 1e-2, maxPerInput: Int = 12
 }
 
 /// max |a - b| / (1 + max |b|)
-func relativeMaxError(_ a: [Float], _ b: [Float]) -> Double {
+public func relativeMaxError(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count)
     var m = 0.0, s = 0.0
     for (x, y) in zip(a, b) { m = max(m, Double(Swift.abs(x - y))); s = max(s, Double(Swift.abs(y))) }

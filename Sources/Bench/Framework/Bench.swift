@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import TensorEngine
 
 // The benchmark framework behind `kp2d-tui bench`. A benchmark is a `BenchSection` (a name and a
 // `run` that returns a `BenchReport` of rows); the executable keeps the list of sections, any module
@@ -120,8 +121,9 @@ public final class BenchContext {
 
     /// One plain square cblas_sgemm (options.sgemmSize): the ceiling problem, for interleaving.
     public func runCeilingSgemm() {
-        let n = Int32(options.sgemmSize), (a, b, c) = sgemmOperands
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data, n, b.data, n, 0, c.data, n)
+        let n = options.sgemmSize, (a, b, c) = sgemmOperands
+        MatmulKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
+                            beta: 0, c: c.data, ldc: n)
     }
 
     /// GFLOP/s of the plain square sgemm, measured on first use in this run.
@@ -255,4 +257,9 @@ enum BenchJSON {
         }
         return out + "\""
     }
+}
+
+/// Where peer (PyTorch) figures come from: never constants in this module, always a run that times both.
+public enum BenchPeer {
+    public static let note = "PyTorch peer: no column here; scripts/bench-vs-torch times our PyTorch twin and this binary in one run and prints the ratios"
 }

@@ -2,7 +2,7 @@ import XCTest
 import Datasets
 import Evaluation
 import Geometry
-import Training
+import KP2D
 
 final class HPatchesEvaluationTests: XCTestCase {
     func tempDir() throws -> String {
@@ -21,7 +21,7 @@ final class HPatchesEvaluationTests: XCTestCase {
 
     /// Fixed grid detector: one point per 8x8 cell centre, descriptor = normalised 5x5 gray patch.
     func gridDetector(_ img: Image) -> KeypointSet {
-        var kps = [Evaluation.Keypoint](), desc = [Float]()
+        var kps = [Keypoint](), desc = [Float]()
         for cy in stride(from: 8, to: img.height - 8, by: 8) { for cx in stride(from: 8, to: img.width - 8, by: 8) {
             var d = [Float]()
             for dy in -2...2 { for dx in -2...2 { d.append((0..<3).reduce(0) { $0 + img.at($1, cy + dy, cx + dx) }) } }
@@ -29,7 +29,7 @@ final class HPatchesEvaluationTests: XCTestCase {
             d = d.map { $0 - mean }
             let norm = max(d.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
             desc += d.map { $0 / norm }
-            kps.append(Evaluation.Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
+            kps.append(Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
         } }
         return KeypointSet(keypoints: kps, descriptors: desc, dimension: 25)
     }

@@ -3,7 +3,6 @@ import Datasets
 import Evaluation
 import KP2D
 import TensorEngine
-import Training
 
 /// The whole evaluation path with a real (randomly initialised, reduced-width) KeypointNet:
 /// weights file -> KeypointNetWeights.load -> KeypointNetDetector -> HPatchesEvaluation.

@@ -13,7 +13,7 @@ import TensorEngine
 //    loose 2% tolerance because of float32 rounding), so backward matches the forward that ships.
 
 /// Deterministic normal test data.
-func randn(_ shape: [Int], seed: UInt64 = 1, scale: Float = 1, offset: Float = 0) -> Tensor {
+public func randn(_ shape: [Int], seed: UInt64 = 1, scale: Float = 1, offset: Float = 0) -> Tensor {
     var rng = SeededRandom(seed: seed)
     let t = Tensor(shape: shape)
     for i in 0..<t.count { t.data[i] = Float(rng.normal()) * scale + offset }
@@ -21,7 +21,7 @@ func randn(_ shape: [Int], seed: UInt64 = 1, scale: Float = 1, offset: Float = 0
 }
 
 /// Uniform test data in [lo, hi).
-func uniform(_ shape: [Int], _ lo: Float, _ hi: Float, seed: UInt64 = 1) -> Tensor {
+public func uniform(_ shape: [Int], _ lo: Float, _ hi: Float, seed: UInt64 = 1) -> Tensor {
     var rng = SeededRandom(seed: seed)
     let t = Tensor(shape: shape)
     for i in 0..<t.count { t.data[i] = Float(rng.uniform(Double(lo), Double(hi))) }
@@ -29,7 +29,7 @@ func uniform(_ shape: [Int], _ lo: Float, _ hi: Float, seed: UInt64 = 1) -> Tens
 }
 
 /// max |a-b| / (atol + rtol * max|b|) <= 1, with a message naming the worst element.
-func assertClose(_ actual: [Float], _ expected: [Double], atol: Double, rtol: Double, _ what: String,
+public func assertClose(_ actual: [Float], _ expected: [Double], atol: Double, rtol: Double, _ what: String,
                  file: StaticString = #filePath, line: UInt = #line) {
     guard actual.count == expected.count else {
         XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line); return
@@ -47,7 +47,7 @@ func assertClose(_ actual: [Float], _ expected: [Double], atol: Double, rtol: Do
 
 /// Check forward and all gradients of `op` against `reference` (see the top of this file).
 /// `grads`: which inputs get a gradient (default all). `fdOwn`: also compare with finite differences of our op.
-func checkOp(_ inputs: [Tensor],
+public func checkOp(_ inputs: [Tensor],
              _ op: (Graph, [Variable]) -> Variable,
              _ reference: ([[Double]]) -> [Double],
              grads: [Bool]? = nil, atol: Double = 1e-5, rtol: Double = 1e-4,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Bench
 import TensorEngine
 
 /// The bench framework at a tiny size: sections run, select by name, and the JSON parses.

@@ -1,9 +1,12 @@
 import Datasets
-import Evaluation
 import KP2D
 import TensorEngine
 
-// KeypointNet as an HPatches detector (the closure HPatchesEvaluation.run takes).
+// What HPatches evaluation runs on each image, and KeypointNet as one.
+
+/// A detector: keypoints with descriptors of one image (values in [0,1], channels in the caller's order), in
+/// pixels of that image. HPatchesEvaluation.run and the HPatches browser take one.
+public typealias KeypointDetector = (Image) throws -> KeypointSet
 
 public enum KeypointNetDetector {
     /// Eval-mode forward on one image (values in [0,1], channels in the order the caller chose; gray is
@@ -12,9 +15,6 @@ public enum KeypointNetDetector {
     public static func detect(_ net: KeypointNet, _ image: Image) -> KeypointSet {
         let img = image.asRGB()
         let x = net.normalizedInput(Tensor(shape: [1, 3, img.height, img.width], values: img.pixels))
-        let out = net.infer(x)
-        let (_, _, hc, wc) = out.score.value.nchw
-        return KeypointSet.fromDense(score: out.score.value.array, coord: out.coord.value.array, descriptors: out.feat.value.array,
-                                     cellsHigh: hc, cellsWide: wc, dimension: out.feat.value.dim(1))
+        return KeypointSet.extract(net.infer(x))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KP2D
 import TensorEngine
 
 /// Inference time of KeypointNet at one input size.
@@ -12,9 +13,6 @@ public struct InferenceTiming: Sendable, Equatable, Codable {
 }
 
 public enum KeypointNetBenchmark {
-    /// The official reference on this machine: PyTorch CPU, paper widths, eval mode (ms per image).
-    public static let pytorchReferenceMs: [String: Double] = ["240x320": 80, "480x640": 360]
-
     /// Time eval-mode inference (forward without recording, descriptors sampled and normalised) of one
     /// random image per size, after one warm-up run. `progress` receives a line per measured size.
     public static func run(config: KeypointNetConfig = .paper, sizes: [(height: Int, width: Int)] = [(240, 320), (480, 640)],
@@ -38,21 +36,20 @@ public enum KeypointNetBenchmark {
             let t = InferenceTiming(height: h, width: w, iterations: times.count, medianMs: times[times.count / 2],
                                     minMs: times[0])
             results.append(t)
-            let ref = pytorchReferenceMs["\(h)x\(w)"].map { String(format: " (official PyTorch: %.0f ms)", $0) } ?? ""
-            progress?(String(format: "KeypointNet %@ eval %dx%d: median %.1f ms, min %.1f ms per image over %d runs%@",
-                             config.widthsDescription, h, w, t.medianMs, t.minMs, t.iterations, ref))
+            progress?(String(format: "KeypointNet %@ eval %dx%d: median %.1f ms, min %.1f ms per image over %d runs",
+                             config.widthsDescription, h, w, t.medianMs, t.minMs, t.iterations))
         }
         return results
     }
 }
 
 /// `kp2d-tui bench --only inference`: eval-mode KeypointNet per image at the paper's two evaluation sizes,
-/// paper widths, against the official PyTorch CPU times.
+/// paper widths.
 public struct InferenceBenchSection: BenchSection {
     public var config: KeypointNetConfig
     public init(config: KeypointNetConfig = .paper) { self.config = config }
     public var name: String { "inference" }
-    public var abstract: String { "KeypointNet eval forward per image at 240x320 and 480x640, paper widths, vs official PyTorch (80 / 360 ms)" }
+    public var abstract: String { "KeypointNet eval forward per image at 240x320 and 480x640, paper widths" }
 
     public func run(_ context: BenchContext) throws -> BenchReport {
         let timings = KeypointNetBenchmark.run(config: config, iterations: Swift.min(context.options.repeats, 5))
@@ -60,18 +57,13 @@ public struct InferenceBenchSection: BenchSection {
         var summary: [(key: String, value: BenchValue)] = []
         for t in timings {
             let key = "\(t.height)x\(t.width)"
-            var row: [(key: String, value: BenchValue)] = [
+            rows.append(BenchRow([
                 ("size", .text(key)), ("median_ms", .number(t.medianMs, format: "%.1f")),
                 ("min_ms", .number(t.minMs, format: "%.1f")), ("runs", .number(Double(t.iterations), format: "%.0f")),
-            ]
-            if let ref = KeypointNetBenchmark.pytorchReferenceMs[key] {
-                row.append(("pytorch_ms", .number(ref, format: "%.0f")))
-                row.append(("speedup", .ratio(ref / t.medianMs)))
-                summary.append(("speedup_\(key)", .ratio(ref / t.medianMs)))
-            }
-            rows.append(BenchRow(row))
+            ]))
+            summary.append(("median_ms_\(key)", .number(t.medianMs, format: "%.1f")))
         }
         return BenchReport(section: name, rows: rows, summary: summary,
-                           notes: ["speedup = official PyTorch ms per image / our median (> 1 is faster); widths \(config.widthsDescription)"])
+                           notes: ["widths \(config.widthsDescription)", BenchPeer.note])
     }
 }
