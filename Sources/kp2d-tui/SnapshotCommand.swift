@@ -42,7 +42,10 @@ struct SnapshotCommand: ParsableCommand {
         } else if let runDir { run = try RecordedRun.load(runDirectory: runDir) }
         else { run = try RecordedRun.load(log: log!, checkpoint: checkpoint) }
         let size = screen.frameSize
+        let validation = run.validation.isEmpty ? nil
+            : StoredValidation(records: run.validation, status: "validation: \(run.validation.count) evaluations from \(ValidationLog.path(besideLog: run.logPath))")
         print(renderOnce(run.snapshot(), width: size.width, height: size.height,
-                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun())))
+                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()),
+                         validation: validation))
     }
 }

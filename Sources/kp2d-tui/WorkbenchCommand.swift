@@ -41,6 +41,8 @@ struct WorkbenchCommand: ParsableCommand {
 
     @OptionGroup var ui: UIFlags
 
+    @OptionGroup var validation: ValidationFlags
+
     @Flag(help: "Train until --once-steps steps exist, print the screen as plain text and exit (saves nothing).")
     var once = false
 
@@ -53,13 +55,17 @@ struct WorkbenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if ui.headless { try HeadlessTraining.run(training, dataOverride: dataFolder, progressEvery: ui.progressEvery); return }
+        if ui.headless {
+            try HeadlessTraining.run(training, dataOverride: dataFolder, progressEvery: ui.progressEvery, validation: validation)
+            return
+        }
         if once { try runOnce(); return }
-        try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: hpatches, screen: ui.screen)
+        try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: hpatches, screen: ui.screen, validation: validation)
     }
 
     /// The interactive workbench on a real trainer.
-    static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags) throws {
+    static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags,
+                            validation: ValidationFlags) throws {
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw CommandFailure("the workbench needs an interactive terminal (stdin and stdout are not a TTY): use `kp2d-tui --headless` to train without it or `kp2d-tui --once` for a text snapshot")
@@ -67,9 +73,13 @@ struct WorkbenchCommand: ParsableCommand {
         let o = try training.makeOptions(dataOverride: dataOverride)
         let trainer = try training.makeTrainer(o)
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
+        let monitor = try validation.makeMonitor(o, byDefault: true)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
+        monitor?.start(trainer: trainer)
+        defer { monitor?.stop() }
         let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()), hpatches: browser)
+        wb.validation = monitor
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()

@@ -37,6 +37,8 @@ final class WorkbenchTmuxTests: XCTestCase {
         var screen = try t.waitFor("loss charts with numbers", timeout: 120) { $0.range(of: #"total -?[0-9.]+(e-?[0-9]+)? ema"#, options: .regularExpression) != nil }
         XCTAssertTrue(screen.contains("RUNNING"), screen)
         XCTAssertTrue(screen.contains("L_loc") && screen.contains("L_desc") && screen.contains("L_IO"), screen)
+        // The held-out validation chart sits beside the total loss (the bundled sample-data/hpatches is the set).
+        XCTAssertTrue(screen.contains(" Validation "), screen)
 
         // Pause: the counter stops.
         try t.send("Space")

@@ -37,6 +37,8 @@ public final class Workbench {
     var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
     /// Loss series and their EMAs, extended as the history grows.
     let chartData = ChartData()
+    /// Held-out evaluations of the run, drawn beside the total loss (nil: the run does not validate).
+    public var validation: ValidationSource?
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -254,7 +256,7 @@ public final class Workbench {
         case .training:
             chartData.updateComparison(options.compareRun, smoothing: state.smoothing)
             TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
-                              charts: chartData, env: env)
+                              charts: chartData, env: env, validation: validation)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }
