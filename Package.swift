@@ -8,7 +8,8 @@ import PackageDescription
 //   Geometry       homographies, DLT, RANSAC, corner error
 //   Datasets       image decoding, resizing, augmentation, folder datasets and loader, HPatches sequences, synthetic pairs
 //   KP2D           KeyPointNet, IO-Net, keypoints, the loss and its ops
-//   Evaluation     the official HPatches metrics, judged matches, the dataset-to-metrics driver, the detector
+//   Evaluation     the official HPatches metrics, judged matches, the dataset-to-metrics driver, the detector,
+//                  figures (PNG pictures of keypoints and matches)
 //   Verification   reference-fixture loading and comparison (kp2d-tui verify)
 //   Training       the trainer thread, snapshots and commands, checkpoints, metrics log, the training preview
 //   TUI            cell-grid layout, charts, image rendering, themes, the one ncurses file
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "Datasets", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KP2D", "Datasets", "Geometry", "NN", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"], swiftSettings: v5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Datasets", "Geometry", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TensorEngine"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", swiftSettings: v5),

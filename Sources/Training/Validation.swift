@@ -70,13 +70,26 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
 
     /// Evaluate on a background thread whenever the trainer passes the next validation step, until it ends.
     public func start(trainer: Trainer) {
-        let t = Thread { [weak self] in self?.loop(trainer) }
+        lock.lock(); threadRunning = true; lock.unlock()
+        let t = Thread { [weak self] in
+            self?.loop(trainer)
+            self?.lock.lock(); self?.threadRunning = false; self?.lock.unlock()
+        }
         t.name = "kp2d-validation"
         thread = t
         t.start()
     }
 
-    public func stop() { lock.lock(); stopped = true; lock.unlock() }
+    /// Stop after the current pair and wait (at most `timeout` s) for the thread: no evaluation outlives the run.
+    public func stop(timeout: Double = 30) {
+        lock.lock(); stopped = true; lock.unlock()
+        let end = Date().addingTimeInterval(timeout)
+        while running, Date() < end { Thread.sleep(forTimeInterval: 0.02) }
+    }
+
+    private var running: Bool { lock.lock(); defer { lock.unlock() }; return threadRunning }
+    private var threadRunning = false
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 
     private func set(_ s: String) { lock.lock(); status = s; lock.unlock() }
 
@@ -95,7 +108,9 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
                 var rng = SeededRandom(seed: 0)
                 let net = KeypointNet(config: config, rng: &rng)
                 try net.loadStateDict(state, strict: true, source: "the live model")
-                let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) })
+                let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) },
+                                                        shouldStop: { [weak self] in self?.isStopped ?? true })
+                if isStopped { return }
                 let seconds = Date().timeIntervalSince(start)
                 let record = ValidationRecord(step: step, summary: report.all, seconds: seconds)
                 if let logPath { try ValidationLog.append(record, to: logPath) }

@@ -30,6 +30,13 @@ public enum TrainStepBenchmark {
         public var lastTerms: LossTerms
     }
 
+    /// Peak resident set size of this process so far, in MiB (getrusage ru_maxrss).
+    public static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return .nan }
+        return Double(usage.ru_maxrss) / 1024
+    }
+
     /// Run `warmup` untimed and `steps` timed training steps of `benchCase`.
     public static func run(_ benchCase: Case, steps: Int = 3, warmup: Int = 1, seed: UInt64 = 1) -> Result {
         var rng = SeededRandom(seed: seed)
@@ -95,12 +102,14 @@ public struct TrainStepBenchSection: BenchSection {
                 ("backward_s", .number(t.backward, format: "%.3f")),
                 ("adam_s", .number(r.optimizerSeconds, format: "%.3f")),
                 ("loss_share", .ratio(lossShare)),
+                // Process peak resident set so far (getrusage ru_maxrss): the first case's value is its own peak.
+                ("peak_rss_mb", .number(TrainStepBenchmark.peakResidentMegabytes(), format: "%.0f")),
             ]
             summary.append(("step_s_b\(batch)", .number(r.secondsPerStep, format: "%.3f")))
             rows.append(BenchRow(row))
         }
         return BenchReport(section: name, rows: rows, summary: summary,
-                           notes: [BenchPeer.note])
+                           notes: ["peak_rss_mb = process peak resident set so far (the first case runs first)", BenchPeer.note])
     }
 }
 
