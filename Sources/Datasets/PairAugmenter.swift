@@ -12,6 +12,11 @@ public struct AugmentationConfig: Sendable, Equatable, Codable {
     public var spatialConfig = SpatialAugmentationConfig.official
     public var homography = HomographyConfig.training
     public var photometric = PhotometricConfig.official
+    /// Random crops at several scales before the resize (not in the official code, which resizes each whole
+    /// image): nil resizes the whole photo; s in (0, 1] takes a crop with the training aspect ratio whose side is
+    /// a uniform fraction in [s, 1] of the largest such crop, at a uniform position. More distinct views of a
+    /// small folder of photos.
+    public var cropMinScale: Double?
 
     public init(height: Int, width: Int) { self.height = height; self.width = width }
 }
@@ -26,7 +31,9 @@ public struct TrainingPair: Sendable {
 public enum PairAugmenter {
     /// `decoded` is any decoded image (1 or 3 channels, any size).
     public static func makePair(from decoded: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> TrainingPair {
-        var target = AntialiasResize.resize(decoded.asRGB(), width: c.width, height: c.height)
+        var photo = decoded.asRGB()
+        if let s = c.cropMinScale { photo = randomCrop(photo, aspect: Double(c.width) / Double(c.height), minScale: s, rng: &rng) }
+        var target = AntialiasResize.resize(photo, width: c.width, height: c.height)
         if c.spatial { target = SpatialAugmentation.apply(target, config: c.spatialConfig, rng: &rng) }
         let h = HomographySampler.sample(height: c.height, width: c.width, config: c.homography, rng: &rng)
         var source = HomographyWarp.warp(target, homography: h)
@@ -36,5 +43,16 @@ public enum PairAugmenter {
             source = PhotometricAugmentation.apply(source, order: order, gray: gray, config: c.photometric, rng: &rng)
         }
         return TrainingPair(image: target, imageAug: source, homography: h)
+    }
+
+    /// A crop of `image` with aspect ratio `aspect` (width / height): side a uniform fraction in [minScale, 1]
+    /// of the largest crop of that ratio that fits, at a uniform position. At least 8x8 pixels.
+    public static func randomCrop(_ image: Image, aspect: Double, minScale: Double, rng: inout SeededRandom) -> Image {
+        let fullW = min(Double(image.width), Double(image.height) * aspect)
+        let scale = rng.uniform(min(max(minScale, 0.01), 1), 1)
+        let w = max(8, min(image.width, Int((fullW * scale).rounded())))
+        let h = max(8, min(image.height, Int((fullW * scale / aspect).rounded())))
+        let x = rng.int(image.width - w + 1), y = rng.int(image.height - h + 1)
+        return image.cropped(x: x, y: y, width: w, height: h)
     }
 }

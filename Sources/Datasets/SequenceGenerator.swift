@@ -17,8 +17,13 @@ public struct SequenceGeneratorOptions: Sendable {
     public var seed: UInt64 = 1
     /// Image file format of the written sequences.
     public var format: ImageIO.Format = .ppm
-    public init(width: Int = 320, height: Int = 240, seed: UInt64 = 1, format: ImageIO.Format = .ppm) {
+    /// v_ sequences per viewpoint photo: the first is v_<name>, the others v_<name>_2, v_<name>_3, ... (each with
+    /// its own random homographies). 1 gives exactly the files of the generator before this option existed.
+    public var viewpointVariants = 1
+    public init(width: Int = 320, height: Int = 240, seed: UInt64 = 1, format: ImageIO.Format = .ppm,
+                viewpointVariants: Int = 1) {
         self.width = width; self.height = height; self.seed = seed; self.format = format
+        self.viewpointVariants = viewpointVariants
     }
 }
 
@@ -201,19 +206,25 @@ public enum SequenceGenerator {
         var master = SeededRandom(seed: options.seed)
         var out = [GeneratedSequence]()
         for (i, path) in photos.prefix(viewpoint + illumination).enumerated() {
-            var rng = master.fork()
             let photo = try ImageIO.load(path)
-            let seq: GeneratedSequence
             if i < viewpoint {
-                seq = try SequenceGenerator.viewpoint(name: sequenceName(prefix: "v_", photo: path), photo: photo,
-                                    width: options.width, height: options.height, rng: &rng)
+                for variant in 1...max(1, options.viewpointVariants) {
+                    var rng = master.fork()
+                    let base = sequenceName(prefix: "v_", photo: path)
+                    let seq = try SequenceGenerator.viewpoint(name: variant == 1 ? base : "\(base)_\(variant)", photo: photo,
+                                                              width: options.width, height: options.height, rng: &rng)
+                    try write(seq, to: root, format: options.format)
+                    progress?(seq.name)
+                    out.append(seq)
+                }
             } else {
-                seq = SequenceGenerator.illumination(name: sequenceName(prefix: "i_", photo: path), photo: photo,
-                                   width: options.width, height: options.height, rng: &rng)
+                var rng = master.fork()
+                let seq = SequenceGenerator.illumination(name: sequenceName(prefix: "i_", photo: path), photo: photo,
+                                                         width: options.width, height: options.height, rng: &rng)
+                try write(seq, to: root, format: options.format)
+                progress?(seq.name)
+                out.append(seq)
             }
-            try write(seq, to: root, format: options.format)
-            progress?(seq.name)
-            out.append(seq)
         }
         return out
     }

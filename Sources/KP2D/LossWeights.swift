@@ -12,6 +12,11 @@ public struct LossWeights: Sendable, Equatable, Codable {
         self.alpha = alpha; self.beta = beta; self.lambda = lambda; self.gamma = gamma
     }
 
-    /// The official training configuration (kp2d/configs/base_config.py: 1.0 / 2.0 / 1.0, IO by keypoint weight).
-    public static let official = LossWeights(alpha: 1, beta: 2, lambda: 1, gamma: 1)
+    /// The official training configuration as the code stands today (TRI-ML/KP2D kp2d/configs/base_config.py:
+    /// keypoint 1.0, descriptor 1.0, score 1.0, IO by the keypoint weight). The descriptor weight was 2.0 until
+    /// commit 4d15567 ("Update to pytorch 1.6 + cleanup", Jan 2021), which set today's 1.0.
+    public static let official = LossWeights(alpha: 1, beta: 1, lambda: 1, gamma: 1)
+
+    /// The descriptor weight of the first released training code (base_config.py before commit 4d15567).
+    public static let official2020 = LossWeights(alpha: 1, beta: 2, lambda: 1, gamma: 1)
 }

@@ -262,6 +262,10 @@ public final class Trainer: @unchecked Sendable {
             serveStateRequests()
             if quit { releaseFollowers(.quit); finish(.finished, "stopped at step \(step)", save: false); return }
             if let total = totalSteps, step >= total { releaseFollowers(.quit); finish(.finished, "finished \(step) steps", save: true); return }
+            if let m = options.minutes, elapsed >= m * 60 {
+                releaseFollowers(.quit)
+                finish(.finished, "finished: \(TrainingOptions.minutesText(m)) of training reached at step \(step)", save: true); return
+            }
             if paused && !stepOnce {
                 if state != .paused { state = .paused; publish() }
                 wake.wait()
@@ -320,7 +324,7 @@ public final class Trainer: @unchecked Sendable {
         lastDataWait = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         drainLoaderWarnings()
         precondition(batch.step == step, "loader out of step: batch \(batch.step) for step \(step)")
-        let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate)
+        let lr = options.learningRate(epoch: batch.epoch, initial: baseLearningRate) * options.warmupFactor(step: step)
         stateLock.withLock { for i in optimizer.groups.indices { optimizer.groups[i].lr = lr } }
         optimizer.zeroGrad()
         var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))

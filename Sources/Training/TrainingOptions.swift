@@ -6,11 +6,14 @@ import TensorEngine
 // Everything needed to start (or resume) a training run; shared by `kp2d-tui train --headless` and the
 // workbench. Presets:
 //   paper  the official configuration: 240x320, batch 8, full widths (32,64,128,256,256,512,256),
-//          Adam lr 1e-3, loss weights 1/2/1 (descriptor 2, LossWeights.official), lr x0.5 every 40 epochs,
-//          50 epochs.
+//          Adam lr 1e-3, loss weights keypoint 1 / descriptor 1 / score 1 (LossWeights.official: the official
+//          base_config.py today; it was descriptor 2.0 before commit 4d15567), lr x0.5 every 40 epochs, 50 epochs.
 //   fast   a configuration that shows learning within a minute on 2 cores: 128x192 (the smallest common
 //          size with >= 300 cells for the IO-Net's 300 points: 16x24 = 384), batch 4, widths
-//          (8,16,32,64,64,128,64) (KeypointNetConfig.reduced), lr 1e-3, the official loss weights, no end
+//          (8,16,32,64,64,128,64) (KeypointNetConfig.reduced) WITHOUT dropout (the official with_drop puts
+//          Dropout2d(0.2) with independent source/target masks at every stage; off, the descriptor recall rises
+//          at once instead of after ~3000 steps: docs/training.md), lr 1e-3, loss weights 1/2/1 (descriptor 2,
+//          LossWeights.official2020), no end
 //          (until quit / Ctrl-C) unless steps or epochs are given, and a constant learning rate: the official
 //          schedule counts COCO epochs (~15k steps each), while an epoch of the 8 bundled images is 2 steps,
 //          so halving every 40 of them would cut the rate 16-fold within 320 steps and stall the run
@@ -21,8 +24,8 @@ public enum TrainingPreset: String, Sendable, Codable, CaseIterable {
 
     public var summary: String {
         switch self {
-        case .fast: return "128x192, batch 4, widths (8,16,32,64,64,128,64), lr 1e-3 constant"
-        case .paper: return "240x320, batch 8, widths (32,64,128,256,256,512,256), lr 1e-3, 50 epochs (official)"
+        case .fast: return "128x192, batch 4, widths (8,16,32,64,64,128,64), no dropout, descriptor weight 2, lr 1e-3 constant"
+        case .paper: return "240x320, batch 8, widths (32,64,128,256,256,512,256), dropout, descriptor weight 1, lr 1e-3, 50 epochs (official)"
         }
     }
 }
@@ -47,10 +50,16 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var steps: Int?
     /// Stop after this many epochs, if set (and `steps` is not).
     public var epochs: Int?
+    /// Stop (and save) once the run has trained this many minutes in total (the trainer's clock: pauses
+    /// excluded, a resumed run's earlier time included), if set. Combines with steps/epochs: whichever comes first.
+    public var minutes: Double?
     /// Official schedule: lr = initial * decay^min(epoch / decayEpochs, maxDecays).
     public var lrDecayEpochs: Int = 40
     public var lrDecay: Float = 0.5
     public var lrMaxDecays: Int = 4
+    /// Linear learning-rate warm-up: step s (0-based) uses lr * min(1, (s + 1) / warmupSteps). nil or 0: none
+    /// (the official code has none).
+    public var warmupSteps: Int?
     /// Full checkpoint (model, optimizer, run state). nil: no checkpoints.
     public var checkpointPath: String?
     /// Also save every N steps (0: only on quit / at the end).
@@ -78,6 +87,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
             epochs = 50   // official arch.epochs
         case .fast:
             height = 128; width = 192; batchSize = 4; model = .reduced
+            model.withDrop = false   // dropout off: learning starts at once (docs/training.md, experiments)
+            lossWeights = .official2020  // descriptor weight 2 (4 x L_desc): kept from before, see the experiments
             lrDecayEpochs = 0   // constant lr (see the preset notes above)
         }
         augmentation = AugmentationConfig(height: height, width: width)
@@ -95,6 +106,12 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public mutating func setSize(height: Int, width: Int) {
         self.height = height; self.width = width
         augmentation.height = height; augmentation.width = width
+    }
+
+    /// The warm-up factor of 0-based step `step`: min(1, (step + 1) / warmupSteps), 1 without warm-up.
+    public func warmupFactor(step: Int) -> Float {
+        guard let w = warmupSteps, w > 0 else { return 1 }
+        return min(1, Float(step + 1) / Float(w))
     }
 
     /// The learning rate at an epoch under the official schedule.
@@ -132,6 +149,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate \(learningRate): must be a positive number") }
         if let s = steps, s < 1 { throw bad("--steps \(s): must be at least 1") }
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
+        if let w = warmupSteps, w < 0 { throw bad("--warmup \(w): must be 0 (none) or a number of steps") }
+        if let s = augmentation.cropMinScale, !(s > 0 && s <= 1) { throw bad("--crop-min-scale \(s): must be in (0, 1]") }
+        if let m = minutes, !(m > 0 && m.isFinite) { throw bad("--minutes \(m): must be a positive number") }
         guard checkpointEvery >= 0 else { throw bad("--checkpoint-every \(checkpointEvery): must be 0 (only at the end) or positive") }
         if checkpointEvery > 0 && checkpointPath == nil { throw bad("--checkpoint-every needs --checkpoint PATH") }
         for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)] {
@@ -144,6 +164,15 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
 
     /// On disk the loss weights keep the key "weights".
     enum CodingKeys: String, CodingKey {
-        case dataPath, preset, height, width, batchSize, learningRate, model, lossWeights = "weights", seed, steps, epochs, lrDecayEpochs, lrDecay, lrMaxDecays, checkpointPath, checkpointEvery, exportPath, resumePath, logPath, augmentation, prefetch, startPaused
+        case dataPath, preset, height, width, batchSize, learningRate, model, lossWeights = "weights", seed, steps, epochs, lrDecayEpochs, lrDecay, lrMaxDecays, checkpointPath, checkpointEvery, exportPath, resumePath, logPath, augmentation, prefetch, startPaused,
+             minutes, warmupSteps
+    }
+}
+
+extension TrainingOptions {
+    /// "1 minute", "2.5 minutes".
+    public static func minutesText(_ m: Double) -> String {
+        let n = m == m.rounded() ? String(Int(m)) : String(format: "%g", m)
+        return n + (m == 1 ? " minute" : " minutes")
     }
 }

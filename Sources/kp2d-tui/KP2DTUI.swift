@@ -15,6 +15,7 @@ struct KP2DTUI: ParsableCommand {
             EvalCommand.self,
             InspectCommand.self,
             DetectCommand.self,
+            LearningCurveCommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self

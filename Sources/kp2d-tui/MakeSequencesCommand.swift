@@ -29,6 +29,9 @@ struct MakeSequencesCommand: ParsableCommand {
     @Option(help: "Image size HEIGHTxWIDTH (as the paper's 240x320).")
     var size = "240x320"
 
+    @Option(help: "v_ sequences per viewpoint photo (v_<name>, v_<name>_2, ...), each with its own homographies.")
+    var viewpointVariants = 1
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
@@ -45,9 +48,11 @@ struct MakeSequencesCommand: ParsableCommand {
         guard viewpoint >= 0, illumination >= 0, viewpoint + illumination > 0 else {
             throw ValidationError("--viewpoint and --illumination must be >= 0 and not both 0")
         }
+        guard viewpointVariants >= 1 else { throw ValidationError("--viewpoint-variants must be >= 1, got \(viewpointVariants)") }
         do {
             try SequenceGenerator.generate(photos: photos, viewpoint: viewpoint, illumination: illumination, root: out,
-                                           options: SequenceGeneratorOptions(width: w, height: h, seed: seed, format: fmt)) { name in
+                                           options: SequenceGeneratorOptions(width: w, height: h, seed: seed, format: fmt,
+                                                                                    viewpointVariants: viewpointVariants)) { name in
                 FileHandle.standardError.write(Data("wrote \((out as NSString).appendingPathComponent(name))\n".utf8))
             }
         } catch {

@@ -20,6 +20,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Stop after this many epochs (paper preset default: 50, as official; fast: until quit).")
     var epochs: Int?
 
+    @Option(help: "Stop (and save) after this many minutes of training in total (pauses excluded; with --steps/--epochs, whichever comes first).")
+    var minutes: Double?
+
     @Option(name: .customLong("batch-size"), help: "Images per batch.")
     var batchSize: Int?
 
@@ -37,6 +40,18 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Descriptor loss weight (the loss doubles it).") var beta: Float?
     @Option(parsing: .unconditional, help: "Score loss weight.") var lambda: Float?
     @Option(parsing: .unconditional, help: "IO-Net loss weight.") var gamma: Float?
+
+    @Option(help: "KeypointNet widths: reduced, half, paper, or seven numbers c1,c2,c3,c4,c5,d1,descriptor (default: the preset's).")
+    var widths: String?
+
+    @Option(help: "Dropout2d(0.2) in KeypointNet while training: on (official with_drop) or off (default: the preset's).")
+    var dropout: String?
+
+    @Option(help: "Linear learning-rate warm-up over the first N steps (default: the preset's).")
+    var warmup: Int?
+
+    @Option(name: .customLong("crop-min-scale"), help: "Train on random crops (training aspect ratio) whose side is a uniform fraction in [S, 1] of the largest one, instead of whole photos (default: the preset's).")
+    var cropMinScale: Double?
 
     @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
     var colorJitter = false
@@ -72,7 +87,8 @@ struct TrainingFlags: ParsableArguments {
             o = state.options
             for (flag, given) in [("--preset", preset != TrainingPreset.fast.rawValue && preset != o.preset.rawValue),
                                   ("--size", size != nil), ("--batch-size", batchSize != nil), ("--seed", seed != nil),
-                                  ("--weights", weights != nil)] where given {
+                                  ("--weights", weights != nil), ("--widths", widths != nil), ("--dropout", dropout != nil),
+                                  ("--warmup", warmup != nil), ("--crop-min-scale", cropMinScale != nil)] where given {
                 throw ValidationError("\(flag) cannot change when resuming: the checkpoint fixes the model, data order and batch shape; start a new run instead")
             }
             o.resumePath = resume
@@ -84,6 +100,7 @@ struct TrainingFlags: ParsableArguments {
             o.steps = steps
             o.epochs = epochs
             if steps == nil && epochs == nil { o.steps = state.options.steps; o.epochs = state.options.epochs }
+            o.minutes = minutes ?? (steps == nil && epochs == nil ? state.options.minutes : nil)
         } else {
             guard let p = TrainingPreset(rawValue: preset) else {
                 throw ValidationError("unknown preset '\(preset)'; use one of: \(TrainingPreset.allCases.map { $0.rawValue }.joined(separator: ", "))")
@@ -95,6 +112,14 @@ struct TrainingFlags: ParsableArguments {
                 o.setSize(height: parts[0], width: parts[1])
             }
             if let batchSize { o.batchSize = batchSize }
+            if let widths { o.model = try TrainingFlags.parseWidths(widths, flags: o.model) }
+            if let dropout {
+                switch dropout.lowercased() {
+                case "on": o.model.withDrop = true
+                case "off": o.model.withDrop = false
+                default: throw ValidationError("--dropout \(dropout): use on or off")
+                }
+            }
             if let lr { o.learningRate = lr }
             if let seed { o.seed = seed }
             if let alpha { o.lossWeights.alpha = alpha }
@@ -108,7 +133,10 @@ struct TrainingFlags: ParsableArguments {
                                                             flags: o.model, path: weights)
             }
             o.augmentation.photometric.colorJitter = colorJitter
-            if steps != nil || epochs != nil { o.steps = steps; o.epochs = epochs }
+            if let warmup { o.warmupSteps = warmup }
+            if let cropMinScale { o.augmentation.cropMinScale = cropMinScale }
+            if steps != nil || epochs != nil || minutes != nil { o.steps = steps; o.epochs = epochs }
+            o.minutes = minutes
             // Default run folder: runs/<preset>, or the first of runs/<preset>-2, -3, ... that holds no run
             // (a second `kp2d-tui` keeps the first run's files); an explicit --checkpoint is used as given.
             o.checkpointPath = checkpoint ?? RunFiles.freeRunFolder(base: "runs/\(p.rawValue)", overwrite: overwrite) + "/checkpoint.safetensors"
@@ -150,6 +178,25 @@ struct TrainingFlags: ParsableArguments {
         var c: [TrainerCommand] = []
         if let w = weightOverridesOnResume(o) { c.append(.setLossWeights(w)) }
         if resume != nil, let lr { c.append(.setLearningRate(lr)) }
+        return c
+    }
+
+    /// "half" / "paper" / "reduced" or "c1,c2,c3,c4,c5,d1,descriptor"; the flags (cross, upsample, dropout,
+    /// colour) are kept from `flags`.
+    static func parseWidths(_ text: String, flags: KeypointNetConfig) throws -> KeypointNetConfig {
+        var c: KeypointNetConfig
+        if let named = KeypointNetConfig.preset(named: text) {
+            c = named
+        } else {
+            let n = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard n.count == 7, n.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--widths \(text): use reduced, half, paper or seven numbers c1,c2,c3,c4,c5,d1,descriptor (e.g. 8,16,32,64,64,128,64)")
+            }
+            let w = n.map { $0! }
+            c = KeypointNetConfig(c1: w[0], c2: w[1], c3: w[2], c4: w[3], c5: w[4], d1: w[5], descriptorDim: w[6])
+        }
+        c.doCross = flags.doCross; c.doUpsample = flags.doUpsample; c.withDrop = flags.withDrop; c.useColor = flags.useColor
+        if let p = c.problem { throw ValidationError("--widths \(text): \(p)") }
         return c
     }
 

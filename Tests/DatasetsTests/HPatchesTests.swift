@@ -161,4 +161,26 @@ final class SequenceGeneratorTests: XCTestCase {
         XCTAssertThrowsError(try SequenceGenerator.generate(photos: ["\(dir)/photo0.png"], viewpoint: 1, illumination: 1, root: out,
                                                             options: SequenceGeneratorOptions())) { XCTAssertTrue("\($0)".contains("need 2 photos")) }
     }
+
+    func testViewpointVariantsGiveMoreSequencesAndKeepTheSingleVariantFiles() throws {
+        let dir = try makeTempDir()
+        for i in 0..<2 { try ImageIO.savePNG(photo(240 + 20 * i, 180), to: "\(dir)/photo\(i).png") }
+        let photos = ["\(dir)/photo0.png", "\(dir)/photo1.png"]
+        let one = try SequenceGenerator.generate(photos: photos, viewpoint: 1, illumination: 1, root: dir + "/a",
+                                                 options: SequenceGeneratorOptions(width: 64, height: 48, seed: 9))
+        let three = try SequenceGenerator.generate(photos: photos, viewpoint: 1, illumination: 1, root: dir + "/b",
+                                                   options: SequenceGeneratorOptions(width: 64, height: 48, seed: 9, viewpointVariants: 3))
+        XCTAssertEqual(three.map { $0.name }, ["v_photo0", "v_photo0_2", "v_photo0_3", "i_photo1"])
+        // The first variant is the sequence of the one-variant run (same draws); the others differ.
+        XCTAssertEqual(three[0].homographies, one[0].homographies)
+        XCTAssertEqual(three[0].images.map { $0.pixels }, one[0].images.map { $0.pixels })
+        XCTAssertNotEqual(three[1].homographies, three[0].homographies)
+        XCTAssertNotEqual(three[2].homographies, three[1].homographies)
+        let ds = try HPatchesDataset(root: dir + "/b")
+        XCTAssertEqual(ds.pairs.count, 20)
+        for name in ["v_photo0_2", "v_photo0_3"] {
+            let s = try ds.load(ds.pairs.first { $0.sequence == name && $0.index == 4 }!, width: nil, height: nil, order: .rgb)
+            XCTAssertLessThan(consistency(s.first, s.second, s.homography), 0.02)
+        }
+    }
 }

@@ -15,6 +15,8 @@ final class TrainingOptionsTests: XCTestCase {
         let fast = TrainingOptions(preset: .fast, dataPath: "x")
         XCTAssertEqual([fast.height, fast.width, fast.batchSize], [128, 192, 4])
         XCTAssertEqual(fast.model.widths, [8, 16, 32, 64, 64, 128, 64])
+        XCTAssertFalse(fast.model.withDrop); XCTAssertTrue(paper.model.withDrop)
+        XCTAssertEqual(fast.lossWeights, .official2020); XCTAssertEqual(paper.lossWeights.beta, 1)
         XCTAssertNoThrow(try paper.validate()); XCTAssertNoThrow(try fast.validate())
 
         var o = fast

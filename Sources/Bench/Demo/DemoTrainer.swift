@@ -29,7 +29,7 @@ public final class DemoTrainer: SnapshotSource {
         snap.status.stepsPerEpoch = 1000
         snap.status.totalSteps = totalSteps
         snap.status.lr = 1e-3
-        snap.status.lossWeights = .official
+        snap.status.lossWeights = .official2020   // the fast preset's weights (descriptor 2)
         snap.status.checkpointPath = "runs/demo/checkpoint.safetensors"
         snap.status.preset = "demo"
         snap.status.dataDescription = "synthetic pairs 160x120"
