@@ -80,10 +80,10 @@ static void kp2d_png_write_mem(png_structp png, png_bytep in, png_size_t n) {
 }
 static void kp2d_png_flush_mem(png_structp png) { (void)png; }
 
-/// Encode 8-bit gray (channels 1) or RGB (channels 3) interleaved pixels to PNG in memory.
-/// On success *out is malloc'ed (free() it) and *outSize its length.
-static inline const char *kp2d_png_encode(const unsigned char *pixels, int width, int height, int channels,
-                                          unsigned char **out, size_t *outSize, char *err /* 256 bytes */) {
+/// Encode 8-bit gray (channels 1) or RGB (channels 3) interleaved pixels to PNG in memory, zlib level `level`
+/// (0-9). On success *out is malloc'ed (free() it) and *outSize its length.
+static inline const char *kp2d_png_encode_level(const unsigned char *pixels, int width, int height, int channels, int level,
+                                                unsigned char **out, size_t *outSize, char *err /* 256 bytes */) {
     *out = NULL; *outSize = 0;
     if (channels != 1 && channels != 3) { strcpy(err, "PNG writer supports 1 or 3 channels"); return err; }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, err, kp2d_png_on_error, kp2d_png_on_warning);
@@ -100,11 +100,17 @@ static inline const char *kp2d_png_encode(const unsigned char *pixels, int width
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
                  channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_set_compression_level(png, 9);
+    png_set_compression_level(png, level < 0 ? 0 : (level > 9 ? 9 : level));
     png_write_info(png, info);
     for (int y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
     png_write_end(png, info);
     png_destroy_write_struct(&png, &info);
     *out = sink.data; *outSize = sink.size;
     return NULL;
+}
+
+/// As kp2d_png_encode_level at level 9 (the smallest files).
+static inline const char *kp2d_png_encode(const unsigned char *pixels, int width, int height, int channels,
+                                          unsigned char **out, size_t *outSize, char *err /* 256 bytes */) {
+    return kp2d_png_encode_level(pixels, width, height, channels, 9, out, outSize, err);
 }

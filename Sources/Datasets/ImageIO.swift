@@ -143,20 +143,21 @@ public enum ImageIO {
         }
     }
 
-    /// Write an 8-bit PNG (1 or 3 channels), atomically.
-    public static func savePNG(_ image: Image, to path: String) throws {
+    /// Write an 8-bit PNG (1 or 3 channels), atomically. `compressionLevel`: zlib 0-9 (9: smallest, slowest).
+    public static func savePNG(_ image: Image, to path: String, compressionLevel: Int = 9) throws {
         try checkWritable(image, path)
-        try write(try encodePNG(image, path: path), path)
+        try write(try encodePNG(image, path: path, level: compressionLevel), path)
     }
 
-    static func encodePNG(_ image: Image, path: String) throws -> Data {
+    static func encodePNG(_ image: Image, path: String, level: Int = 9) throws -> Data {
         let bytes = interleaved8(image)
         var out: UnsafeMutablePointer<UInt8>? = nil
         var size = 0
         var err = [CChar](repeating: 0, count: 256)
         let failed: Bool = bytes.withUnsafeBufferPointer { b in
             err.withUnsafeMutableBufferPointer { e in
-                kp2d_png_encode(b.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels), &out, &size, e.baseAddress) != nil
+                kp2d_png_encode_level(b.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels), Int32(level),
+                                      &out, &size, e.baseAddress) != nil
             }
         }
         if failed { throw ImageIOError.unwritable(path: path, reason: "libpng: " + String(cString: err)) }

@@ -97,12 +97,15 @@ public enum HPatchesEvaluation {
     public static func run(dataset: HPatchesDataset, settings: HPatchesEvalSettings,
                            detect: KeypointDetector,
                            onPair: ((HPatchesSample, KeypointSet, KeypointSet, PairMetrics) -> Void)? = nil,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> HPatchesEvalReport {
+                           progress: ((Int, Int) -> Void)? = nil,
+                           shouldStop: (() -> Bool)? = nil) throws -> HPatchesEvalReport {
         let pairs = dataset.pairs.filter { settings.split.includes($0.sequence) }
         var results = [HPatchesPairRecord]()
         var problems = dataset.problems.map { $0.description }
         var badSequences = Set<String>()
         for (n, pair) in pairs.enumerated() {
+            // A caller that quits (the browser, validation) stops between pairs: no detector work outlives it.
+            if shouldStop?() == true { break }
             defer { progress?(n + 1, pairs.count) }
             if badSequences.contains(pair.sequence) { continue }
             let start = Date()

@@ -105,9 +105,7 @@ public enum HPatchesMetrics {
                                                                        ransac: RANSACOptions = RANSACOptions(),
                                                                        rng: inout R) -> HomographyResult {
         let w = pair.width, h = pair.height
-        let hinv = pair.homography.inverse() ?? pair.homography
-        let s1 = pair.first.subset(pair.first.keypoints.indices.filter { inside(pair.homography.apply(pair.first.keypoints[$0].point), w, h) }).topK(topK)
-        let s2 = pair.second.subset(pair.second.keypoints.indices.filter { inside(hinv.apply(pair.second.keypoints[$0].point), w, h) }).topK(topK)
+        let (s1, s2) = visibleTopK(pair, topK: topK)
         let matches = DescriptorMatching.mutualNearest(s1, s2)
         guard matches.count >= 4,
               let est = RANSAC.findHomography(from: matches.map { s1.keypoints[$0.0].point },
@@ -117,6 +115,16 @@ public enum HPatchesMetrics {
         let err = CornerError.meanCornerError(estimate: est.homography, truth: pair.homography, width: w, height: h)
         return HomographyResult(c1: err <= 1 ? 1 : 0, c3: err <= 3 ? 1 : 0, c5: err <= 5 ? 1 : 0,
                                 cornerError: err, matches: matches.count)
+    }
+
+    /// The point sets compute_homography matches: the points whose warp lands inside the other image (H for
+    /// image 1, H⁻¹ for image 2), then the top-k of each.
+    public static func visibleTopK(_ pair: EvaluationPair, topK: Int) -> (first: KeypointSet, second: KeypointSet) {
+        let w = pair.width, h = pair.height
+        let hinv = pair.homography.inverse() ?? pair.homography
+        let s1 = pair.first.subset(pair.first.keypoints.indices.filter { inside(pair.homography.apply(pair.first.keypoints[$0].point), w, h) }).topK(topK)
+        let s2 = pair.second.subset(pair.second.keypoints.indices.filter { inside(hinv.apply(pair.second.keypoints[$0].point), w, h) }).topK(topK)
+        return (s1, s2)
     }
 
     // MARK: matching score

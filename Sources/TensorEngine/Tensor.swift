@@ -126,8 +126,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// self += other (same element count). Backward passes accumulate with this.
     public func add(_ other: Tensor) {
         precondition(other.count == count, "add: shapes \(shape) and \(other.shape) differ")
-        let a = data, b = other.data
-        for i in 0..<count { a[i] += b[i] }
+        ArithmeticKernels.accumulate(data, other.data, count: count)
     }
 
     /// self = other (same element count).

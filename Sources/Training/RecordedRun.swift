@@ -10,10 +10,13 @@ public struct RecordedRun: Sendable {
     public var checkpointPath: String?
     public var history: [StepRecord]
     public var checkpoint: CheckpointRunState?
+    /// Held-out evaluations during the run (validation.jsonl beside the log), if any.
+    public var validation: [ValidationRecord]
 
-    public init(name: String, logPath: String, checkpointPath: String?, history: [StepRecord], checkpoint: CheckpointRunState?) {
+    public init(name: String, logPath: String, checkpointPath: String?, history: [StepRecord], checkpoint: CheckpointRunState?,
+                validation: [ValidationRecord] = []) {
         self.name = name; self.logPath = logPath; self.checkpointPath = checkpointPath
-        self.history = history; self.checkpoint = checkpoint
+        self.history = history; self.checkpoint = checkpoint; self.validation = validation
     }
 
     /// DIR/metrics.jsonl and DIR/checkpoint.safetensors (else the one checkpoint in DIR, if any).
@@ -33,7 +36,8 @@ public struct RecordedRun: Sendable {
         guard FileManager.default.fileExists(atPath: log) else { throw RecordedRunError.noLog(log) }
         let history = try MetricsLog.read(log)
         let state = try checkpoint.map { try TrainingCheckpoint.readState(path: $0) }
-        return RecordedRun(name: name ?? log, logPath: log, checkpointPath: checkpoint, history: history, checkpoint: state)
+        return RecordedRun(name: name ?? log, logPath: log, checkpointPath: checkpoint, history: history, checkpoint: state,
+                           validation: ValidationLog.read(ValidationLog.path(besideLog: log)))
     }
 
     /// The parameter changes: the checkpoint's record, else the steps where the log's loss weights or learning

@@ -50,6 +50,9 @@ public final class Trainer: @unchecked Sendable {
     private var lastSavedStep: Int?
     private var log: MetricsLog?
     private var preview: PairPreview?
+    /// Uptime (s) of the last preview file written; whether writing it failed (reported once).
+    private var previewWrittenAt = -Double.infinity
+    private var previewWriteFailed = false
     private var message = ""
     private var state: TrainerState = .starting
     private var lastTimings = StepTimings()
@@ -278,6 +281,7 @@ public final class Trainer: @unchecked Sendable {
         preview = p
         recentStats.append(p.stats)
         if recentStats.count > Trainer.recentWindow { recentStats.removeFirst() }
+        persistPreview(force: false)
         publish()
         onStep?(record)
     }
@@ -302,11 +306,28 @@ public final class Trainer: @unchecked Sendable {
             try TrainingCheckpoint.write(to: path, model: model, optimizer: optimizer, state: s)
             if let export = options.resolvedExportPath { try TrainingCheckpoint.exportWeights(model, to: export) }
             lastSavedStep = step
+            persistPreview(force: true)
             post("saved step \(step) to \(path)")
             return nil
         } catch {
             post("checkpoint failed: \(error)")
             return error
+        }
+    }
+
+    /// Write the preview beside the checkpoint (`PreviewFile`): at every save, else at most every
+    /// `PreviewFile.interval` seconds. A failure is reported once and never stops training.
+    private func persistPreview(force: Bool) {
+        guard let c = options.checkpointPath, let p = preview else { return }
+        let now = ProcessInfo.processInfo.systemUptime
+        guard force || now - previewWrittenAt >= PreviewFile.interval else { return }
+        previewWrittenAt = now
+        do {
+            try PreviewFile.write(p, recentStats: PreviewBuilder.average(recentStats), to: PreviewFile.path(forCheckpoint: c))
+            previewWriteFailed = false
+        } catch {
+            if !previewWriteFailed { post("warning: training preview not saved: \(error)") }
+            previewWriteFailed = true
         }
     }
 

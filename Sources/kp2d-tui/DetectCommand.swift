@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Evaluation
 import Foundation
 import KP2D
 import TensorEngine
@@ -8,6 +9,7 @@ enum DetectError: Error, CustomStringConvertible {
     case missingFile(what: String, path: String)
     case badSize(String)
     case badOutput(String)
+    case badPNG(String)
     case imageTooSmall(String)
 
     var description: String {
@@ -16,6 +18,7 @@ enum DetectError: Error, CustomStringConvertible {
         case let .badSize(s): return "--size \(s): expected HxW with both positive multiples of 8, e.g. 240x320"
         case let .badOutput(p): return "--out \(p): unknown format; use a name ending in .json or .safetensors"
         case let .imageTooSmall(s): return s
+        case let .badPNG(p): return "--png \(p): the picture is written as PNG; use a name ending in .png"
         }
     }
 }
@@ -47,6 +50,9 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Write keypoints and descriptors to FILE.json or FILE.safetensors.")
     var out: String?
 
+    @Option(name: .long, help: "Also write the image (original size) with its keypoints drawn as rings to FILE.png.")
+    var png: String?
+
     @Flag(name: .long, help: "Report coordinates in the original image's pixels instead of the resized input's.")
     var originalCoordinates = false
 
@@ -62,6 +68,7 @@ struct DetectCommand: ParsableCommand {
         let (h, w) = try Self.parseSize(size)
         if let k = topK, k < 0 { throw ValidationError("--top-k must be >= 0, got \(k)") }
         if let o = out, !(o.hasSuffix(".json") || o.hasSuffix(".safetensors")) { throw DetectError.badOutput(o) }
+        if let p = png, !p.lowercased().hasSuffix(".png") { throw DetectError.badPNG(p) }
         let fm = FileManager.default
         guard fm.fileExists(atPath: weights) else { throw DetectError.missingFile(what: "weights file", path: weights) }
         guard fm.fileExists(atPath: image) else { throw DetectError.missingFile(what: "image file", path: image) }
@@ -71,6 +78,19 @@ struct DetectCommand: ParsableCommand {
         let detections = try Self.detect(net: net, image: loaded, height: h, width: w, topK: topK,
                                           originalCoordinates: originalCoordinates)
         let frame = originalCoordinates ? "\(loaded.width)x\(loaded.height) original" : "\(w)x\(h) input"
+        if let p = png {
+            // Drawn on the original image, so keypoints go to its pixels whatever --original-coordinates says.
+            let kps = detections.keypoints.map { k -> Keypoint in
+                originalCoordinates ? Keypoint(x: k.x, y: k.y, score: k.score)
+                    : Keypoint(x: (k.x + 0.5) * Float(loaded.width) / Float(w) - 0.5,
+                              y: (k.y + 0.5) * Float(loaded.height) / Float(h) - 0.5, score: k.score)
+            }
+            let name = (image as NSString).lastPathComponent
+            let caption = "\(name): \(kps.count) keypoints" + (topK.map { " (top \($0))" } ?? " (score > 0)")
+                + ", detected at \(h)x\(w) (HxW), \((weights as NSString).lastPathComponent)"
+            try KeypointFigure.render(image: loaded, keypoints: kps, caption: [caption]).savePNG(to: p)
+            FileHandle.standardError.write(Data("picture: \(p) (\(loaded.width)x\(loaded.height))\n".utf8))
+        }
         if let o = out {
             try Self.write(detections, to: o, image: image, weights: weights, inputSize: (h, w),
                            imageSize: (loaded.height, loaded.width), originalCoordinates: originalCoordinates)

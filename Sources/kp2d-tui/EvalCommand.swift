@@ -44,6 +44,10 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the full report (settings, summaries, per-sequence and per-pair results) as JSON on stdout.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write one PNG per pair to DIR: both images, the matches as lines (green correct, red wrong at 3 px) and the pair's numbers.",
+                               valueName: "DIR"))
+    var figures: String?
+
     func run() throws {
         let (h, w) = try parseSize(size)
         guard h % 8 == 0, w % 8 == 0 else { throw ValidationError("--size \(size): height and width must be multiples of 8") }
@@ -60,13 +64,30 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let net = try KeypointNetWeights.load(weights)
+            if let dir = figures { try FigureFolder.prepare(dir) }
             var reports = [HPatchesEvalReport]()
             for settings in runs {
                 let bar = ProgressBar(label: "eval \(settings.height)x\(settings.width) top-\(settings.topK)")
-                let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings,
-                                                        detect: { KeypointNetDetector.detect(net, $0) },
-                                                        progress: { bar.update($0, $1) })
+                // --official writes each setting's figures into a sub-folder named by its size.
+                let figureDir = figures.map { runs.count > 1 ? ($0 as NSString).appendingPathComponent("\(settings.height)x\(settings.width)") : $0 }
+                var figureError: Error? = nil
+                var written = 0
+                let note = (weights as NSString).lastPathComponent
+                let report = try HPatchesEvaluation.run(
+                    dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) },
+                    onPair: figureDir.map { dir in { sample, a, b, m in
+                        guard figureError == nil else { return }
+                        let path = (dir as NSString).appendingPathComponent(HPatchesFigure.fileName(sample.pair))
+                        do {
+                            try HPatchesFigure.render(sample: sample, first: a, second: b, metrics: m, topK: settings.topK,
+                                                      order: settings.channelOrder, note: note).savePNG(to: path)
+                            written += 1
+                        } catch { figureError = error }
+                    } },
+                    progress: { bar.update($0, $1) })
                 bar.finish()
+                if let e = figureError { throw CommandFailure("\(e); pass a writable --figures folder") }
+                if let d = figureDir { warn("figures: \(written) PNGs in \(d)") }
                 for p in report.problems.dropFirst(dataset.problems.count) { warn("warning: \(p)") }
                 if !json { print(EvalTable.render(report)) }
                 reports.append(report)
@@ -84,6 +105,20 @@ struct EvalCommand: ParsableCommand {
             warn("error: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+/// The --figures folder: created if missing; a clear error if it cannot be or is a file.
+enum FigureFolder {
+    static func prepare(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw CommandFailure("--figures \(dir): is a file, not a folder; pass a folder for the PNGs") }
+            guard FileManager.default.isWritableFile(atPath: dir) else { throw CommandFailure("--figures \(dir): folder is not writable; pass a writable folder") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        catch { throw CommandFailure("--figures \(dir): cannot create the folder (\(error.localizedDescription)); pass a writable folder") }
     }
 }
 

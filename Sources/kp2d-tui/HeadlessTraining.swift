@@ -7,7 +7,7 @@ import Training
 /// `kp2d-tui --headless` (`kp2d-tui train --headless`): training without the workbench, progress on stderr.
 enum HeadlessTraining {
     /// `kp2d-tui train --headless` and `kp2d-tui --headless`: train, print progress to stderr, save at the end.
-    static func run(_ flags: TrainingFlags, dataOverride: String? = nil, progressEvery: Int) throws {
+    static func run(_ flags: TrainingFlags, dataOverride: String? = nil, progressEvery: Int, validation: ValidationFlags) throws {
         let options = try flags.makeOptions(dataOverride: dataOverride)
         let trainer = try flags.makeTrainer(options)
         let total = trainer.totalSteps
@@ -45,8 +45,20 @@ enum HeadlessTraining {
         }
         interrupts.resume()
 
+        let monitor = try validation.makeMonitor(options, byDefault: false)
+        monitor?.onRecord = { r in
+            say(String(format: "validation at step %d (%d pairs, %.1f s): Rep %.3f  LocErr %.2f  C1 %.3f  C3 %.3f  C5 %.3f  MScore %.3f",
+                       r.step, r.pairs, r.seconds, r.repeatability, r.localizationError, r.c1, r.c3, r.c5, r.matchingScore))
+        }
+        if let monitor {
+            say("validation: \(monitor.dataset.root) at \(options.height)x\(options.width), top 300, " +
+                (monitor.every.map { "every \($0) steps" } ?? "adaptive (at most 5% of the wall time)") +
+                (monitor.logPath.map { "; log: \($0)" } ?? ""))
+        }
         for c in flags.resumeCommands(options) { trainer.send(c) }
         trainer.start()
+        monitor?.start(trainer: trainer)
+        defer { monitor?.stop() }
         trainer.waitUntilFinished()
         interrupts.cancel()
         if case let .failed(reason) = trainer.snapshot().status.state {

@@ -13,6 +13,7 @@ struct KP2DTUI: ParsableCommand {
             MakeSequencesCommand.self,
             PrepareImagesCommand.self,
             EvalCommand.self,
+            InspectCommand.self,
             DetectCommand.self,
             BenchCommand.self,
         ],

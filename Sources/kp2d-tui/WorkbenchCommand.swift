@@ -23,8 +23,9 @@ struct WorkbenchCommand: ParsableCommand {
         Opens the workbench and starts training at once: live loss charts, the current training pair, match \
         statistics and the five live parameters (press ? for the keys). Tab shows the HPatches browser on \
         --hpatches (default: the bundled sample-data/hpatches), evaluated with a copy of the live model's weights \
-        taken between steps; r re-evaluates while training continues. q or Ctrl-C quits (asking before discarding \
-        unsaved steps); the trainer finishes its step and save first.
+        taken between steps; r re-evaluates while training continues, x switches its size between the official \
+        240x320 and the training size. p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
+        q or Ctrl-C quits (asking before discarding unsaved steps); the trainer finishes its step and save first.
         --headless trains without the UI (as `kp2d-tui train --headless`). --once trains until --once-steps steps \
         and a training-pair preview exist, prints the screen as text at --width x --height and exits without \
         writing a checkpoint or log. `kp2d-tui snapshot --run DIR` renders a finished or ongoing run from its files.
@@ -41,6 +42,8 @@ struct WorkbenchCommand: ParsableCommand {
 
     @OptionGroup var ui: UIFlags
 
+    @OptionGroup var validation: ValidationFlags
+
     @Flag(help: "Train until --once-steps steps exist, print the screen as plain text and exit (saves nothing).")
     var once = false
 
@@ -53,13 +56,17 @@ struct WorkbenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if ui.headless { try HeadlessTraining.run(training, dataOverride: dataFolder, progressEvery: ui.progressEvery); return }
+        if ui.headless {
+            try HeadlessTraining.run(training, dataOverride: dataFolder, progressEvery: ui.progressEvery, validation: validation)
+            return
+        }
         if once { try runOnce(); return }
-        try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: hpatches, screen: ui.screen)
+        try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: hpatches, screen: ui.screen, validation: validation)
     }
 
     /// The interactive workbench on a real trainer.
-    static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags) throws {
+    static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags,
+                            validation: ValidationFlags) throws {
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw CommandFailure("the workbench needs an interactive terminal (stdin and stdout are not a TTY): use `kp2d-tui --headless` to train without it or `kp2d-tui --once` for a text snapshot")
@@ -67,9 +74,17 @@ struct WorkbenchCommand: ParsableCommand {
         let o = try training.makeOptions(dataOverride: dataOverride)
         let trainer = try training.makeTrainer(o)
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
+        let monitor = try validation.makeMonitor(o, byDefault: true)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
-        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()), hpatches: browser)
+        monitor?.start(trainer: trainer)
+        defer { monitor?.stop() }
+        // The picture key writes beside the run: <checkpoint folder>/pictures.
+        let pictures = o.checkpointPath.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pictures") }
+        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun(),
+                                                     picturesDirectory: pictures ?? "kp2d-pictures"),
+                           hpatches: browser)
+        wb.validation = monitor
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
@@ -86,7 +101,10 @@ struct WorkbenchCommand: ParsableCommand {
         guard let root = hpatches ?? TrainingFlags.sampleFolderIfPresent("hpatches") else { return nil }
         let dataset = try HPatchesDataset(root: root)
         let config = trainer.options.model
-        return EvaluatorHPatchesSource(dataset: dataset, settings: .official240, makeDetector: { [weak trainer] in
+        // x switches to the training size (e.g. 128x192 for the fast preset) and back.
+        let o = trainer.options
+        return EvaluatorHPatchesSource(dataset: dataset, settings: .official240,
+                                       otherSizes: [(o.height, o.width, 300, "training size")], makeDetector: { [weak trainer] in
             guard let trainer else { throw CommandFailure("the training run has ended") }
             let state = try trainer.copyKeypointNetState()
             var rng = SeededRandom(seed: 0)

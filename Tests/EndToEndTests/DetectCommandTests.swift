@@ -139,4 +139,45 @@ final class DetectCommandTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains(".json or .safetensors"), r.stderr)
     }
+
+    /// PNG width and height from the IHDR chunk (bytes 16...23, big-endian).
+    private func pngSize(_ path: String) throws -> (Int, Int) {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(Array(d.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(path) is not a PNG")
+        return (d[16..<20].reduce(0) { $0 << 8 | Int($1) }, d[20..<24].reduce(0) { $0 << 8 | Int($1) })
+    }
+
+    /// detect --png and eval --figures write PNGs of the right size; bad names and folders are one clear line.
+    /// (The pixels are checked in EvaluationTests/FigureTests, which decode the PNGs.)
+    func testPicturesFromDetectAndEval() throws {
+        let weights = dir + "/w.safetensors", image = dir + "/img.ppm"
+        try writeSafetensors(reducedEntries(), to: weights)
+        try writePPM(width: 60, height: 44, to: image)
+        var r = try Binary.run(["detect", "--weights", weights, image, "--size", "32x48", "--png", dir + "/kp.png"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (w, h) = try pngSize(dir + "/kp.png")
+        XCTAssertEqual(w, 60, "drawn on the original image")
+        XCTAssertGreaterThan(h, 44, "with a caption band")
+        r = try Binary.run(["detect", "--weights", weights, image, "--png", dir + "/kp.jpg"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("kp.jpg") && r.stderr.contains(".png"), r.stderr)
+
+        let figs = dir + "/figs"
+        r = try Binary.run(["eval", "--hpatches", Binary.repoRoot + "/sample-data/hpatches", "--weights", weights, "--figures", figs], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let names = try FileManager.default.contentsOfDirectory(atPath: figs).sorted()
+        XCTAssertEqual(names.count, 30, "\(names)")
+        XCTAssertTrue(names.contains("v_skimage_gravel_1_3.png"), "\(names)")
+        let (fw, fh) = try pngSize(figs + "/v_skimage_gravel_1_3.png")
+        XCTAssertEqual(fw, 320 + 8 + 320)
+        XCTAssertGreaterThan(fh, 240)
+        XCTAssertTrue(r.stderr.contains("figures: 30 PNGs in \(figs)"), r.stderr)
+
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/afile"))
+        r = try Binary.run(["eval", "--hpatches", Binary.repoRoot + "/sample-data/hpatches", "--weights", weights, "--figures", dir + "/afile"])
+        XCTAssertNotEqual(r.status, 0)
+        let msg = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(msg.split(separator: "\n").count, 1, msg)
+        XCTAssertTrue(msg.contains("afile") && msg.contains("is a file"), msg)
+    }
 }

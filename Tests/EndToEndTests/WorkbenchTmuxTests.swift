@@ -37,6 +37,8 @@ final class WorkbenchTmuxTests: XCTestCase {
         var screen = try t.waitFor("loss charts with numbers", timeout: 120) { $0.range(of: #"total -?[0-9.]+(e-?[0-9]+)? ema"#, options: .regularExpression) != nil }
         XCTAssertTrue(screen.contains("RUNNING"), screen)
         XCTAssertTrue(screen.contains("L_loc") && screen.contains("L_desc") && screen.contains("L_IO"), screen)
+        // The held-out validation chart sits beside the total loss (the bundled sample-data/hpatches is the set).
+        XCTAssertTrue(screen.contains(" Validation "), screen)
 
         // Pause: the counter stops.
         try t.send("Space")
@@ -152,6 +154,20 @@ final class WorkbenchTmuxTests: XCTestCase {
         XCTAssertEqual(snap.status, 0, snap.stderr)
         XCTAssertNotNil(WorkbenchTmuxTests.step(snap.stdout).map { XCTAssertEqual($0, 2, snap.stdout) }, snap.stdout)
         XCTAssertTrue(snap.stdout.contains("saved at step 2") || snap.stdout.contains("(saved"), snap.stdout)
+        // The pair preview the trainer persisted beside the checkpoint, drawn by snapshot.
+        let wide = try Binary.run(["snapshot", "--run", workDir + "/h", "--width", "160", "--height", "50"], cwd: workDir, timeout: 60)
+        XCTAssertEqual(wide.status, 0, wide.stderr)
+        XCTAssertTrue(wide.stdout.contains("Pair preview (step 2)"), wide.stdout)
+        XCTAssertFalse(wide.stdout.contains("no training pair yet"), wide.stdout)
+        // A damaged preview: the screen without it and one warning line; named with --preview: an error.
+        try Data("{".utf8).write(to: URL(fileURLWithPath: workDir + "/h/checkpoint.preview.json"))
+        let damaged = try Binary.run(["snapshot", "--run", workDir + "/h", "--width", "160", "--height", "50"], cwd: workDir, timeout: 60)
+        XCTAssertEqual(damaged.status, 0, damaged.stderr)
+        XCTAssertTrue(damaged.stderr.contains("checkpoint.preview.json: not a training preview"), damaged.stderr)
+        XCTAssertTrue(damaged.stdout.contains("no training pair yet"), damaged.stdout)
+        let named = try Binary.run(["snapshot", "--run", workDir + "/h", "--preview", workDir + "/h/checkpoint.preview.json"], cwd: workDir, timeout: 60)
+        XCTAssertNotEqual(named.status, 0)
+        XCTAssertEqual(named.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, named.stderr)
 
         // --weights: start from the exported KeypointNet weights (widths from the file); a bad file is one clear line.
         let export = workDir + "/h/checkpoint.keypointnet.safetensors"

@@ -1,6 +1,7 @@
 import Bench
 import XCTest
 import TUI
+import Evaluation
 import Training
 
 final class ChartTests: XCTestCase {
@@ -167,5 +168,39 @@ final class ComparisonOverlayTests: XCTestCase {
         XCTAssertNotEqual(plain, compared)
         // The x axis of the total chart now ends at the other run's last step.
         XCTAssertTrue(compared.contains("600"))
+    }
+}
+
+final class ValidationChartTests: XCTestCase {
+    func records() -> [ValidationRecord] {
+        (0..<5).map { i in
+            var s = HPatchesSummary.of([])
+            s.repeatability = 0.4 + 0.05 * Double(i); s.c3 = 0.1 * Double(i); s.matchingScore = 0.2 + 0.02 * Double(i); s.pairs = 30
+            return ValidationRecord(step: i * 100, summary: s, seconds: 1)
+        }
+    }
+
+    func testCurvesRiseWithTheMetrics() {
+        let c = ValidationChart.rasterize(records(), widthCells: 20, heightCells: 5, x0: 0, x1: 400)
+        XCTAssertEqual(c.count, 3)
+        // C3 goes 0 -> 0.4: its first point is on the bottom dot row, its last one higher.
+        XCTAssertTrue(c[1].isSet(0, c[1].heightDots - 1))
+        let lastCol = c[1].widthDots - 1
+        let ys = (0..<c[1].heightDots).filter { c[1].isSet(lastCol, $0) }
+        XCTAssertEqual(ys.first.map { Double($0) / Double(c[1].heightDots - 1) } ?? -1, 0.6, accuracy: 0.1)
+    }
+
+    func testTrainingViewMakesRoomForValidation() {
+        let body = Rect(x: 0, y: 1, width: 200, height: 58)
+        let plain = TrainingView.layout(body), with = TrainingView.layout(body, validation: true)
+        XCTAssertNil(plain.validation)
+        let v = try! XCTUnwrap(with.validation)
+        XCTAssertEqual(with.charts[.total]!.maxX, v.x)
+        XCTAssertEqual(with.charts[.total]!.width + v.width, plain.charts[.total]!.width)
+        let screen = renderOnce(DemoTrainer.snapshot(steps: 500), width: 200, height: 60,
+                                validation: StoredValidation(records: records(), status: "validation: 5 evaluations"))
+        XCTAssertTrue(screen.contains("Validation"), screen)
+        XCTAssertTrue(screen.contains("MScore 0.28"), screen)
+        XCTAssertTrue(screen.contains("validation: 5 evaluations"))
     }
 }

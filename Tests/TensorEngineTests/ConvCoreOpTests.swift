@@ -163,8 +163,8 @@ final class ConvCoreOpTests: XCTestCase {
         let y = Tensor(shape: [outCount]), yn = Tensor(shape: [outCount])
         let idx = UnsafeMutablePointer<Int32>.allocate(capacity: outCount), idxn = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
         defer { idx.deallocate(); idxn.deallocate() }
-        PoolKernels.maxPool2x2Forward(x.data, y.data, idx, planes: planes, h: 33, w: 21)
-        PoolKernels.maxPool2x2ForwardNaive(x.data, yn.data, idxn, planes: planes, h: 33, w: 21)
+        PoolKernels.maxPool2x2Forward(y.data, idx, x.data, planes: planes, h: 33, w: 21)
+        PoolKernels.maxPool2x2ForwardNaive(yn.data, idxn, x.data, planes: planes, h: 33, w: 21)
         XCTAssertEqual(y.array, yn.array)
         XCTAssertEqual(Array(UnsafeBufferPointer(start: idx, count: outCount)), Array(UnsafeBufferPointer(start: idxn, count: outCount)))
     }
@@ -180,8 +180,8 @@ final class ConvCoreOpTests: XCTestCase {
         let y = Tensor(shape: [outCount]), yn = Tensor(shape: [outCount])
         let idx = UnsafeMutablePointer<Int32>.allocate(capacity: outCount), idxn = UnsafeMutablePointer<Int32>.allocate(capacity: outCount)
         defer { idx.deallocate(); idxn.deallocate() }
-        PoolKernels.maxPool2x2Forward(x.data, y.data, idx, planes: planes, h: h, w: w)
-        PoolKernels.maxPool2x2ForwardNaive(x.data, yn.data, idxn, planes: planes, h: h, w: w)
+        PoolKernels.maxPool2x2Forward(y.data, idx, x.data, planes: planes, h: h, w: w)
+        PoolKernels.maxPool2x2ForwardNaive(yn.data, idxn, x.data, planes: planes, h: h, w: w)
         XCTAssertEqual(y.array, yn.array)
         XCTAssertEqual(Array(UnsafeBufferPointer(start: idx, count: outCount)), Array(UnsafeBufferPointer(start: idxn, count: outCount)))
     }
@@ -196,7 +196,7 @@ final class ConvCoreOpTests: XCTestCase {
         let y = Tensor(shape: [10])
         let idx = UnsafeMutablePointer<Int32>.allocate(capacity: 10)
         defer { idx.deallocate() }
-        PoolKernels.maxPool2x2Forward(x.data, y.data, idx, planes: 1, h: h, w: w)
+        PoolKernels.maxPool2x2Forward(y.data, idx, x.data, planes: 1, h: h, w: w)
         XCTAssertTrue(y.data[1].isNaN && y.data[9].isNaN)
         XCTAssertEqual(idx[1], Int32(w + 3))
         XCTAssertEqual(idx[9], Int32(w + 18))

@@ -71,7 +71,7 @@ public struct BenchTiming: Sendable {
     public var samples: Int
 }
 
-public protocol BenchSection {
+public protocol BenchSection: Sendable {
     /// Short lowercase name used by `--only`.
     var name: String { get }
     /// One line describing what it measures.

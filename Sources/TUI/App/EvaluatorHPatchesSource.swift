@@ -10,10 +10,17 @@ import Training
 /// (correct when the true homography puts the source point within 3 px of its match) and the metrics.
 /// Images are loaded from the dataset when a pair is shown (only the shown pair is kept), so the browser
 /// works before any evaluation too. Thread-safe; the UI thread only reads.
-public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
+public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Sendable {   // state behind `lock`
 
     let dataset: HPatchesDataset
-    let settings: HPatchesEvalSettings
+    /// The evaluation settings in use (the size changes with `nextEvaluationSize`; read under the lock).
+    private var _settings: HPatchesEvalSettings
+    var settings: HPatchesEvalSettings { lock.lock(); defer { lock.unlock() }; return _settings }
+    /// The sizes the user can switch between, (height, width, top-k, note), the first in use at the start.
+    public let sizes: [(height: Int, width: Int, topK: Int, note: String)]
+    private var sizeIndex = 0
+    /// Increases with every size switch: results of an evaluation started before are dropped.
+    private var generation = 0
     /// Called on the worker thread at the start of every evaluation; returns the detector to use (e.g. one
     /// built on a copy of the current model, so evaluation never touches the model being trained).
     let makeDetector: () throws -> KeypointDetector
@@ -28,13 +35,19 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private var _version = 0
     private var _status: String
     private var running = false
+    private var cancelled = false
     private var queued = false
     private var stored: [String: [Int: Stored]] = [:]          // sequence -> k (2...6) -> result
     private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
     private var shown: (key: String, first: Image, second: Image, homography: Homography)? = nil
 
-    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> KeypointDetector) {
-        self.dataset = dataset; self.settings = settings; self.makeDetector = makeDetector
+    /// `otherSizes`: further evaluation sizes (height, width, top-k, note) the browser can switch to (key x).
+    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, otherSizes: [(height: Int, width: Int, topK: Int, note: String)] = [],
+                makeDetector: @escaping () throws -> KeypointDetector) {
+        self.dataset = dataset; self._settings = settings; self.makeDetector = makeDetector
+        let first = (height: settings.height, width: settings.width, topK: settings.topK,
+                     note: settings == .official240 || settings == .official480 ? "official" : "")
+        sizes = [first] + otherSizes.filter { $0.height != settings.height || $0.width != settings.width }
         var groups: [(name: String, pairs: [HPatchesPair])] = []
         for p in dataset.pairs where settings.split.includes(p.sequence) {
             if groups.last?.name == p.sequence { groups[groups.count - 1].pairs.append(p) } else { groups.append((p.sequence, [p])) }
@@ -47,6 +60,29 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     public var version: Int { lock.lock(); defer { lock.unlock() }; return _version }
     public var status: String { lock.lock(); defer { lock.unlock() }; return _status }
     public var isEvaluating: Bool { lock.lock(); defer { lock.unlock() }; return running }
+
+    public var evaluationSize: String? {
+        lock.lock(); defer { lock.unlock() }
+        let s = sizes[sizeIndex]
+        return "\(s.height)x\(s.width) top-\(s.topK)" + (s.note.isEmpty ? "" : " " + s.note)
+    }
+
+    /// The next size: earlier results are dropped (they are not comparable) and the browser re-evaluates.
+    public func nextEvaluationSize() -> String {
+        guard sizes.count > 1 else { return "evaluating at \(evaluationSize ?? "one size") only: no other size configured" }
+        lock.lock()
+        sizeIndex = (sizeIndex + 1) % sizes.count
+        _settings.height = sizes[sizeIndex].height
+        _settings.width = sizes[sizeIndex].width
+        _settings.topK = sizes[sizeIndex].topK
+        generation += 1
+        stored = [:]
+        shown = nil
+        _version += 1
+        lock.unlock()
+        requestEvaluation()
+        return "HPatches browser now evaluates at \(evaluationSize ?? "")"
+    }
 
     public func sequences() -> [HPatchesBrowserSequence] {
         lock.lock(); defer { lock.unlock() }
@@ -76,6 +112,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
         var images = shown?.key == key ? shown : nil
         lock.unlock()
         if images == nil {
+            let settings = self.settings
             guard let s = try? dataset.load(p, width: settings.width, height: settings.height, order: .rgb) else { return nil }
             images = (key, s.first, s.second, s.homography)
             lock.lock(); shown = images; lock.unlock()
@@ -87,8 +124,18 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
         return HPatchesBrowserPair(sequence: sequence, pairIndex: index, pair: pair, metrics: result?.metrics ?? HPatchesBrowserMetrics())
     }
 
+    private var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Stop the running evaluation between two pairs and drop a queued one; waits (at most `timeout` s) until the
+    /// worker has stopped, so no detector work is running when the program exits.
+    public func cancelEvaluation(timeout: Double) {
+        lock.lock(); cancelled = true; queued = false; lock.unlock()
+        _ = waitUntilIdle(timeout: timeout)
+    }
+
     public func requestEvaluation() {
         lock.lock(); defer { lock.unlock() }
+        if cancelled { return }
         if running { queued = true; _status = "evaluation running; another one queued with the model as it is then"; return }
         running = true
         let t = Thread { [weak self] in self?.evaluateLoop() }
@@ -122,6 +169,9 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private func evaluateOnce() {
         let start = Date()
         set(status: "evaluating" + "…")
+        lock.lock()
+        let (settings, gen) = (_settings, generation)
+        lock.unlock()
         do {
             let detect = try makeDetector()
             let topK = settings.topK
@@ -131,11 +181,15 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
                     guard let self else { return }
                     let r = EvaluatorHPatchesSource.store(sample: sample, a: a, b: b, metrics: m, topK: topK)
                     self.lock.lock()
-                    self.stored[sample.pair.sequence, default: [:]][sample.pair.index] = r
+                    // A size switch during this run: its results belong to the old size.
+                    if self.generation == gen { self.stored[sample.pair.sequence, default: [:]][sample.pair.index] = r }
                     self._version += 1
                     self.lock.unlock()
                 },
-                progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) })
+                progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) },
+                shouldStop: { [weak self] in self?.isCancelled ?? true })
+            lock.lock(); let stale = generation != gen; lock.unlock()
+            if stale { return }
             let a = report.all
             set(status: String(format: "%d pairs in %.0fs: Rep %.3f  LocErr %.2f  C1 %.3f  C3 %.3f  C5 %.3f  MScore %.3f%@",
                                a.pairs, Date().timeIntervalSince(start), a.repeatability, a.localizationError, a.c1, a.c3, a.c5,

@@ -61,6 +61,22 @@ public protocol HPatchesBrowserSource: AnyObject {
     func pair(sequence: String, index: Int) -> HPatchesBrowserPair?
     /// Start (re-)evaluating with the current model; returns at once.
     func requestEvaluation()
+    /// The evaluation size in use (default: nil, not shown).
+    var evaluationSize: String? { get }
+    /// Switch to the next evaluation size (default: there is one).
+    func nextEvaluationSize() -> String
+    /// Stop evaluating for good and wait (at most `timeout` s) until no evaluation runs (the workbench quits).
+    func cancelEvaluation(timeout: Double)
+}
+
+extension HPatchesBrowserSource {
+    /// The evaluation size in use, e.g. "240x320" (HxW, with a note such as "official"), for the browser's
+    /// title; nil if the source does not say.
+    public var evaluationSize: String? { nil }
+    /// Switch to the next evaluation size (results at the old size are dropped); returns a line for the
+    /// status bar. Sources with one size say so.
+    public func nextEvaluationSize() -> String { "this browser evaluates at one size only" }
+    public func cancelEvaluation(timeout: Double) {}
 }
 
 /// Columns of the sequence list, each sortable (worst first).

@@ -48,9 +48,9 @@ public enum Action: Hashable, Sendable {
     case nextView, showTraining, showHPatches, cycleTheme
     case nextParameter, previousParameter, increaseParameter, decreaseParameter, editParameter, undo
     case smoothMore, smoothLess, nextChart, previousChart, toggleLog, toggleLogAll, toggleFit, toggleWindow
-    case toggleKeypoints, cycleMatches, toggleGrid
+    case toggleKeypoints, cycleMatches, toggleGrid, savePicture
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
-    case cycleFilter, cycleSort, reverseSort, reevaluate
+    case cycleFilter, cycleSort, reverseSort, reevaluate, cycleEvaluationSize
     case saveAndQuit, quitWithoutSaving, cancelQuit
     case editInput, editDelete, editAccept, editCancel
 }
@@ -113,6 +113,7 @@ public enum KeyTable {
         KeyBinding([.char("k")], "keypoints on / off", views, .toggleKeypoints, hint: "kpts"),
         KeyBinding([.char("m")], "matches: off / markers / lines", views, .cycleMatches, hint: "matches"),
         KeyBinding([.char("g")], "warped grid (true homography) on / off", views, .toggleGrid, hint: "grid"),
+        KeyBinding([.char("p")], "save the pair on screen as a PNG (matches as lines, numbers as caption)", views, .savePicture, hint: "picture"),
         // HPatches browser.
         KeyBinding([.up], "previous sequence", [.hpatches], .sequenceUp, hint: "sequence", hintLabel: "↑/↓"),
         KeyBinding([.down], "next sequence", [.hpatches], .sequenceDown),
@@ -124,6 +125,8 @@ public enum KeyTable {
         KeyBinding([.char("o")], "sort by the next metric (worst first)", [.hpatches], .cycleSort, hint: "sort"),
         KeyBinding([.char("O")], "reverse the sort order", [.hpatches], .reverseSort, hint: "reverse"),
         KeyBinding([.char("r")], "re-evaluate HPatches with the current model", [.hpatches], .reevaluate, hint: "re-evaluate"),
+        KeyBinding([.char("x")], "evaluation size: official 240x320 / the training size (re-evaluates)", [.hpatches], .cycleEvaluationSize,
+                   hint: "size"),
         // Help overlay.
         KeyBinding([.char("?"), .escape, .char("q"), .enter], "close help", [.help], .closeHelp, hint: "close", hintLabel: "?/esc"),
         // Quit dialog.

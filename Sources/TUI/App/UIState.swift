@@ -120,6 +120,8 @@ public struct UIState: Sendable {
     /// Set when the user chose save-and-quit: quit once the trainer reports a save at or after this step.
     public var quitAfterSaveAtStep: Int? = nil
     public var finished = false
+    /// `kp2d-tui inspect`: the HPatches browser alone on a weights file; nothing trains.
+    public var inspectOnly = false
     public init() {}
 
     public func chartOptions(_ id: ChartID) -> ChartOptions {

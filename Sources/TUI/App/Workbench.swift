@@ -16,10 +16,15 @@ public struct WorkbenchOptions: Sendable {
     public var themeDirectories: [String]
     /// Another run whose curves are overlaid, faintly, on every chart (`--compare-run`).
     public var compareRun: RecordedRun?
+    /// Where the picture key (p) writes PNGs (created when needed); nil: p only says it has nowhere to write.
+    public var picturesDirectory: String?
+    /// The HPatches browser alone (`kp2d-tui inspect`): no training view, training keys do nothing.
+    public var inspect: Bool
     public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
-                themeDirectories: [String] = Theme.searchDirectories(), compareRun: RecordedRun? = nil) {
+                themeDirectories: [String] = Theme.searchDirectories(), compareRun: RecordedRun? = nil,
+                picturesDirectory: String? = nil, inspect: Bool = false) {
         self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
-        self.compareRun = compareRun
+        self.compareRun = compareRun; self.picturesDirectory = picturesDirectory; self.inspect = inspect
     }
 }
 
@@ -37,6 +42,8 @@ public final class Workbench {
     var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
     /// Loss series and their EMAs, extended as the history grows.
     let chartData = ChartData()
+    /// Held-out evaluations of the run, drawn beside the total loss (nil: the run does not validate).
+    public var validation: ValidationSource?
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -49,6 +56,11 @@ public final class Workbench {
         state.themeName = warning == nil ? options.themeName : "default"
         if let warning { state.message = warning }
         theme = t.adapted(to: colorMode)
+        if options.inspect {
+            state.inspectOnly = true
+            state.view = .hpatches
+            evaluateOnFirstVisit()
+        }
     }
 
     /// Adopt what the terminal can show (called by the terminal layer after start-up).
@@ -96,8 +108,15 @@ public final class Workbench {
         state.requestedAt = ProcessInfo.processInfo.systemUptime
     }
 
+    /// Actions that need a trainer or the training view (refused by `inspect`).
+    static let trainingActions: Set<Action> = [.togglePause, .stepOnce, .save, .nextView, .showTraining]
+
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
         let status = snapshot.status
+        if state.inspectOnly && Workbench.trainingActions.contains(action) {
+            state.message = "inspect only browses HPatches: nothing trains, nothing is saved"
+            return
+        }
         switch action {
         case .quit:
             if status.unsavedSteps > 0 { state.overlay = .confirmQuit } else { send(.quit); state.finished = true }
@@ -185,6 +204,10 @@ public final class Workbench {
         case .reevaluate:
             if let h = hpatches { state.hpatchesEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
+        case .savePicture: savePicture(snapshot)
+        case .cycleEvaluationSize:
+            if let h = hpatches { state.hpatchesEvaluationStarted = true; state.message = h.nextEvaluationSize() }
+            else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
         case .editInput:
             if case .edit(let p, let text) = state.overlay, case .char(let c) = key, text.count < 16 {
                 state.overlay = .edit(p, text: text + String(c))
@@ -203,6 +226,26 @@ public final class Workbench {
             apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
             state.overlay = .none
             state.message = "\(p.symbol) = \(Series.format(Double(v)))"
+        }
+    }
+
+    /// The picture key: the training pair or the browser's pair as a PNG figure (PairPicture).
+    func savePicture(_ snapshot: TrainerSnapshot) {
+        guard let dir = options.picturesDirectory else { state.message = "pictures are off here (no folder to write them to)"; return }
+        do {
+            switch state.view {
+            case .training:
+                guard let path = try PairPicture.saveTraining(snapshot, directory: dir) else {
+                    state.message = "no training pair yet: nothing to save"; return
+                }
+                state.message = "saved the training pair to \(path)"
+            case .hpatches:
+                guard let pair = pairCache?.result else { state.message = "no HPatches pair on screen: nothing to save"; return }
+                state.message = "saved \(pair.sequence) pair \(pair.pairIndex + 1) to "
+                    + (try PairPicture.saveBrowser(pair, size: hpatches?.evaluationSize, directory: dir))
+            }
+        } catch {
+            state.message = "picture not saved: \(error)"
         }
     }
 
@@ -254,16 +297,18 @@ public final class Workbench {
         case .training:
             chartData.updateComparison(options.compareRun, smoothing: state.smoothing)
             TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
-                              charts: chartData, env: env)
+                              charts: chartData, env: env, validation: validation)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }
         Chrome.drawStatusLine(into: &grid, rect: Rect(x: 0, y: footer.y, width: width, height: 1), snapshot: snapshot,
                               state: state, params: currentParameters(snapshot), env: env)
-        Chrome.drawHintBar(into: &grid, rect: Rect(x: 0, y: footer.y + 1, width: width, height: 1), context: state.keyContext, env: env)
+        Chrome.drawHintBar(into: &grid, rect: Rect(x: 0, y: footer.y + 1, width: width, height: 1), context: state.keyContext, env: env,
+                             inspectOnly: state.inspectOnly)
         switch state.overlay {
         case .none: break
-        case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env)
+        case .help: Chrome.drawHelp(into: &grid, context: state.view == .training ? .training : .hpatches, env: env,
+                                    inspectOnly: state.inspectOnly)
         case .confirmQuit: Chrome.drawConfirmQuit(into: &grid, snapshot: snapshot, env: env)
         case .edit(let p, let text):
             Chrome.drawEdit(into: &grid, parameter: p, text: text, params: currentParameters(snapshot), env: env)
@@ -295,6 +340,6 @@ public final class Workbench {
             if let c = pairCache, c.key == key, c.version == h.version { pair = c.result }
             else { pair = h.pair(sequence: seq.name, index: state.hpatchesPair); pairCache = (key, h.version, pair) }
         }
-        HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, state: state, env: env)
+        HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, size: h.evaluationSize, state: state, env: env)
     }
 }

@@ -12,11 +12,15 @@ extension Workbench {
     public func run(source: SnapshotSource, send: @escaping (TrainerCommand) -> Void) throws {
         let term = try Terminal(forceMode: options.colorMode)
         defer { term.close() }
+        // Quitting stops the browser's evaluation between two pairs: no detector work may outlive the UI (OpenBLAS
+        // cannot shut down while another thread is inside it, and the process would hang at exit).
+        defer { hpatches?.cancelEvaluation(timeout: 30) }
         setTerminalCapabilities(colorMode: term.colorMode, unicode: term.unicode)
         var lastVersion = -1
         var lastFrame = 0.0
         var dirty = true
         var lastSize = term.size
+        var lastBrowserState = ""
         var messageShown = state.message
         var messageSince = ProcessInfo.processInfo.systemUptime
         while !finished {
@@ -40,6 +44,10 @@ extension Workbench {
             let now = ProcessInfo.processInfo.systemUptime
             if state.message != messageShown { messageShown = state.message; messageSince = now }
             if !state.message.isEmpty && now - messageSince > 6 { state.message = ""; messageShown = ""; dirty = true }
+            // The browser works on its own thread: its progress and results redraw too (a paused trainer,
+            // or `inspect` without one, publishes nothing new).
+            let browserState = hpatches.map { "\($0.version) \($0.status)" } ?? ""
+            if browserState != lastBrowserState { lastBrowserState = browserState; dirty = true }
             let size = term.size
             if size != lastSize { lastSize = size; term.invalidate(); dirty = true }
             if (dirty || snapshot.version != lastVersion) && now - lastFrame >= 1 / Workbench.framesPerSecond {

@@ -31,7 +31,7 @@ enum Chrome {
         grid.fill(rect, " ", bar)
         var x = grid.put(rect.x + 1, rect.y, "kp2d-tui", bar.adding(.bold))
         x += 2
-        for (i, v) in ViewID.allCases.enumerated() {
+        for (i, v) in ViewID.allCases.enumerated() where !state.inspectOnly || v == .hpatches {
             let name = v == .training ? "Training" : "HPatches"
             let label = " \(i + 1) \(name) "
             x = grid.put(x, rect.y, label, v == state.view ? bar.adding(.reverse).adding(.bold) : bar)
@@ -41,7 +41,7 @@ enum Chrome {
         var info = [st.preset, st.dataDescription].filter { !$0.isEmpty }.joined(separator: env.glyphs.separator)
         if !info.isEmpty { info = " " + info }
         x = grid.put(x + 1, rect.y, info, bar, maxWidth: max(0, rect.maxX - 30 - x))
-        let (label, role) = stateLabel(st.state)
+        let (label, role) = state.inspectOnly ? ("INSPECT (read-only)", ThemeRole.good) : stateLabel(st.state)
         let right = " " + label + " "
         let rs = t.style(role)
         grid.put(max(x + 1, rect.maxX - right.count - 1), rect.y, right, Style(fg: rs.fg, bg: bar.bg, attrs: rs.attrs.union(.bold)),
@@ -62,6 +62,17 @@ enum Chrome {
         let t = env.theme, bar = t.style(.status), sep = env.glyphs.separator
         grid.fill(rect, " ", bar)
         let st = snapshot.status
+        if state.inspectOnly {
+            // The UI's message first (it is what the user just asked for), then what this screen is.
+            var x = rect.x + 1
+            if !state.message.isEmpty {
+                x = grid.put(x, rect.y, state.message, Style(fg: t.style(.warning).fg, bg: bar.bg, attrs: t.style(.warning).attrs),
+                             maxWidth: rect.width - 2) + 2
+            }
+            grid.put(x, rect.y, "inspecting \(st.dataDescription)\(sep)nothing trains\(sep)p saves the pair as a PNG",
+                     bar, maxWidth: max(0, rect.maxX - 1 - x))
+            return
+        }
         var parts: [String] = []
         parts.append("step " + String(st.step) + (st.totalSteps.map { "/" + String($0) } ?? ""))
         parts.append("epoch \(st.epoch)")
@@ -82,12 +93,12 @@ enum Chrome {
         }
     }
 
-    static func drawHintBar(into grid: inout CellGrid, rect: Rect, context: KeyContext, env: RenderEnv) {
+    static func drawHintBar(into grid: inout CellGrid, rect: Rect, context: KeyContext, env: RenderEnv, inspectOnly: Bool = false) {
         let t = env.theme
         grid.fill(rect, " ", t.style(.hint_text))
         var x = rect.x + 1
         // quit and help first, then the keys specific to this view, then the shared ones.
-        let all = KeyTable.bindings(in: context, hintsOnly: true)
+        let all = KeyTable.bindings(in: context, hintsOnly: true).filter { !inspectOnly || !Workbench.trainingActions.contains($0.action) }
         let first = all.filter { $0.action == .quit || $0.action == .showHelp }
         let specific = all.filter { $0.contexts.count == 1 && !first.map(\.action).contains($0.action) }
         let shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
@@ -104,42 +115,8 @@ enum Chrome {
         return Rect(x: (grid.width - w) / 2, y: (grid.height - h) / 2, width: w, height: h)
     }
 
-    static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv) {
-        let t = env.theme
-        // The current view first, then the other view and the dialogs if there is room.
-        func lines(for contexts: [KeyContext]) -> [(String, String, Bool)] {
-            var out: [(String, String, Bool)] = []   // key label, description, is heading
-            var seen = Set<String>()
-            for ctx in contexts {
-                let bs = KeyTable.bindings(in: ctx, hintsOnly: false).filter { !seen.contains($0.label + $0.description) }
-                if bs.isEmpty { continue }
-                out.append((ctx.title, "", true))
-                for b in bs { seen.insert(b.label + b.description); out.append((b.label, b.description, false)) }
-            }
-            return out
-        }
-        let all = [context] + KeyContext.allCases.filter { $0 != context && $0 != .help }
-        let maxBox = Rect(x: 0, y: 0, width: min(grid.width - 2, 120), height: grid.height - 2)
-        let innerH = max(1, maxBox.height - 2)
-        let maxColumns = max(1, (maxBox.width - 4) / 36)
-        var list = lines(for: all)
-        if list.count > innerH * maxColumns { list = lines(for: [context]) }
-        let columns = min(maxColumns, (list.count + innerH - 1) / innerH)
-        let rows = min(innerH, (list.count + columns - 1) / columns)
-        let box = centeredBox(grid, width: min(maxBox.width, 4 + 44 * columns), height: rows + 2)
-        let dialog = t.style(.dialog)
-        Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Keys (? or esc closes)")
-        grid.fill(box.inset(1), " ", dialog)
-        let inner = box.inset(dx: 2, dy: 1)
-        let colW = inner.width / columns
-        for (i, l) in list.enumerated() {
-            let col = i / rows, row = i % rows
-            if col >= columns { break }
-            let x = inner.x + col * colW, y = inner.y + row
-            if l.2 { grid.put(x, y, l.0, t.style(.title).with(bg: dialog.bg), maxWidth: colW - 1); continue }
-            grid.put(x, y, l.0, t.style(.hint_key).with(bg: dialog.bg), maxWidth: 10)
-            grid.put(x + 11, y, l.1, dialog, maxWidth: colW - 12)
-        }
+    static func drawHelp(into grid: inout CellGrid, context: KeyContext, env: RenderEnv, inspectOnly: Bool = false) {
+        HelpOverlay.draw(into: &grid, context: context, env: env, inspectOnly: inspectOnly)
     }
 
     static func drawConfirmQuit(into grid: inout CellGrid, snapshot: TrainerSnapshot, env: RenderEnv) {

@@ -21,19 +21,22 @@ enum HPatchesView {
     static let listColumns: [HPatchesBrowserSortKey] = [.repeatability, .localizationError, .cornerError, .c1, .c3, .c5, .matchingScore]
 
     static func draw(into grid: inout CellGrid, rect: Rect, list: [HPatchesBrowserSequence], pair: HPatchesBrowserPair?,
-                     status: String, state: UIState, env: RenderEnv) {
+                     status: String, size: String? = nil, state: UIState, env: RenderEnv) {
         let t = env.theme
-        let listW = min(rect.width / 2, 15 + 7 * listColumns.count + 3)
+        // The name column is as wide as the longest name (at least 14 cells) when the pane has room.
+        let longest = max(13, list.map { $0.name.count }.max() ?? 0)
+        let listW = min(rect.width / 2, longest + 2 + 7 * listColumns.count + 3)
         let (left, right) = rect.splitLeft(listW)
-        // As many metric columns as fit (the sorted one always).
+        // As many metric columns as fit next to a 14-cell name (the sorted one always); names get the rest.
         var shown = Array(listColumns.prefix(max(0, (listW - 18) / 7)))
+        let nameW = max(14, listW - 4 - 7 * shown.count)
         if state.hpatchesSort != .name, !shown.contains(state.hpatchesSort), !shown.isEmpty { shown[shown.count - 1] = state.hpatchesSort }
         let order = state.hpatchesReversed ? "best first" : "worst first"
         Frame.draw(into: &grid, rect: left, theme: t, glyphs: env.glyphs, focused: true,
                    title: "Sequences (\(list.count), \(state.hpatchesFilter.label), by \(state.hpatchesSort.label) \(order))")
         let inner = left.inset(dx: 1, dy: 1)
         // Header.
-        var x = grid.put(inner.x + 1, inner.y, "sequence".padding(toLength: 14, withPad: " ", startingAt: 0),
+        var x = grid.put(inner.x + 1, inner.y, "sequence".padding(toLength: nameW, withPad: " ", startingAt: 0),
                          state.hpatchesSort == .name ? t.style(.title).adding(.underline) : t.style(.dim))
         for c in shown {
             let s = c.label
@@ -47,7 +50,7 @@ enum HPatchesView {
             let style = sel ? t.style(.selected) : t.style(.text)
             if sel { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), " ", style) }
             if sel { grid.set(inner.x, y, env.glyphs.selected, style) }
-            var x = grid.put(inner.x + 1, y, String(s.name.prefix(13)).padding(toLength: 14, withPad: " ", startingAt: 0), style)
+            var x = grid.put(inner.x + 1, y, String(s.name.prefix(nameW - 1)).padding(toLength: nameW, withPad: " ", startingAt: 0), style)
             for c in shown {
                 let v = metric(c.value(s.metrics), percent: !c.higherIsWorse)
                 x = grid.put(x + max(0, 7 - v.count), y, v, style)
@@ -59,7 +62,8 @@ enum HPatchesView {
         // The selected pair.
         let name = list.indices.contains(state.hpatchesSelected) ? list[state.hpatchesSelected].name : "-"
         Frame.draw(into: &grid, rect: right, theme: t, glyphs: env.glyphs,
-                   title: "\(name): image 1 → \(state.hpatchesPair + 2) (pair \(state.hpatchesPair + 1)/5, ←/→)")
+                   title: "\(name): image 1 → \(state.hpatchesPair + 2) (pair \(state.hpatchesPair + 1)/5, ←/→)"
+                       + (size.map { " · evaluated at \($0) (x: size)" } ?? ""))
         let pi = right.inset(1)
         let (imgArea, bottom) = pi.splitBottom(pi.width < 70 ? 6 : 4)
         guard let p = pair else {

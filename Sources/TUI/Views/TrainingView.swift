@@ -9,12 +9,24 @@ public enum TrainingView {
     public struct Layout: Equatable {
         public var chartsHeader: Rect
         public var charts: [ChartID: Rect]
+        /// The validation chart, beside the total (when the run validates).
+        public var validation: Rect? = nil
         public var preview: Rect?
         public var stats: Rect
         public var controls: Rect
     }
 
-    public static func layout(_ body: Rect) -> Layout {
+    public static func layout(_ body: Rect, validation: Bool = false) -> Layout {
+        var l = layoutWithoutValidation(body)
+        if validation, let total = l.charts[.total], total.width >= 60 {
+            let (t, v) = total.splitLeft(total.width * 3 / 5)
+            l.charts[.total] = t
+            l.validation = v
+        }
+        return l
+    }
+
+    static func layoutWithoutValidation(_ body: Rect) -> Layout {
         let wide = body.width >= 140
         let statsH = 12, controlsH = 11
         if wide {
@@ -63,8 +75,13 @@ public enum TrainingView {
     }
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
-        let l = layout(rect)
+                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv,
+                            validation: ValidationSource? = nil) {
+        let l = layout(rect, validation: validation != nil)
+        if let v = l.validation, let validation {
+            ValidationChart.draw(into: &grid, rect: v, records: validation.validationRecords, status: validation.validationStatus,
+                                 theme: env.theme, glyphs: env.glyphs)
+        }
         charts.update(history: snapshot.history, smoothing: state.smoothing)
         drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
         if let p = l.preview { drawPreview(into: &grid, rect: p, snapshot: snapshot, state: state, env: env) }

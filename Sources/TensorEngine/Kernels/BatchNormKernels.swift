@@ -4,14 +4,17 @@ import Foundation
 // Training: mean and BIASED variance of the batch normalise; the running statistics are updated
 // with momentum and the UNBIASED variance. Eval: the running statistics normalise.
 // x, y, dy, dx are (N,C,HW); the per-channel arrays are (C). Work is split over channels.
+// Outputs first (for a backward: the gradients it adds into), read-only inputs as UnsafePointer.
+// (KernelSums, in KernelSupport.swift, still takes mutable pointers; it only reads them.)
 
 public enum BatchNormKernels {
     /// Batch statistics: mean[c] and invStd[c] = 1/sqrt(biasedVar + eps); biasedVar[c] is written
     /// too (the running update needs it). Two-pass, accumulated in Double.
-    public static func batchStatistics(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                                       _ biasedVar: UnsafeMutablePointer<Float>, _ invStd: UnsafeMutablePointer<Float>,
+    public static func batchStatistics(_ mean: UnsafeMutablePointer<Float>, _ biasedVar: UnsafeMutablePointer<Float>,
+                                       _ invStd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                        n: Int, c: Int, hw: Int, eps: Float) {
         let m = Double(n * hw)
+        let x = UnsafeMutablePointer(mutating: x)   // for KernelSums (read only)
         KernelParallel.forRanges(c, costPerItem: 2 * n * hw) { range in
             for ch in range {
                 var s: Double = 0
@@ -30,7 +33,7 @@ public enum BatchNormKernels {
     /// running = (1-momentum)*running + momentum*batch; the variance uses the unbiased estimate
     /// biasedVar * m/(m-1), m = N*H*W (m == 1 uses the biased one rather than dividing by 0).
     public static func updateRunning(_ runningMean: UnsafeMutablePointer<Float>, _ runningVar: UnsafeMutablePointer<Float>,
-                                     _ mean: UnsafeMutablePointer<Float>, _ biasedVar: UnsafeMutablePointer<Float>,
+                                     _ mean: UnsafePointer<Float>, _ biasedVar: UnsafePointer<Float>,
                                      c: Int, count m: Int, momentum: Float) {
         let correction = m > 1 ? Float(m) / Float(m - 1) : 1
         for ch in 0..<c {
@@ -40,14 +43,14 @@ public enum BatchNormKernels {
     }
 
     /// invStd[c] = 1/sqrt(runningVar[c] + eps) (eval mode).
-    public static func invStd(_ runningVar: UnsafeMutablePointer<Float>, _ invStd: UnsafeMutablePointer<Float>, c: Int, eps: Float) {
+    public static func invStd(_ invStd: UnsafeMutablePointer<Float>, _ runningVar: UnsafePointer<Float>, c: Int, eps: Float) {
         for ch in 0..<c { invStd[ch] = Float(1 / (Double(runningVar[ch]) + Double(eps)).squareRoot()) }
     }
 
     /// y = (x - mean[c]) * invStd[c] * weight[c] + bias[c]
-    public static func forward(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                               _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
-                               _ bias: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               _ mean: UnsafePointer<Float>, _ invStd: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                n: Int, c: Int, hw: Int) {
         KernelParallel.forRanges(n * c, costPerItem: hw) { range in
             for plane in range {
@@ -63,13 +66,13 @@ public enum BatchNormKernels {
     ///   dbias += sum dy, dweight += sum dy*xhat,
     ///   training: dx += weight*invStd * (dy - mean(dy) - xhat*mean(dy*xhat))   (mean over N*H*W)
     ///   eval:     dx += weight*invStd * dy
-    public static func backward(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                                _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
-                                _ dy: UnsafeMutablePointer<Float>,
-                                _ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
-                                _ dbias: UnsafeMutablePointer<Float>?,
+    public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                                _ dbias: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
+                                _ x: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                _ invStd: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                 n: Int, c: Int, hw: Int, training: Bool) {
         let m = Double(n * hw)
+        let x = UnsafeMutablePointer(mutating: x), dy = UnsafeMutablePointer(mutating: dy)   // for KernelSums (read only)
         KernelParallel.forRanges(c, costPerItem: 3 * n * hw) { range in
             for ch in range {
                 let mu = mean[ch], istd = invStd[ch]
@@ -109,9 +112,9 @@ public enum BatchNormKernels {
     // float operations in the same order, including KernelSums' blocking), checked by a test.
 
     /// y = t > 0 ? t : slope*t with t = (x - mean[c]) * (invStd[c] * weight[c]) + bias[c]
-    public static func forwardLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                                        _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
-                                        _ bias: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    public static func forwardLeakyReLU(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                        _ mean: UnsafePointer<Float>, _ invStd: UnsafePointer<Float>,
+                                        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                         n: Int, c: Int, hw: Int, slope: Float) {
         KernelParallel.forRanges(n * c, costPerItem: hw) { range in
             for plane in range {
@@ -127,17 +130,17 @@ public enum BatchNormKernels {
     }
 
     @inline(__always)
-    private static func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    private static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
         UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     /// Backward of forwardLeakyReLU, adding into dx, dweight, dbias (any may be nil); dy is dL/dy.
     /// With u = dy * (t > 0 ? 1 : slope) (the gradient at the BN output), exactly `backward` applied to u.
-    public static func backwardLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                                         _ invStd: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
-                                         _ bias: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
-                                         _ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
-                                         _ dbias: UnsafeMutablePointer<Float>?,
+    public static func backwardLeakyReLU(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                                         _ dbias: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
+                                         _ x: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                         _ invStd: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                         _ bias: UnsafePointer<Float>,
                                          n: Int, c: Int, hw: Int, training: Bool, slope: Float) {
         let m = Double(n * hw)
         KernelParallel.forRanges(c, costPerItem: 3 * n * hw) { range in

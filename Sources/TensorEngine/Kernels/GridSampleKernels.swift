@@ -5,6 +5,8 @@
 // in the output and in both gradients. Because the west/north neighbour is floor(), the grid gradient at an
 // exact pixel centre is the one-sided derivative towards +x / +y (towards a zero neighbour at the last
 // row/column). Nearest rounds half to even (0.5 -> 0, 1.5 -> 2); an index outside the input gives 0.
+// Forward and backward side by side: outputs (gradients) first, read-only inputs as UnsafePointer;
+// backward ADDS into the gradients.
 
 public enum GridSampleKernels {
     /// Integer position of a (floored or rounded) coordinate, or -1 if it is outside 0...size-1 or not finite.
@@ -37,8 +39,8 @@ public enum GridSampleKernels {
     }
 
     /// Adds into dInput and/or dGrid (either may be nil). Same argument order as the forward.
-    public static func bilinearBackward(_ dy: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
-                                        _ dInput: UnsafeMutablePointer<Float>?, _ dGrid: UnsafeMutablePointer<Float>?,
+    public static func bilinearBackward(_ dInput: UnsafeMutablePointer<Float>?, _ dGrid: UnsafeMutablePointer<Float>?,
+                                        _ dy: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
                                         n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
         let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
         let plane = hIn * wIn, outPlane = hG * wG
@@ -97,7 +99,7 @@ public enum GridSampleKernels {
     }
 
     /// Adds into dInput (the grid gets no gradient in nearest mode, as in PyTorch).
-    public static func nearestBackward(_ dy: UnsafePointer<Float>, _ grid: UnsafePointer<Float>, _ dInput: UnsafeMutablePointer<Float>,
+    public static func nearestBackward(_ dInput: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ grid: UnsafePointer<Float>,
                                        n: Int, c: Int, hIn: Int, wIn: Int, hG: Int, wG: Int) {
         let sx = Float(wIn - 1) / 2, sy = Float(hIn - 1) / 2
         let plane = hIn * wIn, outPlane = hG * wG

@@ -1,32 +1,31 @@
-// Copies between layouts, forward/backward pairs. Backward ADDS (scatter-add for repeated indices).
+// Copies between layouts, forward/backward pairs side by side: outputs first, read-only inputs as
+// UnsafePointer. Backward ADDS into dx (scatter-add for repeated indices).
 // A tensor seen around one axis is (outer, size, inner): outer = product of the dims before the axis,
 // inner = product of the dims after it.
 
 public enum IndexKernels {
-    /// y[i] = x[idx[i]]
-    public static func gatherForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ idx: [Int]) {
-        for (i, j) in idx.enumerated() { y[i] = x[j] }
+    /// y[i] = x[idx[i]] for i in 0..<k
+    public static func gatherForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ idx: UnsafePointer<Int>, k: Int) {
+        for i in 0..<k { y[i] = x[idx[i]] }
     }
-    public static func gatherBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ idx: [Int]) {
-        for (i, j) in idx.enumerated() { dx[j] += dy[i] }
+    public static func gatherBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ idx: UnsafePointer<Int>, k: Int) {
+        for i in 0..<k { dx[idx[i]] += dy[i] }
     }
 
-    /// y (outer, idx.count, inner) = x (outer, size, inner) at idx along the middle axis.
-    public static func indexSelectForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ idx: [Int],
-                                          outer: Int, size: Int, inner: Int) {
-        let k = idx.count
+    /// y (outer, k, inner) = x (outer, size, inner) at idx[0..<k] along the middle axis.
+    public static func indexSelectForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ idx: UnsafePointer<Int>,
+                                          k: Int, outer: Int, size: Int, inner: Int) {
         for o in 0..<outer {
-            for (r, j) in idx.enumerated() {
-                (y + (o * k + r) * inner).update(from: x + (o * size + j) * inner, count: inner)
+            for r in 0..<k {
+                (y + (o * k + r) * inner).update(from: x + (o * size + idx[r]) * inner, count: inner)
             }
         }
     }
-    public static func indexSelectBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ idx: [Int],
-                                           outer: Int, size: Int, inner: Int) {
-        let k = idx.count
+    public static func indexSelectBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ idx: UnsafePointer<Int>,
+                                           k: Int, outer: Int, size: Int, inner: Int) {
         for o in 0..<outer {
-            for (r, j) in idx.enumerated() {
-                let s = dy + (o * k + r) * inner, d = dx + (o * size + j) * inner
+            for r in 0..<k {
+                let s = dy + (o * k + r) * inner, d = dx + (o * size + idx[r]) * inner
                 for i in 0..<inner { d[i] += s[i] }
             }
         }
@@ -66,7 +65,7 @@ public enum IndexKernels {
     public static func permuteForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, outShape: [Int], srcStrides: [Int]) {
         forEachPermuted(outShape, srcStrides) { o, s in y[o] = x[s] }
     }
-    public static func permuteBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, outShape: [Int], srcStrides: [Int]) {
+    public static func permuteBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, outShape: [Int], srcStrides: [Int]) {
         forEachPermuted(outShape, srcStrides) { o, s in dx[s] += dy[o] }
     }
 
@@ -77,7 +76,7 @@ public enum IndexKernels {
             (y + o * len * inner).update(from: x + (o * size + start) * inner, count: len * inner)
         }
     }
-    public static func sliceBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+    public static func sliceBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                      outer: Int, size: Int, inner: Int, start: Int, len: Int) {
         for o in 0..<outer {
             let s = dy + o * len * inner, d = dx + (o * size + start) * inner
@@ -87,7 +86,7 @@ public enum IndexKernels {
 
     /// Minimum over the middle axis of (outer, size, inner); the first index wins ties, NaN wins over numbers
     /// (as torch.min). y and argmin are (outer, inner).
-    public static func minForward(_ y: UnsafeMutablePointer<Float>, _ argmin: inout [Int], _ x: UnsafePointer<Float>,
+    public static func minForward(_ y: UnsafeMutablePointer<Float>, _ argmin: UnsafeMutablePointer<Int>, _ x: UnsafePointer<Float>,
                                   outer: Int, size: Int, inner: Int) {
         for o in 0..<outer {
             for j in 0..<inner {
@@ -104,7 +103,7 @@ public enum IndexKernels {
             }
         }
     }
-    public static func minBackward(_ dy: UnsafePointer<Float>, _ argmin: [Int], _ dx: UnsafeMutablePointer<Float>,
+    public static func minBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ argmin: UnsafePointer<Int>,
                                    outer: Int, size: Int, inner: Int) {
         for o in 0..<outer {
             for j in 0..<inner {

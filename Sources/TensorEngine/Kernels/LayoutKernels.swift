@@ -1,10 +1,13 @@
-// Channel re-arrangements, forward and backward (backward adds into dx).
-//   pixelShuffle: y[n, c, r*h+i, r*w+j] = x[n, r*r*c + r*i + j, h, w]; x (N,C*r*r,H,W) -> y (N,C,H*r,W*r)
-//   channel copy: a (N,Ci,HW) block placed at channel offset c0 of (N,Ctotal,HW), and back.
+// Channel re-arrangements, forward and backward side by side: outputs first, read-only inputs as
+// UnsafePointer; backward ADDS into dx.
+//   pixelShuffle:    y[n, c, r*h+i, r*w+j] = x[n, r*r*c + r*i + j, h, w]; x (N,C*r*r,H,W) -> y (N,C,H*r,W*r)
+//   concatChannels:  a (N,Ci,HW) block placed at channel offset c0 of (N,Ctotal,HW), and back.
+//   dropout2d:       whole (n,c) planes scaled by a per-plane factor (0 or 1/(1-p)).
+//   concatenateFlat: a block of `count` elements placed at `offset` of a flat array, and back.
 
 public enum LayoutKernels {
     /// Output rows are written contiguously; each reads r source rows in step.
-    public static func pixelShuffleForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    public static func pixelShuffleForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                            n: Int, c: Int, h: Int, w: Int, r: Int) {
         KernelParallel.forRanges(n * c, costPerItem: r * r * h * w) { range in
             for plane in range {
@@ -25,7 +28,7 @@ public enum LayoutKernels {
         }
     }
 
-    public static func pixelShuffleBackward(_ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+    public static func pixelShuffleBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                             n: Int, c: Int, h: Int, w: Int, r: Int) {
         KernelParallel.forRanges(n * c, costPerItem: r * r * h * w) { range in
             for plane in range {
@@ -46,15 +49,34 @@ public enum LayoutKernels {
         }
     }
 
+    /// Plain-loop twin of pixelShuffleForward (no r == 2 path, no threads), for tests.
+    public static func pixelShuffleForwardNaive(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                                n: Int, c: Int, h: Int, w: Int, r: Int) {
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<r {
+                    for j in 0..<r {
+                        for hh in 0..<h {
+                            for ww in 0..<w {
+                                y[((b * c + ch) * h * r + r * hh + i) * w * r + r * ww + j] =
+                                    x[((b * c * r * r + r * r * ch + r * i + j) * h + hh) * w + ww]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// y[n, c0 ..< c0+ci, :] = x[n, :, :]
-    public static func copyChannels(_ x: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                                    n: Int, ci: Int, cTotal: Int, c0: Int, hw: Int) {
+    public static func concatChannelsForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                             n: Int, ci: Int, cTotal: Int, c0: Int, hw: Int) {
         for b in 0..<n { (y + (b * cTotal + c0) * hw).update(from: x + b * ci * hw, count: ci * hw) }
     }
 
     /// dx[n, :, :] += dy[n, c0 ..< c0+ci, :]
-    public static func addChannels(from dy: UnsafeMutablePointer<Float>, into dx: UnsafeMutablePointer<Float>,
-                                   n: Int, ci: Int, cTotal: Int, c0: Int, hw: Int) {
+    public static func concatChannelsBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                              n: Int, ci: Int, cTotal: Int, c0: Int, hw: Int) {
         KernelParallel.forRanges(n * ci, costPerItem: hw) { range in
             for plane in range {
                 let b = plane / ci, c = plane % ci
@@ -64,16 +86,42 @@ public enum LayoutKernels {
         }
     }
 
-    /// y[plane, :] = x[plane, :] * scale[plane] for (N*C) planes of hw elements (dropout2d; its
-    /// backward is the same with dy, dx, adding).
-    public static func scalePlanes(_ x: UnsafeMutablePointer<Float>, _ scale: UnsafeMutablePointer<Float>,
-                                   _ y: UnsafeMutablePointer<Float>, planes: Int, hw: Int, accumulate: Bool) {
+    /// The dropout2d factor of each of `planes` (n,c) planes: one uniform draw per plane in order, 0 when
+    /// the draw is < p (dropped), else keepScale.
+    public static func dropout2dScales(_ scale: UnsafeMutablePointer<Float>, planes: Int, p: Float, keepScale: Float,
+                                       rng: inout SeededRandom) {
+        for i in 0..<planes { scale[i] = rng.uniform() < Double(p) ? 0 : keepScale }
+    }
+
+    /// y[plane, :] = x[plane, :] * scale[plane] for (N*C) planes of hw elements.
+    public static func dropout2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ scale: UnsafePointer<Float>,
+                                        planes: Int, hw: Int) {
         KernelParallel.forRanges(planes, costPerItem: hw) { range in
             for plane in range {
                 let s = scale[plane], xp = x + plane * hw, yp = y + plane * hw
-                if accumulate { for i in 0..<hw { yp[i] += xp[i] * s } }
-                else { for i in 0..<hw { yp[i] = xp[i] * s } }
+                for i in 0..<hw { yp[i] = xp[i] * s }
             }
         }
+    }
+
+    /// dx[plane, :] += dy[plane, :] * scale[plane]
+    public static func dropout2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ scale: UnsafePointer<Float>,
+                                         planes: Int, hw: Int) {
+        KernelParallel.forRanges(planes, costPerItem: hw) { range in
+            for plane in range {
+                let s = scale[plane], dyp = dy + plane * hw, dxp = dx + plane * hw
+                for i in 0..<hw { dxp[i] += dyp[i] * s }
+            }
+        }
+    }
+
+    /// y[offset ..< offset+count] = x[0 ..< count]
+    public static func concatenateFlatForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, offset: Int, count: Int) {
+        (y + offset).update(from: x, count: count)
+    }
+
+    /// dx[0 ..< count] += dy[offset ..< offset+count]
+    public static func concatenateFlatBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, offset: Int, count: Int) {
+        ArithmeticKernels.accumulate(dx, dy + offset, count: count)
     }
 }

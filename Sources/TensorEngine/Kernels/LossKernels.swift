@@ -1,4 +1,6 @@
-// Loss kernels. Each forward returns the scalar loss; backward adds d(loss)/d(input) * dLoss.
+// Loss kernels, forward and backward side by side: outputs first (the scalar loss y[0], then what
+// forward saves for backward), read-only inputs as UnsafePointer; backward ADDS dy[0] * d(loss)/d(input)
+// into the input gradients (any may be nil).
 //
 // mse: loss = mean((a - b)^2) over n elements.
 // triplet margin (PyTorch semantics): per row i of (rows, d), dp = a - p + eps and dn = a - n + eps
@@ -7,15 +9,15 @@
 //   distance has gradient 0 (PyTorch's norm rule). Forward saves the two distances per row.
 
 public enum LossKernels {
-    public static func mseForward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float {
+    public static func mseForward(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) {
         var s: Double = 0
         for i in 0..<n { let d = a[i] - b[i]; s += Double(d * d) }
-        return Float(s / Double(n))
+        y[0] = Float(s / Double(n))
     }
 
-    public static func mseBackward(_ dLoss: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                   _ da: UnsafeMutablePointer<Float>?, _ db: UnsafeMutablePointer<Float>?, n: Int) {
-        let k = 2 * dLoss / Float(n)
+    public static func mseBackward(_ da: UnsafeMutablePointer<Float>?, _ db: UnsafeMutablePointer<Float>?,
+                                   _ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) {
+        let k = 2 * dy[0] / Float(n)
         for i in 0..<n {
             let g = k * (a[i] - b[i])
             da?[i] += g
@@ -23,9 +25,10 @@ public enum LossKernels {
         }
     }
 
-    public static func tripletForward(_ distPos: UnsafeMutablePointer<Float>, _ distNeg: UnsafeMutablePointer<Float>,
+    public static func tripletForward(_ y: UnsafeMutablePointer<Float>,
+                                      _ distPos: UnsafeMutablePointer<Float>, _ distNeg: UnsafeMutablePointer<Float>,
                                       _ a: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ ng: UnsafePointer<Float>,
-                                      rows: Int, d: Int, margin: Float, eps: Float) -> Float {
+                                      rows: Int, d: Int, margin: Float, eps: Float) {
         var total: Double = 0
         for r in 0..<rows {
             var sp: Double = 0, sn: Double = 0
@@ -39,14 +42,15 @@ public enum LossKernels {
             distNeg[r] = Float(sn.squareRoot())
             total += Double(Swift.max(0, margin + distPos[r] - distNeg[r]))
         }
-        return Float(total / Double(rows))
+        y[0] = Float(total / Double(rows))
     }
 
-    public static func tripletBackward(_ dLoss: Float, _ distPos: UnsafePointer<Float>, _ distNeg: UnsafePointer<Float>,
+    public static func tripletBackward(_ da: UnsafeMutablePointer<Float>?, _ dp: UnsafeMutablePointer<Float>?,
+                                       _ dn: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
+                                       _ distPos: UnsafePointer<Float>, _ distNeg: UnsafePointer<Float>,
                                        _ a: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ ng: UnsafePointer<Float>,
-                                       _ da: UnsafeMutablePointer<Float>?, _ dp: UnsafeMutablePointer<Float>?,
-                                       _ dn: UnsafeMutablePointer<Float>?, rows: Int, d: Int, margin: Float, eps: Float) {
-        let g = dLoss / Float(rows)
+                                       rows: Int, d: Int, margin: Float, eps: Float) {
+        let g = dy[0] / Float(rows)
         for r in 0..<rows where margin + distPos[r] - distNeg[r] >= 0 {
             let kp: Float = distPos[r] > 0 ? g / distPos[r] : 0
             let kn: Float = distNeg[r] > 0 ? g / distNeg[r] : 0
@@ -65,12 +69,12 @@ public enum LossKernels {
         for i in 0..<count { y[i] = (2 - 2 * Swift.min(Swift.max(s[i], -1), 1)).squareRoot() }
     }
 
-    /// ds = dy * dy/ds: -dy / y where -1 <= s <= 1, else 0 (clamp kills the gradient). At y = 0 this is
-    /// -inf (or NaN when dy = 0), exactly as PyTorch's sqrt backward grad / (2 * result) gives.
-    public static func descriptorDistanceBackward(_ dy: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                                                  _ ds: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
-            ds[i] = (s[i] >= -1 && s[i] <= 1) ? -2 * (dy[i] / (2 * y[i])) : 0
+    /// ds += dy * dy/ds: -dy / y where -1 <= s <= 1, else nothing (clamp kills the gradient). At y = 0 this
+    /// is -inf (or NaN when dy = 0), exactly as PyTorch's sqrt backward grad / (2 * result) gives.
+    public static func descriptorDistanceBackward(_ ds: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                                  _ y: UnsafePointer<Float>, _ s: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count where s[i] >= -1 && s[i] <= 1 {
+            ds[i] += -2 * (dy[i] / (2 * y[i]))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-// Normalisations without parameters.
+// Normalisations without parameters. Forward and backward side by side: outputs first, read-only
+// inputs as UnsafePointer; backward ADDS into dx.
 // instanceNorm: x viewed as (rows, len) with rows = N*C; per row y = (x - mean) * invStd,
 //   invStd = 1/sqrt(var_biased + eps). Forward saves mean and invStd (rows each); statistics in Double.
 // l2Normalize: x viewed as (outer, C, inner); per (outer, inner) column y = x / ||x||_2 over C,
@@ -27,9 +28,9 @@ public enum NormKernels {
     }
 
     /// dx += invStd * (dy - mean(dy) - xhat * mean(dy * xhat)). Same argument order as the forward.
-    public static func instanceNormBackward(_ dy: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
-                                            _ invStd: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                                            _ dx: UnsafeMutablePointer<Float>, rows: Int, len: Int) {
+    public static func instanceNormBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                            _ mean: UnsafePointer<Float>, _ invStd: UnsafePointer<Float>,
+                                            _ x: UnsafePointer<Float>, rows: Int, len: Int) {
         for r in 0..<rows {
             let xr = x + r * len, dyr = dy + r * len, dxr = dx + r * len
             let m = mean[r], rs = invStd[r]
@@ -62,8 +63,8 @@ public enum NormKernels {
     }
 
     /// dx += (dy - y * sum_c(dy * y)) / norm. Same argument order as the forward.
-    public static func l2NormalizeBackward(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ norm: UnsafePointer<Float>,
-                                           _ dx: UnsafeMutablePointer<Float>, outer: Int, c: Int, inner: Int) {
+    public static func l2NormalizeBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                           _ y: UnsafePointer<Float>, _ norm: UnsafePointer<Float>, outer: Int, c: Int, inner: Int) {
         for o in 0..<outer {
             for j in 0..<inner {
                 let base = o * c * inner + j

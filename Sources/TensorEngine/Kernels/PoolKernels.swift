@@ -1,11 +1,12 @@
 // 2x2 max-pool, stride 2, floor mode. x (N,C,H,W) -> y (N,C,H/2,W/2). The window is scanned in
 // row-major order and a later element wins only if strictly greater (or NaN, as PyTorch), so ties
 // go to the first maximum. indices[o] is the winner's flat offset h*W+w within its (n,c) plane;
-// backward gives that element the whole gradient.
+// backward gives that element the whole gradient. Outputs first, read-only inputs as UnsafePointer;
+// backward ADDS into dx.
 
 public enum PoolKernels {
-    public static func maxPool2x2Forward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                         _ indices: UnsafeMutablePointer<Int32>, planes: Int, h: Int, w: Int) {
+    public static func maxPool2x2Forward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>,
+                                         _ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int) {
         let ho = h / 2, wo = w / 2
         KernelParallel.forRanges(planes, costPerItem: h * w) { range in
             for plane in range {
@@ -52,8 +53,8 @@ public enum PoolKernels {
     }
 
     /// dx[plane][indices[o]] += dy[o]
-    public static func maxPool2x2Backward(_ dy: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>,
-                                          _ dx: UnsafeMutablePointer<Float>, planes: Int, h: Int, w: Int) {
+    public static func maxPool2x2Backward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                          _ indices: UnsafePointer<Int32>, planes: Int, h: Int, w: Int) {
         let outPlane = (h / 2) * (w / 2)
         KernelParallel.forRanges(planes, costPerItem: outPlane) { range in
             for plane in range {
@@ -64,8 +65,8 @@ public enum PoolKernels {
     }
 
     /// Plain-loop twin of the forward (same tie rule), for tests.
-    public static func maxPool2x2ForwardNaive(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                              _ indices: UnsafeMutablePointer<Int32>, planes: Int, h: Int, w: Int) {
+    public static func maxPool2x2ForwardNaive(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>,
+                                              _ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int) {
         let ho = h / 2, wo = w / 2
         for plane in 0..<planes {
             for oh in 0..<ho {

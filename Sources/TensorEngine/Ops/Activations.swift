@@ -5,8 +5,8 @@ extension Graph {
     public func leakyReLU(_ x: Variable, slope: Float = 0.01) -> Variable {
         let y = output(x.shape, from: x)
         let n = x.count
-        ActivationKernels.leakyReLUForward(x.value.data, y.value.data, count: n, slope: slope)
-        record(y) { dy in ActivationKernels.leakyReLUBackward(x.value.data, dy.data, x.gradient().data, count: n, slope: slope) }
+        ActivationKernels.leakyReLUForward(y.value.data, x.value.data, count: n, slope: slope)
+        record(y) { dy in ActivationKernels.leakyReLUBackward(x.gradient().data, dy.data, x.value.data, count: n, slope: slope) }
         return y
     }
 
@@ -14,8 +14,8 @@ extension Graph {
     public func relu(_ x: Variable) -> Variable {
         let y = output(x.shape, from: x)
         let n = x.count
-        ActivationKernels.reluForward(x.value.data, y.value.data, count: n)
-        record(y) { dy in ActivationKernels.reluBackward(x.value.data, dy.data, x.gradient().data, count: n) }
+        ActivationKernels.reluForward(y.value.data, x.value.data, count: n)
+        record(y) { dy in ActivationKernels.reluBackward(x.gradient().data, dy.data, x.value.data, count: n) }
         return y
     }
 
@@ -23,8 +23,8 @@ extension Graph {
     public func sigmoid(_ x: Variable) -> Variable {
         let y = output(x.shape, from: x)
         let n = x.count, yv = y.value
-        ActivationKernels.sigmoidForward(x.value.data, yv.data, count: n)
-        record(y) { dy in ActivationKernels.sigmoidBackward(yv.data, dy.data, x.gradient().data, count: n) }
+        ActivationKernels.sigmoidForward(yv.data, x.value.data, count: n)
+        record(y) { dy in ActivationKernels.sigmoidBackward(x.gradient().data, dy.data, yv.data, count: n) }
         return y
     }
 
@@ -32,8 +32,8 @@ extension Graph {
     public func tanh(_ x: Variable) -> Variable {
         let y = output(x.shape, from: x)
         let n = x.count, yv = y.value
-        ActivationKernels.tanhForward(x.value.data, yv.data, count: n)
-        record(y) { dy in ActivationKernels.tanhBackward(yv.data, dy.data, x.gradient().data, count: n) }
+        ActivationKernels.tanhForward(yv.data, x.value.data, count: n)
+        record(y) { dy in ActivationKernels.tanhBackward(x.gradient().data, dy.data, yv.data, count: n) }
         return y
     }
 }

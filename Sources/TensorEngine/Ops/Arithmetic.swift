@@ -1,4 +1,4 @@
-// Elementwise arithmetic and whole-tensor reductions.
+// Elementwise arithmetic and whole-tensor reductions (kernels: ArithmeticKernels).
 // Binary ops take two tensors of the same element count, or one operand with a single element
 // (broadcast as a scalar), as PyTorch does for a 0-d tensor.
 
@@ -10,91 +10,71 @@ extension Graph {
         preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not match (same size or a scalar)")
     }
 
+    /// Whether a and b are broadcast scalars for an output of n elements.
+    func broadcasts(_ a: Variable, _ b: Variable, _ n: Int) -> (a: Bool, b: Bool) {
+        (a.count == 1 && n > 1, b.count == 1 && n > 1)
+    }
+
     /// a + b
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         let y = output(binaryShape(a, b, "add"), from: a, b)
-        let n = y.count, pa = a.value.data, pb = b.value.data, py = y.value.data
-        let sa = a.count == 1 && n > 1, sb = b.count == 1 && n > 1
-        for i in 0..<n { py[i] = pa[sa ? 0 : i] + pb[sb ? 0 : i] }
-        recordBinary(y, a, b, sa, sb, da: { dy, _ in dy }, db: { dy, _ in dy })
+        let n = y.count, (sa, sb) = broadcasts(a, b, n)
+        ArithmeticKernels.addForward(y.value.data, a.value.data, b.value.data, count: n, aScalar: sa, bScalar: sb)
+        record(y) { dy in
+            ArithmeticKernels.addBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                          dy.data, count: n, aScalar: sa, bScalar: sb)
+        }
         return y
     }
 
     /// a - b
     public func sub(_ a: Variable, _ b: Variable) -> Variable {
         let y = output(binaryShape(a, b, "sub"), from: a, b)
-        let n = y.count, pa = a.value.data, pb = b.value.data, py = y.value.data
-        let sa = a.count == 1 && n > 1, sb = b.count == 1 && n > 1
-        for i in 0..<n { py[i] = pa[sa ? 0 : i] - pb[sb ? 0 : i] }
-        recordBinary(y, a, b, sa, sb, da: { dy, _ in dy }, db: { dy, _ in -dy })
+        let n = y.count, (sa, sb) = broadcasts(a, b, n)
+        ArithmeticKernels.subForward(y.value.data, a.value.data, b.value.data, count: n, aScalar: sa, bScalar: sb)
+        record(y) { dy in
+            ArithmeticKernels.subBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                          dy.data, count: n, aScalar: sa, bScalar: sb)
+        }
         return y
     }
 
     /// a * b (elementwise)
     public func mul(_ a: Variable, _ b: Variable) -> Variable {
         let y = output(binaryShape(a, b, "mul"), from: a, b)
-        let n = y.count, pa = a.value.data, pb = b.value.data, py = y.value.data
-        let sa = a.count == 1 && n > 1, sb = b.count == 1 && n > 1
-        for i in 0..<n { py[i] = pa[sa ? 0 : i] * pb[sb ? 0 : i] }
-        recordBinary(y, a, b, sa, sb,
-                     da: { dy, i in dy * pb[sb ? 0 : i] },
-                     db: { dy, i in dy * pa[sa ? 0 : i] })
-        return y
-    }
-
-    /// Shared backward of the binary ops: d(input)[i] += f(dy[i], i), summed when that input was broadcast.
-    func recordBinary(_ y: Variable, _ a: Variable, _ b: Variable, _ sa: Bool, _ sb: Bool,
-                              da: @escaping (Float, Int) -> Float, db: @escaping (Float, Int) -> Float) {
+        let n = y.count, (sa, sb) = broadcasts(a, b, n)
+        ArithmeticKernels.mulForward(y.value.data, a.value.data, b.value.data, count: n, aScalar: sa, bScalar: sb)
         record(y) { dy in
-            let n = dy.count, pdy = dy.data
-            if a.requiresGrad {
-                let ga = a.gradient().data
-                if sa { var s: Float = 0; for i in 0..<n { s += da(pdy[i], i) }; ga[0] += s }
-                else { for i in 0..<n { ga[i] += da(pdy[i], i) } }
-            }
-            if b.requiresGrad {
-                let gb = b.gradient().data
-                if sb { var s: Float = 0; for i in 0..<n { s += db(pdy[i], i) }; gb[0] += s }
-                else { for i in 0..<n { gb[i] += db(pdy[i], i) } }
-            }
+            ArithmeticKernels.mulBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                          dy.data, a.value.data, b.value.data, count: n, aScalar: sa, bScalar: sb)
         }
+        return y
     }
 
     /// x * c for a constant c
     public func scale(_ x: Variable, _ c: Float) -> Variable {
         let y = output(x.shape, from: x)
-        let n = x.count, px = x.value.data, py = y.value.data
-        for i in 0..<n { py[i] = px[i] * c }
-        record(y) { dy in
-            let gx = x.gradient().data, pdy = dy.data
-            for i in 0..<n { gx[i] += pdy[i] * c }
-        }
+        let n = x.count
+        ArithmeticKernels.scaleForward(y.value.data, x.value.data, count: n, c: c)
+        record(y) { dy in ArithmeticKernels.scaleBackward(x.gradient().data, dy.data, count: n, c: c) }
         return y
     }
 
     /// x + c for a constant c
     public func addScalar(_ x: Variable, _ c: Float) -> Variable {
         let y = output(x.shape, from: x)
-        let n = x.count, px = x.value.data, py = y.value.data
-        for i in 0..<n { py[i] = px[i] + c }
-        record(y) { dy in
-            let gx = x.gradient().data, pdy = dy.data
-            for i in 0..<n { gx[i] += pdy[i] }
-        }
+        let n = x.count
+        ArithmeticKernels.addScalarForward(y.value.data, x.value.data, count: n, c: c)
+        record(y) { dy in ArithmeticKernels.addScalarBackward(x.gradient().data, dy.data, count: n) }
         return y
     }
 
     /// Sum of all elements, a 0-d tensor (accumulated in Double).
     public func sum(_ x: Variable) -> Variable {
         let y = output([], from: x)
-        let n = x.count, px = x.value.data
-        var s: Double = 0
-        for i in 0..<n { s += Double(px[i]) }
-        y.value.data[0] = Float(s)
-        record(y) { dy in
-            let gx = x.gradient().data, d = dy.data[0]
-            for i in 0..<n { gx[i] += d }
-        }
+        let n = x.count
+        ArithmeticKernels.sumForward(y.value.data, x.value.data, count: n)
+        record(y) { dy in ArithmeticKernels.sumBackward(x.gradient().data, dy.data, count: n) }
         return y
     }
 
@@ -102,14 +82,9 @@ extension Graph {
     public func mean(_ x: Variable) -> Variable {
         precondition(x.count > 0, "mean of an empty tensor")
         let y = output([], from: x)
-        let n = x.count, px = x.value.data
-        var s: Double = 0
-        for i in 0..<n { s += Double(px[i]) }
-        y.value.data[0] = Float(s / Double(n))
-        record(y) { dy in
-            let gx = x.gradient().data, d = dy.data[0] / Float(n)
-            for i in 0..<n { gx[i] += d }
-        }
+        let n = x.count
+        ArithmeticKernels.meanForward(y.value.data, x.value.data, count: n)
+        record(y) { dy in ArithmeticKernels.meanBackward(x.gradient().data, dy.data, count: n) }
         return y
     }
 

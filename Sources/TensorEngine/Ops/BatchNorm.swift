@@ -18,13 +18,13 @@ extension Graph {
         let (mean, invStd) = batchNormStatistics(x, runningMean: runningMean, runningVar: runningVar,
                                                   training: training, momentum: momentum, eps: eps)
         let y = output(x.shape, from: x, weight, bias)
-        BatchNormKernels.forward(x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data, y.value.data,
+        BatchNormKernels.forward(y.value.data, x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data,
                                  n: n, c: c, hw: hw)
         record(y) { dy in
-            BatchNormKernels.backward(x.value.data, mean.data, invStd.data, weight.value.data, dy.data,
-                                      x.requiresGrad ? x.gradient().data : nil,
+            BatchNormKernels.backward(x.requiresGrad ? x.gradient().data : nil,
                                       weight.requiresGrad ? weight.gradient().data : nil,
                                       bias.requiresGrad ? bias.gradient().data : nil,
+                                      dy.data, x.value.data, mean.data, invStd.data, weight.value.data,
                                       n: n, c: c, hw: hw, training: training)
         }
         return y
@@ -45,14 +45,14 @@ extension Graph {
         let (mean, invStd) = batchNormStatistics(x, runningMean: runningMean, runningVar: runningVar,
                                                   training: training, momentum: momentum, eps: eps)
         let y = output(x.shape, from: x, weight, bias)
-        BatchNormKernels.forwardLeakyReLU(x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data,
-                                          y.value.data, n: n, c: c, hw: hw, slope: slope)
+        BatchNormKernels.forwardLeakyReLU(y.value.data, x.value.data, mean.data, invStd.data, weight.value.data,
+                                          bias.value.data, n: n, c: c, hw: hw, slope: slope)
         record(y) { dy in
-            BatchNormKernels.backwardLeakyReLU(x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data,
-                                               dy.data,
-                                               x.requiresGrad ? x.gradient().data : nil,
+            BatchNormKernels.backwardLeakyReLU(x.requiresGrad ? x.gradient().data : nil,
                                                weight.requiresGrad ? weight.gradient().data : nil,
                                                bias.requiresGrad ? bias.gradient().data : nil,
+                                               dy.data, x.value.data, mean.data, invStd.data, weight.value.data,
+                                               bias.value.data,
                                                n: n, c: c, hw: hw, training: training, slope: slope)
         }
         return y
@@ -68,12 +68,12 @@ extension Graph {
         let mean = Tensor(shape: [c]), invStd = Tensor(shape: [c])
         if training {
             let biasedVar = Tensor(shape: [c])
-            BatchNormKernels.batchStatistics(x.value.data, mean.data, biasedVar.data, invStd.data, n: n, c: c, hw: hw, eps: eps)
+            BatchNormKernels.batchStatistics(mean.data, biasedVar.data, invStd.data, x.value.data, n: n, c: c, hw: hw, eps: eps)
             BatchNormKernels.updateRunning(runningMean.data, runningVar.data, mean.data, biasedVar.data,
                                            c: c, count: n * hw, momentum: momentum)
         } else {
             mean.assign(runningMean)
-            BatchNormKernels.invStd(runningVar.data, invStd.data, c: c, eps: eps)
+            BatchNormKernels.invStd(invStd.data, runningVar.data, c: c, eps: eps)
         }
         return (mean, invStd)
     }

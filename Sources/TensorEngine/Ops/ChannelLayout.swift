@@ -1,4 +1,4 @@
-// Channel re-arrangement ops: pixelShuffle, concatChannels, dropout2d (kernels: LayoutKernels).
+// Channel re-arrangement ops: pixelShuffle, concatChannels, dropout2d, concatenateFlat (kernels: LayoutKernels).
 
 extension Graph {
     /// y[n, c, r*h+i, r*w+j] = x[n, r*r*c + r*i + j, h, w]. x (N,C*r*r,H,W) -> (N,C,H*r,W*r)
@@ -9,8 +9,8 @@ extension Graph {
         precondition(r >= 1 && cr % (r * r) == 0, "pixelShuffle: \(cr) channels of \(x.shape) are not divisible by upscale^2 = \(r * r)")
         let c = cr / (r * r)
         let y = output([n, c, h * r, w * r], from: x)
-        LayoutKernels.pixelShuffleForward(x.value.data, y.value.data, n: n, c: c, h: h, w: w, r: r)
-        record(y) { dy in LayoutKernels.pixelShuffleBackward(dy.data, x.gradient().data, n: n, c: c, h: h, w: w, r: r) }
+        LayoutKernels.pixelShuffleForward(y.value.data, x.value.data, n: n, c: c, h: h, w: w, r: r)
+        record(y) { dy in LayoutKernels.pixelShuffleBackward(x.gradient().data, dy.data, n: n, c: c, h: h, w: w, r: r) }
         return y
     }
 
@@ -33,12 +33,12 @@ extension Graph {
         var c0 = 0
         for x in xs {
             offsets.append(c0)
-            LayoutKernels.copyChannels(x.value.data, into: y.value.data, n: n, ci: x.shape[1], cTotal: cTotal, c0: c0, hw: hw)
+            LayoutKernels.concatChannelsForward(y.value.data, x.value.data, n: n, ci: x.shape[1], cTotal: cTotal, c0: c0, hw: hw)
             c0 += x.shape[1]
         }
         record(y) { dy in
             for (x, c0) in zip(xs, offsets) where x.requiresGrad {
-                LayoutKernels.addChannels(from: dy.data, into: x.gradient().data, n: n, ci: x.shape[1], cTotal: cTotal, c0: c0, hw: hw)
+                LayoutKernels.concatChannelsBackward(x.gradient().data, dy.data, n: n, ci: x.shape[1], cTotal: cTotal, c0: c0, hw: hw)
             }
         }
         return y
@@ -55,11 +55,11 @@ extension Graph {
         let hw = planes == 0 ? 0 : x.count / planes
         let keepScale: Float = p < 1 ? 1 / (1 - p) : 0
         let scale = Tensor(shape: [planes])
-        for i in 0..<planes { scale.data[i] = rng.uniform() < Double(p) ? 0 : keepScale }
+        LayoutKernels.dropout2dScales(scale.data, planes: planes, p: p, keepScale: keepScale, rng: &rng)
         let y = output(x.shape, from: x)
-        LayoutKernels.scalePlanes(x.value.data, scale.data, y.value.data, planes: planes, hw: hw, accumulate: false)
+        LayoutKernels.dropout2dForward(y.value.data, x.value.data, scale.data, planes: planes, hw: hw)
         record(y) { dy in
-            LayoutKernels.scalePlanes(dy.data, scale.data, x.gradient().data, planes: planes, hw: hw, accumulate: true)
+            LayoutKernels.dropout2dBackward(x.gradient().data, dy.data, scale.data, planes: planes, hw: hw)
         }
         return y
     }
@@ -68,19 +68,16 @@ extension Graph {
     public func concatenateFlat(_ xs: [Variable]) -> Variable {
         let total = xs.reduce(0) { $0 + $1.count }
         let y = Variable(Tensor(shape: [total]), requiresGrad: needsGrad(xs))
+        var offsets: [Int] = []
         var offset = 0
         for x in xs {
-            (y.value.data + offset).update(from: x.value.data, count: x.count)
+            offsets.append(offset)
+            LayoutKernels.concatenateFlatForward(y.value.data, x.value.data, offset: offset, count: x.count)
             offset += x.count
         }
         record(y) { dy in
-            var o = 0
-            for x in xs {
-                if x.requiresGrad {
-                    let gx = x.gradient().data, src = dy.data + o
-                    for i in 0..<x.count { gx[i] += src[i] }
-                }
-                o += x.count
+            for (x, offset) in zip(xs, offsets) where x.requiresGrad {
+                LayoutKernels.concatenateFlatBackward(x.gradient().data, dy.data, offset: offset, count: x.count)
             }
         }
         return y

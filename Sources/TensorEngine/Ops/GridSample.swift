@@ -17,16 +17,16 @@ extension Graph {
         case .bilinear:
             GridSampleKernels.bilinearForward(py, px, pg, n: n, c: c, hIn: hIn, wIn: wIn, hG: hG, wG: wG)
             record(y) { dy in
-                GridSampleKernels.bilinearBackward(dy.data, px, pg,
-                                                   input.requiresGrad ? input.gradient().data : nil,
+                GridSampleKernels.bilinearBackward(input.requiresGrad ? input.gradient().data : nil,
                                                    grid.requiresGrad ? grid.gradient().data : nil,
+                                                   dy.data, px, pg,
                                                    n: n, c: c, hIn: hIn, wIn: wIn, hG: hG, wG: wG)
             }
         case .nearest:
             GridSampleKernels.nearestForward(py, px, pg, n: n, c: c, hIn: hIn, wIn: wIn, hG: hG, wG: wG)
             record(y) { dy in
                 guard input.requiresGrad else { return }
-                GridSampleKernels.nearestBackward(dy.data, pg, input.gradient().data,
+                GridSampleKernels.nearestBackward(input.gradient().data, dy.data, pg,
                                                   n: n, c: c, hIn: hIn, wIn: wIn, hG: hG, wG: wG)
             }
         }

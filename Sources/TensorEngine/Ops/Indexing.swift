@@ -12,8 +12,11 @@ extension Graph {
         let n = x.count
         precondition(indices.allSatisfy { $0 >= 0 && $0 < n }, "gather: an index is outside 0..<\(n) (shape \(x.shape))")
         let y = output([indices.count], from: x)
-        IndexKernels.gatherForward(y.value.data, x.value.data, indices)
-        record(y) { dy in IndexKernels.gatherBackward(dy.data, x.gradient().data, indices) }
+        let k = indices.count
+        indices.withUnsafeBufferPointer { IndexKernels.gatherForward(y.value.data, x.value.data, $0.baseAddress!, k: k) }
+        record(y) { dy in
+            indices.withUnsafeBufferPointer { IndexKernels.gatherBackward(x.gradient().data, dy.data, $0.baseAddress!, k: k) }
+        }
         return y
     }
 
@@ -24,9 +27,14 @@ extension Graph {
         var shape = x.shape
         shape[axis] = indices.count
         let y = output(shape, from: x)
-        IndexKernels.indexSelectForward(y.value.data, x.value.data, indices, outer: outer, size: size, inner: inner)
+        let k = indices.count
+        indices.withUnsafeBufferPointer {
+            IndexKernels.indexSelectForward(y.value.data, x.value.data, $0.baseAddress!, k: k, outer: outer, size: size, inner: inner)
+        }
         record(y) { dy in
-            IndexKernels.indexSelectBackward(dy.data, x.gradient().data, indices, outer: outer, size: size, inner: inner)
+            indices.withUnsafeBufferPointer {
+                IndexKernels.indexSelectBackward(x.gradient().data, dy.data, $0.baseAddress!, k: k, outer: outer, size: size, inner: inner)
+            }
         }
         return y
     }
@@ -39,7 +47,7 @@ extension Graph {
         let y = output(outShape, from: x)
         IndexKernels.permuteForward(y.value.data, x.value.data, outShape: outShape, srcStrides: srcStrides)
         record(y) { dy in
-            IndexKernels.permuteBackward(dy.data, x.gradient().data, outShape: outShape, srcStrides: srcStrides)
+            IndexKernels.permuteBackward(x.gradient().data, dy.data, outShape: outShape, srcStrides: srcStrides)
         }
         return y
     }
@@ -54,7 +62,7 @@ extension Graph {
         let start = range.lowerBound, len = range.count
         IndexKernels.sliceForward(y.value.data, x.value.data, outer: outer, size: size, inner: inner, start: start, len: len)
         record(y) { dy in
-            IndexKernels.sliceBackward(dy.data, x.gradient().data, outer: outer, size: size, inner: inner, start: start, len: len)
+            IndexKernels.sliceBackward(x.gradient().data, dy.data, outer: outer, size: size, inner: inner, start: start, len: len)
         }
         return y
     }
@@ -68,9 +76,15 @@ extension Graph {
         shape.remove(at: axis)
         let y = output(shape, from: x)
         var argmin = [Int](repeating: 0, count: outer * inner)
-        IndexKernels.minForward(y.value.data, &argmin, x.value.data, outer: outer, size: size, inner: inner)
+        argmin.withUnsafeMutableBufferPointer {
+            IndexKernels.minForward(y.value.data, $0.baseAddress!, x.value.data, outer: outer, size: size, inner: inner)
+        }
         let saved = argmin
-        record(y) { dy in IndexKernels.minBackward(dy.data, saved, x.gradient().data, outer: outer, size: size, inner: inner) }
+        record(y) { dy in
+            saved.withUnsafeBufferPointer {
+                IndexKernels.minBackward(x.gradient().data, dy.data, $0.baseAddress!, outer: outer, size: size, inner: inner)
+            }
+        }
         return (y, argmin)
     }
 }

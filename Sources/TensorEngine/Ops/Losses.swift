@@ -6,10 +6,10 @@ extension Graph {
         precondition(a.count == b.count && a.count > 0, "mseLoss: shapes \(a.shape) and \(b.shape) differ")
         let y = output([], from: a, b)
         let n = a.count, pa = a.value.data, pb = b.value.data
-        y.value.data[0] = LossKernels.mseForward(pa, pb, n: n)
+        LossKernels.mseForward(y.value.data, pa, pb, n: n)
         record(y) { dy in
-            LossKernels.mseBackward(dy.data[0], pa, pb, a.requiresGrad ? a.gradient().data : nil,
-                                    b.requiresGrad ? b.gradient().data : nil, n: n)
+            LossKernels.mseBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                    dy.data, pa, pb, n: n)
         }
         return y
     }
@@ -23,12 +23,12 @@ extension Graph {
         let y = output([], from: anchor, positive, negative)
         let dPos = Tensor(shape: [rows]), dNeg = Tensor(shape: [rows])
         let pa = anchor.value.data, pp = positive.value.data, pn = negative.value.data
-        y.value.data[0] = LossKernels.tripletForward(dPos.data, dNeg.data, pa, pp, pn, rows: rows, d: d, margin: margin, eps: eps)
+        LossKernels.tripletForward(y.value.data, dPos.data, dNeg.data, pa, pp, pn, rows: rows, d: d, margin: margin, eps: eps)
         record(y) { dy in
-            LossKernels.tripletBackward(dy.data[0], dPos.data, dNeg.data, pa, pp, pn,
-                                        anchor.requiresGrad ? anchor.gradient().data : nil,
+            LossKernels.tripletBackward(anchor.requiresGrad ? anchor.gradient().data : nil,
                                         positive.requiresGrad ? positive.gradient().data : nil,
                                         negative.requiresGrad ? negative.gradient().data : nil,
+                                        dy.data, dPos.data, dNeg.data, pa, pp, pn,
                                         rows: rows, d: d, margin: margin, eps: eps)
         }
         return y
@@ -47,8 +47,8 @@ extension Graph {
         MatmulKernels.matmulForward(s.data, pa, pb, m: n, n: m, k: d, transA: true, transB: false)
         LossKernels.descriptorDistanceForward(y.value.data, s.data, count: n * m)
         record(y) { dy in
-            let ds = Tensor(shape: [n, m])
-            LossKernels.descriptorDistanceBackward(dy.data, s.data, y.value.data, ds.data, count: n * m)
+            let ds = Tensor(shape: [n, m])   // zero-filled; the kernel adds into it
+            LossKernels.descriptorDistanceBackward(ds.data, dy.data, y.value.data, s.data, count: n * m)
             MatmulKernels.matmulBackward(ds.data, pa, pb, a.requiresGrad ? a.gradient().data : nil,
                                          b.requiresGrad ? b.gradient().data : nil, m: n, n: m, k: d, transA: true, transB: false)
         }

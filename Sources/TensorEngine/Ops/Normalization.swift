@@ -10,7 +10,7 @@ extension Graph {
         let mean = Tensor(shape: [rows]), invStd = Tensor(shape: [rows])
         NormKernels.instanceNormForward(y.value.data, mean.data, invStd.data, x.value.data, rows: rows, len: len, eps: eps)
         record(y) { dy in
-            NormKernels.instanceNormBackward(dy.data, mean.data, invStd.data, x.value.data, x.gradient().data, rows: rows, len: len)
+            NormKernels.instanceNormBackward(x.gradient().data, dy.data, mean.data, invStd.data, x.value.data, rows: rows, len: len)
         }
         return y
     }
@@ -23,7 +23,7 @@ extension Graph {
         let norm = Tensor(shape: [outer * inner])
         NormKernels.l2NormalizeForward(y.value.data, norm.data, x.value.data, outer: outer, c: c, inner: inner)
         record(y) { dy in
-            NormKernels.l2NormalizeBackward(dy.data, y.value.data, norm.data, x.gradient().data, outer: outer, c: c, inner: inner)
+            NormKernels.l2NormalizeBackward(x.gradient().data, dy.data, y.value.data, norm.data, outer: outer, c: c, inner: inner)
         }
         return y
     }

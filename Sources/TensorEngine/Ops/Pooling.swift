@@ -56,9 +56,9 @@ extension Graph {
         precondition(h >= 2 && w >= 2, "maxPool2d: input \(x.shape) is smaller than the 2x2 window")
         let y = output([n, c, h / 2, w / 2], from: x)
         let idx = PoolIndexBuffer(count: y.count)
-        PoolKernels.maxPool2x2Forward(x.value.data, y.value.data, idx.pointer, planes: n * c, h: h, w: w)
+        PoolKernels.maxPool2x2Forward(y.value.data, idx.pointer, x.value.data, planes: n * c, h: h, w: w)
         record(y) { dy in
-            PoolKernels.maxPool2x2Backward(dy.data, idx.pointer, x.gradient().data, planes: n * c, h: h, w: w)
+            PoolKernels.maxPool2x2Backward(x.gradient().data, dy.data, idx.pointer, planes: n * c, h: h, w: w)
         }
         return (y, idx)
     }
