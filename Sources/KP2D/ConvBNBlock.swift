@@ -21,8 +21,17 @@ public final class ConvBNBlock: Module {
     }
 
     /// LeakyReLU(BN(conv(x)), slope), BN and LeakyReLU fused (same numbers as applying them in turn).
+    /// In eval mode without gradients (inference) the BatchNorm is folded into the convolution and the
+    /// activation applied in the convolution's output pass (Graph.conv2dFoldedBatchNormLeakyReLU).
     public func leakyReLU(_ x: Variable, _ g: Graph, training: Bool, slope: Float) -> Variable {
-        norm.leakyReLU(conv(x, g), g, training: training, slope: slope)
+        if !training && conv.bias == nil && norm.channels == conv.outputChannels
+            && !g.needsGrad([x, conv.weight, norm.weight, norm.bias]) {
+            return g.conv2dFoldedBatchNormLeakyReLU(x, weight: conv.weight, padding: conv.padding,
+                                                    bnWeight: norm.weight, bnBias: norm.bias,
+                                                    runningMean: norm.runningMean, runningVar: norm.runningVar,
+                                                    eps: norm.eps, slope: slope)
+        }
+        return norm.leakyReLU(conv(x, g), g, training: training, slope: slope)
     }
 
     public func stateEntries(prefix: String) -> [StateEntry] {

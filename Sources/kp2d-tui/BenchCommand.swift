@@ -8,7 +8,7 @@ import TUI
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the speed of the engine's hot paths (build with -c release; run with `env -u OPENBLAS_CORETYPE`).",
+        abstract: "Measure the speed of the engine's hot paths (build with -c release; the BLAS core and CPU features in use are printed first).",
         discussion: "Sections run in the order listed by --list. Throughputs are compared with a plain square sgemm measured in the same run.")
 
     /// Every benchmark section, in run order. Add new sections (from any module) here.

@@ -120,8 +120,9 @@ public final class BenchContext {
 
     /// One plain square cblas_sgemm (options.sgemmSize): the ceiling problem, for interleaving.
     public func runCeilingSgemm() {
-        let n = Int32(options.sgemmSize), (a, b, c) = sgemmOperands
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data, n, b.data, n, 0, c.data, n)
+        let n = options.sgemmSize, (a, b, c) = sgemmOperands
+        MatmulKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
+                            beta: 0, c: c.data, ldc: n)
     }
 
     /// GFLOP/s of the plain square sgemm, measured on first use in this run.
@@ -177,6 +178,8 @@ public enum BenchRunner {
             ("cores", .number(Double(ProcessInfo.processInfo.activeProcessorCount), format: "%.0f")),
             ("openblas_threads", .number(Double(kp2d_openblas_threads()), format: "%.0f")),
             ("openblas_coretype", .text(env["OPENBLAS_CORETYPE"] ?? "auto")),
+            ("blas_core", .text(BLASCore.coreName)),
+            ("cpu", .text(CPUVectorFeatures.current.description)),
             ("batch", .number(Double(options.batch), format: "%.0f")),
             ("height", .number(Double(options.height), format: "%.0f")),
             ("width", .number(Double(options.width), format: "%.0f")),
@@ -192,8 +195,9 @@ public enum BenchRunner {
                            print emit: (String) -> Void = { Swift.print($0) }) throws -> [BenchReport] {
         if !json {
             emit(environment(context.options).map { "\($0.key)=\($0.value.display)" }.joined(separator: "  "))
-            if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil {
-                emit("note: OPENBLAS_CORETYPE is set; run with `env -u OPENBLAS_CORETYPE` for full sgemm speed")
+            emit("BLAS: \(BLASCore.about)")
+            if let best = CPUVectorFeatures.current.bestOpenBLASCore, !BLASCore.satisfies(BLASCore.coreName, best) {
+                emit("note: OpenBLAS core \(BLASCore.coreName) is slower than \(best) on this CPU; unset \(BLASCore.choiceVariable) for the automatic choice")
             }
         }
         var reports: [BenchReport] = []
