@@ -259,3 +259,45 @@ final class ConvEpilogueTests: XCTestCase {
         XCTAssertLessThan(relativeMaxError(fused.value.array, plain.value.array), 1e-5)
     }
 }
+
+/// Winograd F(2x2,3x3) forward against the naive twin: odd and even sizes (partial tiles), chunking, epilogue.
+final class WinogradTests: XCTestCase {
+    func testMatchesNaiveTwin() {
+        let saved = (WinogradKernels.minChannels, WinogradKernels.chunkFloats, ConvKernels.workers)
+        defer { (WinogradKernels.minChannels, WinogradKernels.chunkFloats, ConvKernels.workers) = saved }
+        WinogradKernels.minChannels = 1
+        let shapes = [
+            Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 1, cin: 5, h: 1, w: 1, cout: 2, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 2, cin: 16, h: 12, w: 10, cout: 24, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 1, cin: 64, h: 7, w: 8, cout: 70, kh: 3, kw: 3, pad: 1),
+        ]
+        for (i, s) in shapes.enumerated() {
+            XCTAssertTrue(WinogradKernels.applies(s))
+            for (chunk, workers) in [(1 << 20, saved.2), (8 * 16 * 70, 2), (1, 1)] {
+                WinogradKernels.chunkFloats = chunk; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(60 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), b = rnd.tensor([s.cout])
+                let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo], repeating: .nan), ref = Tensor(shape: y.shape)
+                ConvKernels.forward(x.data, w.data, b.data, y.data, s)
+                ConvKernels.forwardNaive(x.data, w.data, b.data, ref.data, s)
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "\(s) chunk \(chunk) workers \(workers)")
+                let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
+                ConvKernels.forwardAffineLeakyReLU(x.data, w.data, scale.data, shift.data, y.data, s, slope: 0.01)
+                for j in 0..<ref.count {
+                    let co = (j / s.p) % s.cout
+                    let t = (ref.data[j] - b.data[co]) * scale.data[co] + shift.data[co]
+                    ref.data[j] = t > 0 ? t : t * 0.01
+                }
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "epilogue \(s) chunk \(chunk)")
+            }
+        }
+    }
+
+    func testUsedOnlyForWide3x3Pad1() {
+        XCTAssertTrue(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 0)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 1, kw: 1, pad: 0)))
+    }
+}

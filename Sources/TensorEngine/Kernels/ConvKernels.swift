@@ -206,6 +206,7 @@ public enum ConvKernels {
     /// y = epilogue(conv(x, w)), the epilogue applied chunk by chunk right after each sgemm.
     public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
                                _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+        if WinogradKernels.applies(s) { WinogradKernels.forward(x, w, y, s, epilogue: e); return }
         let fused = !e.isIdentity
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let perCoreChunk = rowsPerChunk(s)
