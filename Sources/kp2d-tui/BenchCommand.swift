@@ -16,6 +16,7 @@ struct BenchCommand: ParsableCommand {
         SgemmBenchSection(),
         ConvBenchSection(),
         ConvLayerOpsBenchSection(),
+        WinogradBenchSection(),
         TrainStepBenchSection(),
         InferenceBenchSection(),
         HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
@@ -42,6 +43,8 @@ struct BenchCommand: ParsableCommand {
     var convChunk: Int?
     @Option(name: .long, help: "Conv tuning: largest weight count (Cout*Cin*k*k) that uses one worker per core (default \(ConvKernels.perCoreMaxWeights)).")
     var convPerCoreMaxWeights: Int?
+    @Option(name: .long, help: "Conv A/B: smallest channel count that uses the Winograd forward; 0 turns it off (default \(WinogradKernels.minChannels)).")
+    var convWinogradMinChannels: Int?
 
     func validate() throws {
         guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
@@ -56,6 +59,10 @@ struct BenchCommand: ParsableCommand {
         }
         if let c = convChunk { ConvKernels.columnChunkFloats = max(1, c) }
         if let m = convPerCoreMaxWeights { ConvKernels.perCoreMaxWeights = m }
+        if let m = convWinogradMinChannels {
+            WinogradKernels.enabled = m > 0
+            WinogradKernels.minChannels = max(1, m)
+        }
         var options = BenchOptions()
         options.batch = batch; options.height = height; options.width = width
         options.repeats = repeats; options.warmup = warmup; options.sgemmSize = sgemmSize

@@ -271,6 +271,8 @@ final class WinogradTests: XCTestCase {
             Conv2dShape(n: 1, cin: 5, h: 1, w: 1, cout: 2, kh: 3, kw: 3, pad: 1),
             Conv2dShape(n: 2, cin: 16, h: 12, w: 10, cout: 24, kh: 3, kw: 3, pad: 1),
             Conv2dShape(n: 1, cin: 64, h: 7, w: 8, cout: 70, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 2, cin: 6, h: 13, w: 40, cout: 5, kh: 3, kw: 3, pad: 1),    // SIMD blocks of 8 tiles + tails
+            Conv2dShape(n: 1, cin: 4, h: 16, w: 37, cout: 3, kh: 3, kw: 3, pad: 1),
         ]
         for (i, s) in shapes.enumerated() {
             XCTAssertTrue(WinogradKernels.applies(s))

@@ -67,8 +67,41 @@ public enum WinogradKernels {
         for ci in 0..<s.cin {
             let src = xn + ci * s.h * s.w
             let dst = v + ci * ld
-            for t in t0..<t1 {
+            var t = t0
+            while t < t1 {
                 let ti = t / tw, tj = t % tw
+                // Eight tiles of one tile row at once: their 18 input columns 2tj-1 ..< 2tj+17 of 4 rows.
+                if tj + 8 <= tw && t + 8 <= t1 && 2 * ti - 1 >= 0 && 2 * ti + 2 < s.h && 2 * tj - 1 >= 0 && 2 * tj + 17 <= s.w {
+                    var rowsT = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                    withUnsafeMutableBytes(of: &rowsT) { raw in
+                        let d = raw.baseAddress!.assumingMemoryBound(to: SIMD8<Float>.self)
+                        for r in 0..<4 {
+                            let p = src + (2 * ti - 1 + r) * s.w + 2 * tj - 1
+                            let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+                            let b = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                            // column k of tile t is p[2t + k]
+                            d[4 * r] = a.evenHalf; d[4 * r + 1] = a.oddHalf; d[4 * r + 2] = b.evenHalf; d[4 * r + 3] = b.oddHalf
+                        }
+                        // rows: B^T d, in place (d[4r + c] = row r, column c)
+                        for c in 0..<4 {
+                            let a0 = d[c], a1 = d[4 + c], a2 = d[8 + c], a3 = d[12 + c]
+                            d[c] = a0 - a2; d[4 + c] = a1 + a2; d[8 + c] = a2 - a1; d[12 + c] = a1 - a3
+                        }
+                        let o = dst + (t - t0)
+                        for r in 0..<4 {
+                            let a0 = d[4 * r], a1 = d[4 * r + 1], a2 = d[4 * r + 2], a3 = d[4 * r + 3]
+                            UnsafeMutableRawPointer(o + (4 * r) * plane).storeBytes(of: a0 - a2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + (4 * r + 1) * plane).storeBytes(of: a1 + a2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + (4 * r + 2) * plane).storeBytes(of: a2 - a1, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + (4 * r + 3) * plane).storeBytes(of: a1 - a3, as: SIMD8<Float>.self)
+                        }
+                    }
+                    t += 8
+                    continue
+                }
                 let r0 = 2 * ti - 1, c0 = 2 * tj - 1
                 var d = SIMD16<Float>(repeating: 0)
                 let interior = r0 >= 0 && r0 + 3 < s.h && c0 >= 0 && c0 + 3 < s.w
@@ -102,6 +135,7 @@ public enum WinogradKernels {
                     o[(4 * r + 2) * plane] = a2 - a1
                     o[(4 * r + 3) * plane] = a1 - a3
                 }
+                t += 1
             }
         }
     }
@@ -115,8 +149,33 @@ public enum WinogradKernels {
             let src = mm + co * ld
             let dst = yn + co * s.p
             let a = e.scale?[co] ?? 1, b = e.shift?[co] ?? 0
-            for t in t0..<t1 {
+            var t = t0
+            while t < t1 {
                 let ti = t / tw, tj = t % tw
+                if tj + 8 <= tw && t + 8 <= t1 && 2 * ti + 1 < s.ho && 2 * (tj + 8) <= s.wo {
+                    let p = src + (t - t0)
+                    @inline(__always) func q(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(p + k * plane).loadUnaligned(as: SIMD8<Float>.self) }
+                    // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
+                    let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
+                    let h10 = q(4) - q(8) - q(12), h11 = q(5) - q(9) - q(13), h12 = q(6) - q(10) - q(14), h13 = q(7) - q(11) - q(15)
+                    var y00 = h00 + h01 + h02, y01 = h01 - h02 - h03
+                    var y10 = h10 + h11 + h12, y11 = h11 - h12 - h13
+                    let a8 = SIMD8<Float>(repeating: a), b8 = SIMD8<Float>(repeating: b)
+                    y00 = y00 * a8 + b8; y01 = y01 * a8 + b8; y10 = y10 * a8 + b8; y11 = y11 * a8 + b8
+                    if let slope {
+                        y00 = y00.replacing(with: y00 * slope, where: y00 .<= 0)
+                        y01 = y01.replacing(with: y01 * slope, where: y01 .<= 0)
+                        y10 = y10.replacing(with: y10 * slope, where: y10 .<= 0)
+                        y11 = y11.replacing(with: y11 * slope, where: y11 .<= 0)
+                    }
+                    let row0 = dst + 2 * ti * s.wo + 2 * tj, row1 = row0 + s.wo
+                    for k in 0..<8 {
+                        row0[2 * k] = y00[k]; row0[2 * k + 1] = y01[k]
+                        row1[2 * k] = y10[k]; row1[2 * k + 1] = y11[k]
+                    }
+                    t += 8
+                    continue
+                }
                 let p = src + (t - t0)
                 var q = SIMD16<Float>()
                 for k in 0..<16 { q[k] = p[k * plane] }
@@ -141,6 +200,7 @@ public enum WinogradKernels {
                     if ow + 1 < s.wo { row0[1] = out[1] }
                     if oh + 1 < s.ho { row0[s.wo] = out[2]; if ow + 1 < s.wo { row0[s.wo + 1] = out[3] } }
                 }
+                t += 1
             }
         }
     }
