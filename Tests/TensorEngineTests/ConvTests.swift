@@ -296,6 +296,30 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    func testInputGradientMatchesNaiveTwin() {
+        let saved = (WinogradKernels.minChannels, WinogradKernels.chunkFloats)
+        defer { (WinogradKernels.minChannels, WinogradKernels.chunkFloats) = saved }
+        WinogradKernels.minChannels = 1
+        for (i, s) in [Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+                       Conv2dShape(n: 2, cin: 6, h: 13, w: 40, cout: 5, kh: 3, kw: 3, pad: 1),
+                       Conv2dShape(n: 1, cin: 9, h: 16, w: 37, cout: 12, kh: 3, kw: 3, pad: 1)].enumerated() {
+            for chunk in [1 << 20, 1] {
+                WinogradKernels.chunkFloats = chunk
+                var rnd = TestRandom(UInt64(80 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
+                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
+                ConvKernels.backward(x.data, w.data, dy.data, dxF.data, dwF.data, nil, s)
+                ConvKernels.backwardNaive(x.data, w.data, dy.data, dxN.data, dwN.data, nil, s)
+                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx adds, \(s) chunk \(chunk)")
+                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)")
+                let dxOnly = dx0.copy()
+                ConvKernels.backward(x.data, w.data, dy.data, dxOnly.data, nil, nil, s)
+                XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)")
+            }
+        }
+    }
+
     func testUsedOnlyForWide3x3Pad1() {
         XCTAssertTrue(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
         XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))

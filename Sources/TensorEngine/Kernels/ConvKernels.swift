@@ -263,6 +263,11 @@ public enum ConvKernels {
                                 _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
         if let db { biasGradient(dy, db, s) }
         if dx == nil && dw == nil { return }
+        if let dx, WinogradKernels.applies(s) {
+            WinogradKernels.inputGradient(w, dy, dx, s)
+            if dw != nil { backward(x, w, dy, nil, dw, nil, s) }
+            return
+        }
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         if s.isPointwise {
             for n in 0..<s.n {

@@ -15,8 +15,9 @@ import Foundation
 // LeakyReLU) as it is written. The constants are exact in binary; rounding differs from direct
 // convolution by a few float ulps times the channel count (tests compare with the naive twin).
 //
-// Used by ConvKernels.forward for 3x3, padding 1, Cin and Cout >= minChannels (the backward passes
-// stay im2col + sgemm: they do not depend on how the forward was computed).
+// Used by ConvKernels.forward for 3x3, padding 1, Cin and Cout >= minChannels, and by ConvKernels.backward
+// for dx (a 3x3 pad-1 convolution of dy with the flipped, transposed filters, added into dx); dW stays
+// im2col + sgemm.
 
 public enum WinogradKernels {
     /// Switch for A/B runs and tests.
@@ -142,7 +143,7 @@ public enum WinogradKernels {
 
     /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0].
     static func transformOutput(_ mm: UnsafeMutablePointer<Float>, _ yn: UnsafeMutablePointer<Float>, _ s: Conv2dShape,
-                                tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue) {
+                                tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue, accumulate: Bool) {
         let tw = (s.wo + 1) / 2, plane = s.cout * ld
         let slope = e.leakySlope
         for co in 0..<s.cout {
@@ -169,9 +170,16 @@ public enum WinogradKernels {
                         y11 = y11.replacing(with: y11 * slope, where: y11 .<= 0)
                     }
                     let row0 = dst + 2 * ti * s.wo + 2 * tj, row1 = row0 + s.wo
-                    for k in 0..<8 {
-                        row0[2 * k] = y00[k]; row0[2 * k + 1] = y01[k]
-                        row1[2 * k] = y10[k]; row1[2 * k + 1] = y11[k]
+                    if accumulate {
+                        for k in 0..<8 {
+                            row0[2 * k] += y00[k]; row0[2 * k + 1] += y01[k]
+                            row1[2 * k] += y10[k]; row1[2 * k + 1] += y11[k]
+                        }
+                    } else {
+                        for k in 0..<8 {
+                            row0[2 * k] = y00[k]; row0[2 * k + 1] = y01[k]
+                            row1[2 * k] = y10[k]; row1[2 * k + 1] = y11[k]
+                        }
                     }
                     t += 8
                     continue
@@ -192,7 +200,11 @@ public enum WinogradKernels {
                 if let slope { out = out.replacing(with: out * slope, where: out .<= 0) }
                 let oh = 2 * ti, ow = 2 * tj
                 let row0 = dst + oh * s.wo + ow
-                if oh + 1 < s.ho && ow + 1 < s.wo {
+                if accumulate {
+                    row0[0] += out[0]
+                    if ow + 1 < s.wo { row0[1] += out[1] }
+                    if oh + 1 < s.ho { row0[s.wo] += out[2]; if ow + 1 < s.wo { row0[s.wo + 1] += out[3] } }
+                } else if oh + 1 < s.ho && ow + 1 < s.wo {
                     row0[0] = out[0]; row0[1] = out[1]
                     row0[s.wo] = out[2]; row0[s.wo + 1] = out[3]
                 } else {
@@ -205,9 +217,28 @@ public enum WinogradKernels {
         }
     }
 
-    /// y = epilogue(conv3x3pad1(x, w)) for a shape where `applies(s)`. Overwrites y.
+    /// dx (N,Cin,H,W) += dL/dx of y = conv3x3pad1(x, w), from dy (N,Cout,H,W). For stride 1 and padding 1 this
+    /// is itself a 3x3 pad-1 convolution of dy with the flipped, transposed filters w'[ci][co] = rot180(w[co][ci]).
+    public static func inputGradient(_ w: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+                                     _ dx: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
+        precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
+        let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
+        StoragePool.shared.with(count: s.cout * s.cin * 9) { wt in
+            for co in 0..<s.cout {
+                for ci in 0..<s.cin {
+                    let src = w + (co * s.cin + ci) * 9, dst = wt + (ci * s.cout + co) * 9
+                    for k in 0..<9 { dst[k] = src[8 - k] }
+                }
+            }
+            forward(dy, wt, dx, t, epilogue: ConvEpilogue(), accumulate: true)
+        }
+    }
+
+    /// y = epilogue(conv3x3pad1(x, w)) for a shape where `applies(s)`. Overwrites y, or adds into it
+    /// (epilogue ignored) when `accumulate`.
     public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                               _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+                               _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue,
+                               accumulate: Bool = false) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let th = (s.ho + 1) / 2, tw = (s.wo + 1) / 2, tiles = th * tw
         let perChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
@@ -231,7 +262,8 @@ public enum WinogradKernels {
                                                     a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld,
                                                     beta: 0, c: m + xi * s.cout * ld, ldc: ld)
                             }
-                            transformOutput(m, y + n * yStride, s, tiles: t0, t1, ld: ld, epilogue: e)
+                            transformOutput(m, y + n * yStride, s, tiles: t0, t1, ld: ld,
+                                            epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
                         }
                     }
                 }
