@@ -241,7 +241,10 @@ public enum WinogradKernels {
                                accumulate: Bool = false) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let th = (s.ho + 1) / 2, tw = (s.wo + 1) / 2, tiles = th * tw
-        let perChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
+        var perChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
+        // Enough items for every worker (a single image at H/8 is one chunk otherwise).
+        let wanted = (ConvKernels.workers + s.n - 1) / s.n
+        if (tiles + perChunk - 1) / perChunk < wanted { perChunk = max(8, (tiles + wanted - 1) / wanted) }
         let chunks = (tiles + perChunk - 1) / perChunk
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let uCount = 16 * s.cout * s.cin
@@ -268,12 +271,14 @@ public enum WinogradKernels {
                     }
                 }
             }
-            if workers > 1 {
-                KernelParallel.withSingleThreadedBLAS {
+            // Always single-threaded sgemm: 16 small products per chunk would pay OpenBLAS's thread hand-off
+            // 16 times (and wait for a descheduled helper thread on a loaded machine).
+            KernelParallel.withSingleThreadedBLAS {
+                if workers > 1 {
                     DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
+                } else {
+                    work()
                 }
-            } else {
-                work()
             }
         }
     }
