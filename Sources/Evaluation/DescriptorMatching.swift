@@ -1,3 +1,5 @@
+import KP2D
+
 // Brute-force descriptor matching in L2 (as cv2.BFMatcher(NORM_L2)), distances accumulated in float64.
 
 public enum DescriptorMatching {

@@ -1,4 +1,5 @@
 import Geometry
+import KP2D
 
 // The official HPatches metrics (compute_repeatability, compute_homography, compute_matching_score) on
 // plain arrays, computed in float64 from the float32 inputs as numpy does.

@@ -79,6 +79,14 @@ public struct Homography: Sendable, Equatable, CustomStringConvertible {
         return Point2(xp / w, yp / w)
     }
 
+    /// `apply`, or nil for a point that lands on or beyond the horizon line (w' of the other sign than the
+    /// origin's, or zero): such a point is not visible in the second image.
+    @inlinable public func applyIfVisible(_ p: Point2) -> Point2? {
+        let w = m[6] * p.x + m[7] * p.y + m[8]
+        guard Swift.abs(w) > 1e-12, (w > 0) == (m[8] > 0) else { return nil }
+        return Point2((m[0] * p.x + m[1] * p.y + m[2]) / w, (m[3] * p.x + m[4] * p.y + m[5]) / w)
+    }
+
     /// Warp many points (float64, divide by w').
     public func apply(_ points: [Point2]) -> [Point2] { points.map { apply($0) } }
 

@@ -326,7 +326,7 @@ public enum KP2DLoss {
     /// Step 11: alpha*L_loc + beta*2*L_desc + lambda*(L_usp + 2*L_cons) + gamma*L_IO over the defined terms;
     /// nil when no term is defined.
     public static func total(loc: Term, desc: Term, usp: Term, consistency: Term, io: Term,
-                             weights w: LossWeights, _ g: Graph) -> Variable? {
+                             lossWeights w: LossWeights, _ g: Graph) -> Variable? {
         let parts: [(Term, Float)] = [(loc, w.alpha), (desc, w.beta * 2), (usp, w.lambda), (consistency, w.lambda * 2), (io, w.gamma)]
         var total: Variable? = nil
         for (term, weight) in parts {

@@ -23,35 +23,25 @@ public final class KP2DModel: Module {
          ParameterGroup(name: "InlierNet", parameters: ioNet.parameters(), lr: lr)]
     }
 
-    /// Forward both images (source = imageAug first, then target = image), compute every loss term and
-    /// the weighted total, and backpropagate into the parameters' .grad (which are NOT zeroed here).
-    /// image, imageAug: (B,3,H,W) in [0,1]; homography (B,3,3) maps normalised source -> target points.
-    /// A non-finite total is flagged and nothing is backpropagated.
-    /// `training` false gives a validation loss: the same forward (BatchNorm with batch statistics, as the
-    /// loss needs the dense descriptor map of the training-mode network) but nothing is recorded or
-    /// backpropagated and every BatchNorm buffer is restored afterwards.
-    /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step); `rng` is
-    /// not consumed. `graph` is reset at the start and at the end (its tape holds this step only).
-    public func forwardBackward(image: Tensor, imageAug: Tensor, homography: Tensor, weights: LossWeights,
-                                graph: Graph, training: Bool, rng: inout SeededRandom) -> StepResult {
-        forwardBackwardDetailed(image: image, imageAug: imageAug, homography: homography, weights: weights,
-                                graph: graph, training: training, rng: &rng).result
-    }
-
-    /// `forwardBackward` that also returns every intermediate of the loss (for the reference fixture).
-    public func forwardBackwardDetailed(image: Tensor, imageAug: Tensor, homography: Tensor, weights: LossWeights,
-                                        graph g: Graph, training: Bool, diagnostics wantDiagnostics: Bool = true,
-                                        rng: inout SeededRandom) -> (result: StepResult, details: LossDetails) {
+    /// Forward both images (source = imageAug first, then target = image) and compute every loss term and the
+    /// weighted total. image, imageAug: (B,3,H,W) in [0,1]; homography (B,3,3) maps normalised source -> target
+    /// points. The graph is reset first; the returned evaluation's variables live on it until the next reset.
+    /// `training` true records the tape for `backward`. `training` false gives a validation loss: the same
+    /// forward (BatchNorm with batch statistics, as the loss needs the dense descriptor map of the
+    /// training-mode network) with nothing recorded, and every BatchNorm buffer restored afterwards.
+    /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step).
+    public func loss(image: Tensor, imageAug: Tensor, homography: Tensor, lossWeights: LossWeights,
+                     graph g: Graph, training: Bool) -> KP2DLossEvaluation {
         let (b, c, h, w) = image.nchw
-        precondition(imageAug.shape == image.shape, "forwardBackward: image \(image.shape) and image_aug \(imageAug.shape) differ")
+        precondition(imageAug.shape == image.shape, "loss: image \(image.shape) and image_aug \(imageAug.shape) differ")
         precondition(c == 3 && h % KP2DLoss.cell == 0 && w % KP2DLoss.cell == 0 && b >= 1,
-                     "forwardBackward: images must be (B,3,H,W) with H, W multiples of 8, got \(image.shape)")
-        homography.expectShape([b, 3, 3], "forwardBackward homography")
+                     "loss: images must be (B,3,H,W) with H, W multiples of 8, got \(image.shape)")
+        homography.expectShape([b, 3, 3], "loss homography")
 
         g.reset()
         let recording = g.isRecording
         g.isRecording = training
-        defer { g.isRecording = recording; g.reset() }
+        defer { g.isRecording = recording }
         // Validation: keep the running statistics as they were.
         let buffers = training ? [] : stateEntries().filter { if case .parameter = $0.kind { return false }; return true }
         let savedBuffers = buffers.map { $0.tensor.copy() }
@@ -77,7 +67,7 @@ public final class KP2DModel: Module {
         let usp = KP2DLoss.uspLoss(inputs, corr, g)
         let cons = KP2DLoss.scoreConsistencyLoss(inputs, corr, g)
         let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: true, g)
-        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: weights, g)
+        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: lossWeights, g)
 
         var terms = LossTerms()
         terms.loc = loc.scalar
@@ -91,83 +81,63 @@ public final class KP2DModel: Module {
         terms.flags = loc.flags + desc.term.flags + usp.flags + cons.flags + io.term.flags
         if total == nil { terms.flags.append("no loss term defined for this batch") }
         timings.loss = lap()
+        return KP2DLossEvaluation(inputs: inputs, correspondences: corr, descriptor: desc, io: io, total: total,
+                                  terms: terms, timings: timings)
+    }
 
-        if training {
-            // Like PyTorch, every parameter takes part in the step (a skipped IO term gives zero gradients).
-            for p in parameters() { _ = p.gradient() }
-            if let t = total {
-                if t.value.scalar.isFinite {
-                    g.backward(t)
-                } else {
-                    terms.flags.append("non-finite total \(t.value.scalar): backward skipped")
-                }
+    /// Backpropagate a training evaluation's total into the parameters' .grad (which are NOT zeroed here).
+    /// Like PyTorch, every parameter takes part (a skipped IO term gives zero gradients). A non-finite total is
+    /// flagged in `terms.flags` and nothing is backpropagated.
+    public func backward(_ e: inout KP2DLossEvaluation, graph g: Graph) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for p in parameters() { _ = p.gradient() }
+        if let t = e.total {
+            if t.value.scalar.isFinite {
+                g.backward(t)
+            } else {
+                e.terms.flags.append("non-finite total \(t.value.scalar): backward skipped")
             }
         }
-        timings.backward = lap()
+        e.timings.backward = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
 
-        let diagnostics = wantDiagnostics ? pairDiagnostics(inputs, corr, io, g) : PairDiagnostics()
-        timings.diagnostics = lap()
+    /// `loss`, then (when training) `backward`, then the graph is reset: the terms and timings of one step.
+    public func forwardBackward(image: Tensor, imageAug: Tensor, homography: Tensor, lossWeights: LossWeights,
+                                graph: Graph, training: Bool) -> StepResult {
+        var e = loss(image: image, imageAug: imageAug, homography: homography, lossWeights: lossWeights, graph: graph, training: training)
+        if training { backward(&e, graph: graph) }
+        graph.reset()
+        return StepResult(terms: e.terms, timings: e.timings)
+    }
+}
 
-        let n = inputs.cells
-        let details = LossDetails(
-            sourceScore: source.score.value, sourceCoord: source.coord.value,
-            targetScore: target.score.value, targetCoord: target.coord.value,
+/// One evaluation of the KP2D loss: the network outputs, the correspondences, every term's intermediate
+/// values, the weighted total and its terms. Its variables live on the graph until the graph is reset.
+public struct KP2DLossEvaluation {
+    public let inputs: KP2DLoss.Inputs
+    public let correspondences: KP2DLoss.Correspondences
+    public let descriptor: KP2DLoss.DescriptorResult
+    public let io: KP2DLoss.IOResult
+    /// The weighted total (nil when no term is defined for the batch).
+    public let total: Variable?
+    public var terms: LossTerms
+    public var timings: StepTimings
+
+    /// The intermediate values the reference fixture kp2d.train_step compares.
+    public var details: LossDetails {
+        let x = inputs, corr = correspondences
+        let (b, n) = (x.batch, x.cells)
+        return LossDetails(
+            sourceScore: x.source.score.value, sourceCoord: x.source.coord.value,
+            targetScore: x.target.score.value, targetCoord: x.target.coord.value,
             sourceUVWarped: corr.warpedUV.value, borderMask: corr.borderMask,
-            nearestDistance: corr.nearestDistance.value.reshaped([b, inputs.hc, inputs.wc]),
+            nearestDistance: corr.nearestDistance.value.reshaped([b, x.hc, x.wc]),
             nearestIndex: corr.nearestIndex, distValidMask: corr.distValidMask,
             borderValidCount: (0..<b).map { bi in (0..<n).filter { corr.borderMask[bi * n + $0] }.count },
             distValidCount: (0..<b).map { bi in (0..<n).filter { corr.distValidMask[bi * n + $0] }.count },
-            descriptorNegativeIndex: desc.negatives, descriptorLossPerImage: desc.perImage,
+            descriptorNegativeIndex: descriptor.negatives, descriptorLossPerImage: descriptor.perImage,
             ioTopKMaskSource: io.topKMaskSource, ioTopKMaskTarget: io.topKMaskTarget,
             ioNearestIndex: io.nearestIndex, ioNearestDistance: io.nearestDistance,
             ioPrediction: io.prediction, ioLabel: io.label)
-        return (StepResult(terms: terms, diagnostics: diagnostics, timings: timings), details)
-    }
-
-    /// Number of keypoints shown per image in the preview (the official visualisation's top_k2).
-    public static let previewKeypoints = 300
-
-    /// Batch element 0: the highest-score keypoints of both images, descriptor nearest-neighbour matches
-    /// source -> target judged against the true warp (< 4 px), and the IO-Net confusion counts.
-    func pairDiagnostics(_ x: KP2DLoss.Inputs, _ c: KP2DLoss.Correspondences, _ io: KP2DLoss.IOResult, _ g: Graph) -> PairDiagnostics {
-        g.noGrad {
-            var out = PairDiagnostics()
-            let n = x.cells
-            let k = Swift.min(KP2DModel.previewKeypoints, n)
-            let ss = x.source.score.value.data, ts = x.target.score.value.data
-            let sc = x.source.coord.value.data, tc = x.target.coord.value.data
-            let wp = c.warpedUV.value.data
-            let srcCells = TensorOps.topK(UnsafePointer(ss), count: n, k: k, largest: true)
-            let tgtCells = TensorOps.topK(UnsafePointer(ts), count: n, k: k, largest: true)
-            out.sourceKeypoints = srcCells.map { (x: sc[$0], y: sc[n + $0], score: ss[$0]) }
-            out.targetKeypoints = tgtCells.map { (x: tc[$0], y: tc[n + $0], score: ts[$0]) }
-            out.sourceKeypointsWarped = srcCells.map { (x: wp[$0], y: wp[n + $0]) }
-
-            // Descriptors of image 0 at the chosen cells: (1,D,1,k), unit length.
-            func descriptors(_ feat: Variable, _ uv: Variable, _ cells: [Int]) -> Variable {
-                var idx = [Int]()
-                for cell in cells { idx.append(cell * 2); idx.append(cell * 2 + 1) }
-                let grid = g.reshape(g.gather(uv, flatIndices: idx), [1, 1, cells.count, 2])
-                let first = g.slice(feat, axis: 0, range: 0..<1)
-                return g.reshape(g.l2Normalize(g.gridSample(first, grid: grid)), [feat.shape[1], cells.count])
-            }
-            let ds = descriptors(x.source.feat, c.sourceUVNorm, srcCells)
-            let dt = descriptors(x.target.feat, c.targetUVNorm, tgtCells)
-            let nearest = g.min(g.descriptorDistance(ds, dt), axis: 1).indices
-            for (i, j) in nearest.enumerated() {
-                let dx = out.targetKeypoints[j].x - out.sourceKeypointsWarped[i].x
-                let dy = out.targetKeypoints[j].y - out.sourceKeypointsWarped[i].y
-                out.matches.append((source: i, target: j, correct: (dx * dx + dy * dy).squareRoot() < KP2DLoss.associationRadius))
-            }
-
-            let kIO = io.label.count / Swift.max(x.batch, 1)
-            for i in 0..<kIO {
-                let predicted = io.prediction[i] > 0, truth = io.label[i] > 0
-                if predicted && truth { out.ioTruePositives += 1 }
-                if predicted && !truth { out.ioFalsePositives += 1 }
-                if !predicted && truth { out.ioFalseNegatives += 1 }
-            }
-            return out
-        }
     }
 }

@@ -90,7 +90,7 @@ public final class KeypointNet: Module {
         let (_, _, imageH, imageW) = x.value.nchw
         let dropping = config.withDrop && training
         func act(_ block: ConvBNBlock, _ v: Variable) -> Variable {
-            block.leakyReLU(v, g, training: training, slope: KeypointNet.leakySlope)
+            block(v, g, training: training, leakySlope: KeypointNet.leakySlope)
         }
         func drop(_ v: Variable) -> Variable {
             dropping ? g.dropout2d(v, p: KeypointNet.dropoutProbability, training: true, rng: &dropoutRandom) : v

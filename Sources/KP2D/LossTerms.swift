@@ -1,6 +1,6 @@
 import TensorEngine
 
-/// Every loss term of one step (values before weighting), the weighted total, and diagnostics.
+/// Every loss term of one step (values before weighting), the weighted total, and what went wrong.
 public struct LossTerms: Sendable, Equatable, Codable {
     public var loc: Float = 0, desc: Float = 0, usp: Float = 0, consistency: Float = 0, io: Float = 0
     public var total: Float = 0
@@ -11,20 +11,6 @@ public struct LossTerms: Sendable, Equatable, Codable {
     public init() {}
 }
 
-/// Per-pair data for the UI preview (batch element 0): keypoints in pixels, associations, truth.
-public struct PairDiagnostics: Sendable {
-    public var sourceKeypoints: [(x: Float, y: Float, score: Float)] = []
-    public var targetKeypoints: [(x: Float, y: Float, score: Float)] = []
-    /// Descriptor nearest-neighbour matches source -> target with whether the target lies < 4 px from the truth.
-    public var matches: [(source: Int, target: Int, correct: Bool)] = []
-    /// IO-Net predictions on the 300 IO points: predicted inlier (pred > 0) vs label.
-    public var ioTruePositives = 0, ioFalsePositives = 0, ioFalseNegatives = 0
-    /// Where each source keypoint lands in the target under the true homography (pixels), same order
-    /// as `sourceKeypoints`.
-    public var sourceKeypointsWarped: [(x: Float, y: Float)] = []
-    public init() {}
-}
-
 /// Wall-clock seconds of the parts of one step.
 public struct StepTimings: Sendable, Equatable, Codable {
     /// Both KeypointNet forwards.
@@ -32,16 +18,14 @@ public struct StepTimings: Sendable, Equatable, Codable {
     /// Every loss term (IO-Net forward included).
     public var loss: Double = 0
     public var backward: Double = 0
-    public var diagnostics: Double = 0
     public init() {}
 }
 
 public struct StepResult: Sendable {
     public var terms: LossTerms
-    public var diagnostics: PairDiagnostics
     public var timings = StepTimings()
-    public init(terms: LossTerms, diagnostics: PairDiagnostics, timings: StepTimings = StepTimings()) {
-        self.terms = terms; self.diagnostics = diagnostics; self.timings = timings
+    public init(terms: LossTerms, timings: StepTimings = StepTimings()) {
+        self.terms = terms; self.timings = timings
     }
 }
 

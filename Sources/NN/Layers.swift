@@ -75,11 +75,11 @@ public final class BatchNorm2d: Module {
                              training: training, momentum: momentum, eps: eps)
     }
 
-    /// leakyReLU(self(x), slope) as one fused op (same numbers, one pass, BN output not stored).
-    public func leakyReLU(_ x: Variable, _ g: Graph, training: Bool, slope: Float) -> Variable {
+    /// leakyReLU(self(x), leakySlope) as one fused op (same numbers, one pass, BN output not stored).
+    public func callAsFunction(_ x: Variable, _ g: Graph, training: Bool, leakySlope: Float) -> Variable {
         if training { numBatchesTracked.data[0] += 1 }
         return g.batchNormLeakyReLU(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                    training: training, momentum: momentum, eps: eps, slope: slope)
+                                    training: training, momentum: momentum, eps: eps, slope: leakySlope)
     }
 
     public func stateEntries(prefix: String) -> [StateEntry] {

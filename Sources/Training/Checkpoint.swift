@@ -23,11 +23,16 @@ public struct CheckpointRunState: Sendable, Codable, Equatable {
     /// The initial learning rate the schedule decays (changed by setLearningRate).
     public var baseLearningRate: Float
     public var learningRate: Float
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var options: TrainingOptions
     public var changes: [ParameterChange]
     public var seed: UInt64
     public var preset: String
+
+    /// On disk the loss weights keep the key "weights".
+    enum CodingKeys: String, CodingKey {
+        case format, step, epoch, elapsed, baseLearningRate, learningRate, lossWeights = "weights", options, changes, seed, preset
+    }
 }
 
 public enum CheckpointError: Error, CustomStringConvertible {

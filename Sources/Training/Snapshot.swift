@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import KP2D
 
 // What the trainer publishes (behind a lock) for the UI and scripts, and the commands it takes.
@@ -12,41 +13,40 @@ public struct StepRecord: Sendable, Codable, Equatable {
     public var epoch: Int
     public var terms: LossTerms
     public var lr: Float
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var stepsPerSecond: Double
     /// True if the update was skipped (non-finite loss).
     public var skipped: Bool
 
-    public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, weights: LossWeights,
+    public init(step: Int, time: Double, epoch: Int, terms: LossTerms, lr: Float, lossWeights: LossWeights,
                 stepsPerSecond: Double, skipped: Bool) {
         self.step = step; self.time = time; self.epoch = epoch; self.terms = terms; self.lr = lr
-        self.weights = weights; self.stepsPerSecond = stepsPerSecond; self.skipped = skipped
+        self.lossWeights = lossWeights; self.stepsPerSecond = stepsPerSecond; self.skipped = skipped
     }
 
     /// The score term as it enters the total: L_usp + 2 * L_consistency.
     public var scoreLoss: Float { terms.usp + 2 * terms.consistency }
+
+    /// On disk the loss weights keep the key "weights".
+    enum CodingKeys: String, CodingKey {
+        case step, time, epoch, terms, lr, lossWeights = "weights", stepsPerSecond, skipped
+    }
 }
 
 /// A change of loss weights or learning rate at a step (drawn as a vertical marker on every chart).
 public struct ParameterChange: Sendable, Codable, Equatable {
     public var step: Int
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var lr: Float
     public var description: String
-    public init(step: Int, weights: LossWeights, lr: Float, description: String) {
-        self.step = step; self.weights = weights; self.lr = lr; self.description = description
+    public init(step: Int, lossWeights: LossWeights, lr: Float, description: String) {
+        self.step = step; self.lossWeights = lossWeights; self.lr = lr; self.description = description
     }
-}
 
-public struct Keypoint: Sendable, Equatable {
-    public var x: Float, y: Float, score: Float
-    public init(x: Float, y: Float, score: Float) { self.x = x; self.y = y; self.score = score }
-}
-
-public struct Match: Sendable, Equatable {
-    public var source: Int, target: Int
-    public var correct: Bool
-    public init(source: Int, target: Int, correct: Bool) { self.source = source; self.target = target; self.correct = correct }
+    /// On disk the loss weights keep the key "weights".
+    enum CodingKeys: String, CodingKey {
+        case step, lossWeights = "weights", lr, description
+    }
 }
 
 /// Match statistics of a pair (or averaged over recent steps). NaN where undefined.
@@ -64,21 +64,14 @@ public struct MatchStats: Sendable, Equatable, Codable {
     public init() {}
 }
 
-/// The current training pair for the preview pane: images in [0,1], keypoints in pixels,
-/// `homography` maps source pixels to target pixels (row-major 3x3).
+/// The current training pair for the preview pane (batch element 0: source = the warped image, target = the
+/// image), with its match statistics.
 public struct PairPreview: Sendable {
     public var step: Int
-    public var source: Image
-    public var target: Image
-    public var sourceKeypoints: [Keypoint]
-    public var targetKeypoints: [Keypoint]
-    public var matches: [Match]
-    public var homography: [Double]
+    public var pair: JudgedPair
     public var stats: MatchStats
-    public init(step: Int, source: Image, target: Image, sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint],
-                matches: [Match], homography: [Double], stats: MatchStats) {
-        self.step = step; self.source = source; self.target = target; self.sourceKeypoints = sourceKeypoints
-        self.targetKeypoints = targetKeypoints; self.matches = matches; self.homography = homography; self.stats = stats
+    public init(step: Int, pair: JudgedPair, stats: MatchStats) {
+        self.step = step; self.pair = pair; self.stats = stats
     }
 }
 
@@ -94,7 +87,7 @@ public struct TrainerStatus: Sendable {
     /// Planned total number of steps, if the run has an end.
     public var totalSteps: Int? = nil
     public var lr: Float = 0
-    public var weights = LossWeights()
+    public var lossWeights = LossWeights()
     public var stepsPerSecond: Double = 0
     /// Training time in seconds, pauses excluded.
     public var elapsed: Double = 0
@@ -134,7 +127,7 @@ public enum TrainerCommand: Sendable, Equatable {
     case pause, resume
     /// Train exactly one step while paused.
     case step
-    case setWeights(LossWeights)
+    case setLossWeights(LossWeights)
     case setLearningRate(Float)
     /// Write the checkpoint (and weights export) now.
     case save

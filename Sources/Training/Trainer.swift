@@ -10,7 +10,7 @@ import TensorEngine
 // under a Mutex - and sends TrainerCommands, which the loop applies between steps. Batches come from a
 // BatchLoader thread that works ahead, so a step never waits on decoding.
 //
-// One step: lr from the official schedule -> zero grads -> KP2DModel.forwardBackward (source first) ->
+// One step: lr from the official schedule -> zero grads -> KP2DModel.loss (source first) and backward ->
 // Adam update unless the loss or a gradient is non-finite (then the update is skipped and reported) ->
 // StepRecord (metrics log line, history) -> preview of batch element 0 -> publish.
 // Randomness of step s (dropout, RANSAC of the preview) comes from a generator seeded by (seed, s), and
@@ -42,7 +42,7 @@ public final class Trainer: @unchecked Sendable {
     private var step: Int
     private var elapsed: Double
     private var baseLearningRate: Float
-    private var weights: LossWeights
+    private var lossWeights: LossWeights
     private var changes: [ParameterChange]
     private var history: [StepRecord]
     private var recentStats: [MatchStats] = []
@@ -69,13 +69,13 @@ public final class Trainer: @unchecked Sendable {
         model = KP2DModel(config: options.model, rng: &rng)
         optimizer = Adam(groups: model.parameterGroups(lr: options.learningRate))
 
-        step = 0; elapsed = 0; baseLearningRate = options.learningRate; weights = options.weights
+        step = 0; elapsed = 0; baseLearningRate = options.learningRate; lossWeights = options.lossWeights
         changes = []; history = []
         if let resume = options.resumePath {
             let file = try SafeTensors.read(resume)
             let s = try TrainingCheckpoint.load(file, into: model, optimizer: optimizer)
             step = s.step; elapsed = s.elapsed; baseLearningRate = s.baseLearningRate
-            weights = s.weights; changes = s.changes; lastSavedStep = s.step
+            lossWeights = s.lossWeights; changes = s.changes; lastSavedStep = s.step
         }
         let relay = WarningRelay()
         let warn: @Sendable (String) -> Void = { m in relay.forward("warning: " + m) }
@@ -190,16 +190,16 @@ public final class Trainer: @unchecked Sendable {
                 case .pause: paused = true
                 case .resume: paused = false
                 case .step: if paused { stepOnce = true }
-                case let .setWeights(w):
-                    weights = w
-                    changes.append(ParameterChange(step: step, weights: w, lr: currentLearningRate,
+                case let .setLossWeights(w):
+                    lossWeights = w
+                    changes.append(ParameterChange(step: step, lossWeights: w, lr: currentLearningRate,
                                                    description: "weights a=\(w.alpha) b=\(w.beta) l=\(w.lambda) g=\(w.gamma)"))
                     post("loss weights set to alpha \(w.alpha), beta \(w.beta), lambda \(w.lambda), gamma \(w.gamma) at step \(step)")
                 case let .setLearningRate(lr):
                     guard lr > 0, lr.isFinite else { post("ignored learning rate \(lr): must be positive"); continue }
                     // The schedule keeps running: the current lr becomes `lr`, later decays halve it.
                     baseLearningRate = lr / options.learningRate(epoch: currentEpoch, initial: 1)
-                    changes.append(ParameterChange(step: step, weights: weights, lr: lr, description: "lr \(lr)"))
+                    changes.append(ParameterChange(step: step, lossWeights: lossWeights, lr: lr, description: "lr \(lr)"))
                     post("learning rate set to \(lr) at step \(step)")
                 case .save: save()
                 case .quit: quit = true
@@ -245,10 +245,13 @@ public final class Trainer: @unchecked Sendable {
         var rng = SeededRandom(seed: Trainer.mix(options.seed, UInt64(step)))
         // Dropout draws from the network's own generator: reseed it per step so a resumed run repeats them.
         model.keypointNet.dropoutRandom = SeededRandom(seed: Trainer.mix(Trainer.mix(options.seed, UInt64(step)), 0xD20))
-        let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
-                                           weights: weights, graph: graph, training: true, rng: &rng)
-        var terms = result.terms
-        lastTimings = result.timings
+        var evaluation = model.loss(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
+                                    lossWeights: lossWeights, graph: graph, training: true)
+        model.backward(&evaluation, graph: graph)
+        let diagnostics = PairDiagnostics.of(evaluation, graph)
+        graph.reset()
+        var terms = evaluation.terms
+        lastTimings = evaluation.timings
         var skipped = false
         if !terms.total.isFinite || terms.flags.contains(where: { $0.hasPrefix("non-finite") || $0.hasPrefix("no loss term") }) {
             skipped = true
@@ -267,11 +270,11 @@ public final class Trainer: @unchecked Sendable {
         recentDurations.append(dt)
         if recentDurations.count > Trainer.recentWindow { recentDurations.removeFirst() }
         let sps = Double(recentDurations.count) / max(recentDurations.reduce(0, +), 1e-9)
-        let record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, weights: weights,
+        let record = StepRecord(step: step, time: elapsed, epoch: batch.epoch, terms: terms, lr: lr, lossWeights: lossWeights,
                                 stepsPerSecond: sps, skipped: skipped)
         try log?.append(record)
         history.append(record)
-        let p = PreviewBuilder.makePreview(step: step, pair: batch.first, diagnostics: result.diagnostics, terms: terms, rng: &rng)
+        let p = PreviewBuilder.makePreview(step: step, pair: batch.first, diagnostics: diagnostics, terms: terms, rng: &rng)
         preview = p
         recentStats.append(p.stats)
         if recentStats.count > Trainer.recentWindow { recentStats.removeFirst() }
@@ -293,7 +296,7 @@ public final class Trainer: @unchecked Sendable {
     private func save() -> Error? {
         guard let path = options.checkpointPath else { post("no checkpoint path: pass --checkpoint PATH to save"); return nil }
         let s = CheckpointRunState(step: step, epoch: currentEpoch, elapsed: elapsed, baseLearningRate: baseLearningRate,
-                                   learningRate: currentLearningRate, weights: weights, options: options,
+                                   learningRate: currentLearningRate, lossWeights: lossWeights, options: options,
                                    changes: changes, seed: options.seed, preset: options.preset.rawValue)
         do {
             try TrainingCheckpoint.write(to: path, model: model, optimizer: optimizer, state: s)
@@ -344,7 +347,7 @@ public final class Trainer: @unchecked Sendable {
         st.stepsPerEpoch = loader.stepsPerEpoch
         st.totalSteps = totalSteps
         st.lr = currentLearningRate
-        st.weights = weights
+        st.lossWeights = lossWeights
         st.stepsPerSecond = history.last?.stepsPerSecond ?? 0
         st.elapsed = elapsed
         st.checkpointPath = options.checkpointPath ?? ""

@@ -40,7 +40,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// The initial (undecayed) learning rate of both parameter groups.
     public var learningRate: Float
     public var model: KeypointNetConfig
-    public var weights: LossWeights
+    public var lossWeights: LossWeights
     public var seed: UInt64
     /// Stop after this many steps in total (counting steps of a resumed run), if set.
     public var steps: Int?
@@ -69,7 +69,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         self.dataPath = dataPath
         self.preset = preset
         self.seed = 42
-        self.weights = .official
+        self.lossWeights = .official
         self.learningRate = 1e-3
         switch preset {
         case .paper:
@@ -119,10 +119,15 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
         guard checkpointEvery >= 0 else { throw bad("--checkpoint-every \(checkpointEvery): must be 0 (only at the end) or positive") }
         if checkpointEvery > 0 && checkpointPath == nil { throw bad("--checkpoint-every needs --checkpoint PATH") }
-        for (name, v) in [("alpha", weights.alpha), ("beta", weights.beta), ("lambda", weights.lambda), ("gamma", weights.gamma)] {
+        for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)] {
             guard v.isFinite, v >= 0 else { throw bad("loss weight \(name) = \(v): must be a finite number >= 0") }
         }
         if let p = model.problem { throw bad("model widths \(model.widthsDescription): \(p)") }
         guard model.useColor else { throw bad("training uses colour images: the model must take 3 channels") }
+    }
+
+    /// On disk the loss weights keep the key "weights".
+    enum CodingKeys: String, CodingKey {
+        case dataPath, preset, height, width, batchSize, learningRate, model, lossWeights = "weights", seed, steps, epochs, lrDecayEpochs, lrDecay, lrMaxDecays, checkpointPath, checkpointEvery, exportPath, resumePath, logPath, augmentation, prefetch, startPaused
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import NN
 import TensorEngine
 
-// Fixture handlers for the tensor-engine ops of branch engine-ops (README section 3.1):
+// Fixture handlers for the tensor-engine ops (fixtures README section 3.1):
 // op.grid_sample, op.instance_norm, op.l2_normalize, op.triplet_margin_loss, op.mse_loss,
 // op.descriptor_distance, op.adam. Each runs our op on the stored inputs, backpropagates `in.gout`,
 // and compares out.y and every grad.in.* the file holds.

@@ -1,5 +1,6 @@
 import Foundation
 import Geometry
+import KP2D
 import Evaluation
 import TensorEngine
 

@@ -5,7 +5,8 @@ import TensorEngine
 public enum FixtureRunner {
     public typealias Handler = (Fixture, FixtureReport) throws -> Void
 
-    /// One handler per fixture kind. Each family lives in its own file (OpFixtures.swift, ...).
+    /// One handler per fixture kind. Each family lives in its own file (EngineOpFixtures.swift, ConvOpFixtures.swift,
+    /// KeypointNetFixtures.swift, TrainStepFixture.swift, EvalFixtures.swift).
     public static func handler(for kind: String) -> Handler? {
         switch kind {
         case "homography.dlt": return EvalFixtures.homographyDLT

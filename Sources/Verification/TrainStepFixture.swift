@@ -4,7 +4,7 @@ import NN
 import TensorEngine
 
 /// Fixture kind `kp2d.train_step` (README section 3.5): one official training step. Loads param.* into
-/// KeypointNet (keypoint_net.) and IO-Net (io_net.), runs KP2DModel.forwardBackward on in.*, then one
+/// KeypointNet (keypoint_net.) and IO-Net (io_net.), runs KP2DModel.loss and backward on in.*, then one
 /// Adam step, and compares every out.*, grad.*, after.* buffer and after.param.* tensor.
 public enum TrainStepFixture {
     public static func run(_ f: Fixture, _ report: FixtureReport) throws {
@@ -27,13 +27,15 @@ public enum TrainStepFixture {
         try model.loadStateDict(params, strict: true, source: f.path)
 
         let kw = cfg["keypoint_loss_weight"]?.float ?? 1
-        let weights = LossWeights(alpha: kw, beta: cfg["descriptor_loss_weight"]?.float ?? 1,
+        let lossWeights = LossWeights(alpha: kw, beta: cfg["descriptor_loss_weight"]?.float ?? 1,
                                   lambda: cfg["score_loss_weight"]?.float ?? 1, gamma: kw)
-        let (result, details) = model.forwardBackwardDetailed(
+        let graph = Graph()
+        var evaluation = model.loss(
             image: try f.tensor("in.image"), imageAug: try f.tensor("in.image_aug"), homography: try f.tensor("in.homography"),
-            weights: weights, graph: Graph(), training: true, diagnostics: false, rng: &rng)
-
-        try compareOutputs(f, report, result.terms, details)
+            lossWeights: lossWeights, graph: graph, training: true)
+        model.backward(&evaluation, graph: graph)
+        try compareOutputs(f, report, evaluation.terms, evaluation.details)
+        graph.reset()
 
         // Gradients of every parameter (nil = never reached = zero).
         var gradientPassedElementwise: [String: Bool] = [:]

@@ -3,6 +3,7 @@ import Foundation
 import KP2D
 import TensorEngine
 import Training
+import Bench
 import TUI
 
 struct BenchCommand: ParsableCommand {

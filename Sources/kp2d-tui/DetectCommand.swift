@@ -74,9 +74,9 @@ struct DetectCommand: ParsableCommand {
         if let o = out {
             try Self.write(detections, to: o, image: image, weights: weights, inputSize: (h, w),
                            imageSize: (loaded.height, loaded.width), originalCoordinates: originalCoordinates)
-            print("\(detections.keypoints.count) keypoints (\(frame) pixels), \(detections.descriptorDim)-d descriptors -> \(o)")
+            print("\(detections.keypoints.count) keypoints (\(frame) pixels), \(detections.dimension)-d descriptors -> \(o)")
         } else {
-            print("\(detections.keypoints.count) keypoints (\(frame) pixels), \(detections.descriptorDim)-d descriptors; best first:")
+            print("\(detections.keypoints.count) keypoints (\(frame) pixels), \(detections.dimension)-d descriptors; best first:")
             for k in detections.keypoints.prefix(20) {
                 print(String(format: "  x %8.2f  y %8.2f  score %.4f", k.x, k.y, k.score))
             }
@@ -86,11 +86,11 @@ struct DetectCommand: ParsableCommand {
 
     /// Resize to HxW, normalise, eval forward, extract.
     static func detect(net: KeypointNet, image: Image, height h: Int, width w: Int, topK: Int?,
-                       originalCoordinates: Bool) throws -> KeypointDetections {
+                       originalCoordinates: Bool) throws -> KeypointSet {
         let resized = image.asRGB().resized(width: w, height: h)
         let x = net.normalizedInput(Tensor(shape: [1, 3, h, w], values: resized.pixels))
         if let p = net.inputProblem(x.shape) { throw DetectError.imageTooSmall(p) }
-        var d = KeypointExtraction.extract(net.infer(x), topK: topK)
+        var d = KeypointSet.extract(net.infer(x)).sortedByScore(limit: topK)
         if originalCoordinates {
             let sx = Float(image.width) / Float(w), sy = Float(image.height) / Float(h)
             for i in d.keypoints.indices {
@@ -107,11 +107,11 @@ struct DetectCommand: ParsableCommand {
         var input_size: [Int]
         var image_size: [Int]
         var coordinates: String
-        var keypoints: [DetectedKeypoint]
+        var keypoints: [Keypoint]
         var descriptors: [[Float]]
     }
 
-    static func write(_ d: KeypointDetections, to path: String, image: String, weights: String, inputSize: (Int, Int),
+    static func write(_ d: KeypointSet, to path: String, image: String, weights: String, inputSize: (Int, Int),
                       imageSize: (Int, Int), originalCoordinates: Bool) throws {
         let frame = originalCoordinates ? "original image pixels" : "resized input pixels"
         if path.hasSuffix(".json") {
@@ -126,7 +126,7 @@ struct DetectCommand: ParsableCommand {
             let kp = d.keypoints.flatMap { [$0.x, $0.y, $0.score] }
             try SafeTensors.write([
                 ("keypoints", .f32(shape: [n, 3], values: kp)),
-                ("descriptors", .f32(shape: [n, d.descriptorDim], values: d.descriptors)),
+                ("descriptors", .f32(shape: [n, d.dimension], values: d.descriptors)),
             ], metadata: ["image": image, "weights": weights, "input_size": "\(inputSize.0)x\(inputSize.1)",
                           "image_size": "\(imageSize.0)x\(imageSize.1)", "coordinates": frame,
                           "keypoints_columns": "x,y,score"], to: path)

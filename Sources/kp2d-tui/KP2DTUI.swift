@@ -16,8 +16,6 @@ struct KP2DTUI: ParsableCommand {
             PrepareImagesCommand.self,
             EvalCommand.self,
             DetectCommand.self,
-            TrainCommand.self,
-            DemoUICommand.self,
             BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self

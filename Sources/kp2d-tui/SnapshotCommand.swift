@@ -29,77 +29,20 @@ struct SnapshotCommand: ParsableCommand {
     @Option(help: "Checkpoint of the run (default with --run: DIR/checkpoint.safetensors, else the checkpoint found in DIR).")
     var checkpoint: String?
 
-    @Option(help: "Width (default: the terminal's, else 200).") var width: Int?
-    @Option(help: "Height (default: the terminal's, else 60).") var height: Int?
-
-    @Flag(help: "ASCII only: no braille, block or box glyphs.")
-    var ascii = false
+    @OptionGroup var screen: ScreenFlags
 
     func validate() throws {
         guard (runDir == nil) != (log == nil) else { throw ValidationError("give either --run DIR or --log FILE.jsonl") }
-        if let width, width < 20 { throw ValidationError("--width must be >= 20") }
-        if let height, height < 5 { throw ValidationError("--height must be >= 5") }
     }
 
     func run() throws {
-        let logPath = log ?? (runDir! as NSString).appendingPathComponent("metrics.jsonl")
-        guard FileManager.default.fileExists(atPath: logPath) else {
-            throw CommandFailure("\(logPath): no metrics log; pass --log FILE.jsonl (training writes one beside its checkpoint)")
-        }
-        var ckpt = checkpoint
-        if ckpt == nil, let runDir {
-            // checkpoint.safetensors, else the one checkpoint (a file with a run state) in the folder.
-            let p = (runDir as NSString).appendingPathComponent("checkpoint.safetensors")
-            if FileManager.default.fileExists(atPath: p) { ckpt = p } else {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: runDir)) ?? []
-                ckpt = names.sorted().filter { $0.hasSuffix(".safetensors") }.map { (runDir as NSString).appendingPathComponent($0) }
-                    .first { (try? TrainingCheckpoint.readState(path: $0)) != nil }
-            }
-        }
-        let history = try MetricsLog.read(logPath)
-        let state = try ckpt.map { try TrainingCheckpoint.readState(path: $0) }
-        let snap = SnapshotCommand.rebuild(history: history, checkpoint: state, checkpointPath: ckpt, logPath: logPath)
-        let size = TerminalSize.current()
-        print(renderOnce(snap, width: width ?? size?.width ?? 200, height: height ?? size?.height ?? 60,
-                         options: WorkbenchOptions(ascii: ascii)))
-    }
-
-    /// A TrainerSnapshot from a run's log (and checkpoint state, if any).
-    static func rebuild(history: [StepRecord], checkpoint: CheckpointRunState?, checkpointPath: String?, logPath: String) -> TrainerSnapshot {
-        var snap = TrainerSnapshot()
-        snap.version = 1
-        snap.history = history
-        if let c = checkpoint {
-            snap.changes = c.changes.filter { $0.step <= (history.last?.step ?? 0) }
-        } else {
-            var changes: [ParameterChange] = []
-            for (a, b) in zip(history, history.dropFirst()) where a.weights != b.weights || a.lr != b.lr {
-                let what = a.weights != b.weights
-                    ? "weights a=\(b.weights.alpha) b=\(b.weights.beta) l=\(b.weights.lambda) g=\(b.weights.gamma)" : "lr \(b.lr)"
-                changes.append(ParameterChange(step: a.step, weights: b.weights, lr: b.lr, description: what))
-            }
-            snap.changes = changes
-        }
-        var st = TrainerStatus()
-        st.state = .finished
-        if let last = history.last {
-            st.step = last.step; st.epoch = last.epoch; st.lr = last.lr; st.weights = last.weights
-            st.stepsPerSecond = last.stepsPerSecond; st.elapsed = last.time
-        } else if let c = checkpoint {
-            st.step = c.step; st.epoch = c.epoch; st.lr = c.learningRate; st.weights = c.weights; st.elapsed = c.elapsed
-        }
-        if let c = checkpoint {
-            st.lastSavedStep = c.step
-            st.preset = c.preset
-            st.totalSteps = c.options.steps
-            st.dataDescription = c.options.dataPath
-            if st.step > 0, c.epoch > 0 { st.stepsPerEpoch = max(1, c.step / max(c.epoch, 1)) }
-        } else {
-            st.lastSavedStep = st.step   // nothing to lose: this is a picture of files
-        }
-        st.checkpointPath = checkpointPath ?? ""
-        st.message = "snapshot of \(logPath): \(history.count) steps" + (checkpointPath.map { ", checkpoint \($0)" } ?? "")
-        snap.status = st
-        return snap
+        let run: RecordedRun
+        if let runDir, let checkpoint {
+            run = try RecordedRun.load(log: (runDir as NSString).appendingPathComponent("metrics.jsonl"), checkpoint: checkpoint, name: runDir)
+        } else if let runDir { run = try RecordedRun.load(runDirectory: runDir) }
+        else { run = try RecordedRun.load(log: log!, checkpoint: checkpoint) }
+        let size = screen.frameSize
+        print(renderOnce(run.snapshot(), width: size.width, height: size.height,
+                         options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun())))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import KP2D
 import TensorEngine
@@ -87,10 +88,10 @@ struct TrainingFlags: ParsableArguments {
             if let batchSize { o.batchSize = batchSize }
             if let lr { o.learningRate = lr }
             if let seed { o.seed = seed }
-            if let alpha { o.weights.alpha = alpha }
-            if let beta { o.weights.beta = beta }
-            if let lambda { o.weights.lambda = lambda }
-            if let gamma { o.weights.gamma = gamma }
+            if let alpha { o.lossWeights.alpha = alpha }
+            if let beta { o.lossWeights.beta = beta }
+            if let lambda { o.lossWeights.lambda = lambda }
+            if let gamma { o.lossWeights.gamma = gamma }
             if let weights {
                 // The widths (and colour input) come from the file; doCross / upsampling / dropout from the preset.
                 let file = try SafeTensors.read(weights)
@@ -122,7 +123,7 @@ struct TrainingFlags: ParsableArguments {
     /// Loss weights given on the command line of a resumed run (applied as a recorded change).
     func weightOverridesOnResume(_ o: TrainingOptions) -> LossWeights? {
         guard resume != nil, alpha != nil || beta != nil || lambda != nil || gamma != nil else { return nil }
-        var w = o.weights
+        var w = o.lossWeights
         if let alpha { w.alpha = alpha }
         if let beta { w.beta = beta }
         if let lambda { w.lambda = lambda }
@@ -133,7 +134,7 @@ struct TrainingFlags: ParsableArguments {
     /// Commands a resumed run applies at its start (loss weights and lr given on the command line).
     func resumeCommands(_ o: TrainingOptions) -> [TrainerCommand] {
         var c: [TrainerCommand] = []
-        if let w = weightOverridesOnResume(o) { c.append(.setWeights(w)) }
+        if let w = weightOverridesOnResume(o) { c.append(.setLossWeights(w)) }
         if resume != nil, let lr { c.append(.setLearningRate(lr)) }
         return c
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Evaluation
 import Foundation
 import KP2D
 import TensorEngine
@@ -13,6 +14,12 @@ struct WorkbenchCommand: ParsableCommand {
         commandName: "workbench",
         abstract: "Train in the interactive workbench (the default: `kp2d-tui` alone trains on the bundled sample data).",
         discussion: """
+        `kp2d-tui train` is the same command. Presets: fast (\(TrainingPreset.fast.summary)); paper \
+        (\(TrainingPreset.paper.summary)). Every step appends one JSON line to --log. --resume continues a \
+        checkpoint's run (same model, optimizer state, step count and data order); the size, batch, preset and \
+        seed then come from the checkpoint. With --headless, Ctrl-C writes a final checkpoint and exits; press it \
+        twice to exit at once.
+
         Opens the workbench and starts training at once: live loss charts, the current training pair, match \
         statistics and the five live parameters (press ? for the keys). Tab shows the HPatches browser on \
         --hpatches (default: the bundled sample-data/hpatches), evaluated with a copy of the live model's weights \
@@ -21,24 +28,18 @@ struct WorkbenchCommand: ParsableCommand {
         --headless trains without the UI (as `kp2d-tui train --headless`). --once trains until --once-steps steps \
         and a training-pair preview exist, prints the screen as text at --width x --height and exits without \
         writing a checkpoint or log. `kp2d-tui snapshot --run DIR` renders a finished or ongoing run from its files.
-        """)
+        """,
+        aliases: ["train"])
+
+    @Argument(help: "Folder of training images (same as --data).")
+    var dataFolder: String?
 
     @OptionGroup var training: TrainingFlags
 
     @Option(help: "HPatches-format folder for the browser (default: sample-data/hpatches if present).")
     var hpatches: String?
 
-    @Option(help: "Colour theme (default, light, mono, colorblind, or a themes/NAME.theme file).")
-    var theme = "default"
-
-    @Flag(help: "ASCII only: no braille, block or box glyphs.")
-    var ascii = false
-
-    @Flag(help: "Train without the workbench, printing progress to stderr (for scripts).")
-    var headless = false
-
-    @Option(name: .customLong("progress-every"), help: "Print a progress line every N steps (--headless).")
-    var progressEvery: Int = 10
+    @OptionGroup var ui: UIFlags
 
     @Flag(help: "Train until --once-steps steps exist, print the screen as plain text and exit (saves nothing).")
     var once = false
@@ -46,24 +47,19 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(name: .customLong("once-steps"), help: "Steps to train before the --once frame.")
     var onceSteps = 1
 
-    @Option(help: "Width of the --once frame (default: the terminal's, else 200).") var width: Int?
-    @Option(help: "Height of the --once frame (default: the terminal's, else 60).") var height: Int?
-
     func validate() throws {
         guard onceSteps >= 1 else { throw ValidationError("--once-steps must be >= 1") }
-        if let width, width < 20 { throw ValidationError("--width must be >= 20") }
-        if let height, height < 5 { throw ValidationError("--height must be >= 5") }
-        if headless && once { throw ValidationError("--headless and --once exclude each other") }
+        if ui.headless && once { throw ValidationError("--headless and --once exclude each other") }
     }
 
     func run() throws {
-        if headless { try TrainCommand.runHeadless(training, progressEvery: progressEvery); return }
+        if ui.headless { try HeadlessTraining.run(training, dataOverride: dataFolder, progressEvery: ui.progressEvery); return }
         if once { try runOnce(); return }
-        try WorkbenchCommand.interactive(training, hpatches: hpatches, theme: theme, ascii: ascii)
+        try WorkbenchCommand.interactive(training, dataOverride: dataFolder, hpatches: hpatches, screen: ui.screen)
     }
 
-    /// The interactive workbench on a real trainer (also `kp2d-tui train` without --headless).
-    static func interactive(_ training: TrainingFlags, dataOverride: String? = nil, hpatches: String?, theme: String, ascii: Bool) throws {
+    /// The interactive workbench on a real trainer.
+    static func interactive(_ training: TrainingFlags, dataOverride: String?, hpatches: String?, screen: ScreenFlags) throws {
         // Fail fast (before loading data) when there is no terminal: CI and pipes must not hang.
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw CommandFailure("the workbench needs an interactive terminal (stdin and stdout are not a TTY): use `kp2d-tui --headless` to train without it or `kp2d-tui --once` for a text snapshot")
@@ -73,7 +69,7 @@ struct WorkbenchCommand: ParsableCommand {
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
         for c in training.resumeCommands(o) { trainer.send(c) }
         trainer.start()
-        let wb = Workbench(options: WorkbenchOptions(themeName: theme, ascii: ascii), hpatches: browser)
+        let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()), hpatches: browser)
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         // The UI sent .quit (after the save, if asked): let the trainer finish its step (and final save).
         trainer.waitUntilFinished()
@@ -102,7 +98,7 @@ struct WorkbenchCommand: ParsableCommand {
 
     /// --once: train a few steps without writing anything, print one frame.
     func runOnce() throws {
-        var o = try training.makeOptions()
+        var o = try training.makeOptions(dataOverride: dataFolder)
         o.checkpointPath = nil
         o.logPath = nil
         o.exportPath = nil
@@ -120,10 +116,9 @@ struct WorkbenchCommand: ParsableCommand {
         }
         trainer.send(.quit)
         trainer.waitUntilFinished()
-        let size = TerminalSize.current()
-        let snap = trainer.snapshot()
-        print(renderOnce(snap, width: width ?? size?.width ?? 200, height: height ?? size?.height ?? 60,
-                         options: WorkbenchOptions(themeName: theme, ascii: ascii)))
+        let size = ui.screen.frameSize
+        print(renderOnce(trainer.snapshot(), width: size.width, height: size.height,
+                         options: WorkbenchOptions(themeName: ui.screen.theme, ascii: ui.screen.ascii, compareRun: try ui.screen.comparisonRun())))
     }
 }
 

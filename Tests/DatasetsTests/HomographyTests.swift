@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Datasets
 import TensorEngine
@@ -6,7 +7,7 @@ import Geometry
 final class HomographyTests: XCTestCase {
     /// The sampler's DLT (Geometry.DLT.fourPoint) on the homography.dlt fixture's sampler cases.
     func testFourPointMatchesTheDLTFixture() throws {
-        guard let path = fixturePath("homography.dlt") else { throw XCTSkip("fixtures not found: set KP2D_FIXTURES") }
+        let path = try requireFixture("homography.dlt")
         let f = try SafeTensors.read(path)
         let p1 = try f.require("in.pts1").floats, p2 = try f.require("in.pts2").floats, out = try f.require("out.H").floats
         for i in 0..<10 {

@@ -12,20 +12,6 @@ func smoothImage(width: Int, height: Int, phase: Double = 0) -> Image {
     return img
 }
 
-/// The fixtures folder, or nil.
-func fixturePath(_ name: String) -> String? {
-    var dirs: [String] = []
-    if let env = ProcessInfo.processInfo.environment["KP2D_FIXTURES"] { dirs.append(env) }
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<6 { url.deleteLastPathComponent(); dirs.append(url.appendingPathComponent("../shared/fixtures").path) }
-    dirs.append("/work/shared/fixtures")
-    for d in dirs {
-        let p = (d as NSString).appendingPathComponent(name + ".safetensors")
-        if FileManager.default.fileExists(atPath: p) { return p }
-    }
-    return nil
-}
-
 func makeTempDir() throws -> String {
     let dir = NSTemporaryDirectory() + "kp2d-datasets-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

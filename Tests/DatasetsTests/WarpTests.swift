@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Datasets
 import TensorEngine
@@ -6,7 +7,7 @@ import Geometry
 final class WarpTests: XCTestCase {
     /// grid_sample(bilinear, zeros, align_corners=True) on the op fixture's input and grid.
     func testBilinearSampleMatchesGridSampleFixture() throws {
-        guard let path = fixturePath("op.grid_sample_bilinear") else { throw XCTSkip("fixtures not found: set KP2D_FIXTURES") }
+        let path = try requireFixture("op.grid_sample_bilinear")
         let f = try SafeTensors.read(path)
         let input = try f.require("in.input"), grid = try f.require("in.grid").floats, out = try f.require("out.y").floats
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
@@ -66,5 +67,35 @@ final class WarpTests: XCTestCase {
         // Pixels whose preimage is outside the source are zero in the source (zeros padding).
         let far = HomographyWarp.warp(target, homography: Homography([1, 0, 3, 0, 1, 0, 0, 0, 1]))
         XCTAssertEqual(far.pixels.max(), 0)
+    }
+}
+
+final class SyntheticPairsTests: XCTestCase {
+    /// Each source image is the target bilinearly sampled at H applied to the source pixel's normalised position.
+    func testSourceIsAWarpOfTheTarget() {
+        var rng = SeededRandom(seed: 4)
+        let (image, aug, hom) = SyntheticPairs.batch(2, height: 64, width: 96, rng: &rng)
+        XCTAssertEqual(image.shape, [2, 3, 64, 96])
+        XCTAssertEqual(aug.shape, image.shape)
+        XCTAssertEqual(hom.shape, [2, 3, 3])
+        XCTAssertTrue(image.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+        for b in 0..<2 {
+            let sx: Float = 48, sy: Float = 32
+            let xn = sx / (95 / 2) - 1, yn = sy / (63 / 2) - 1
+            let w = hom[b, 2, 0] * xn + hom[b, 2, 1] * yn + hom[b, 2, 2]
+            let u = (hom[b, 0, 0] * xn + hom[b, 0, 1] * yn + hom[b, 0, 2]) / w
+            let v = (hom[b, 1, 0] * xn + hom[b, 1, 1] * yn + hom[b, 1, 2]) / w
+            let x = (u + 1) * 95 / 2, y = (v + 1) * 63 / 2
+            let (x0, y0) = (Int(x.rounded(.down)), Int(y.rounded(.down)))
+            let (fx, fy) = (x - Float(x0), y - Float(y0))
+            var expected: Float = 0
+            for (dy, wy) in [(0, 1 - fy), (1, fy)] {
+                for (dx, wx) in [(0, 1 - fx), (1, fx)] {
+                    let (yy, xx) = (y0 + dy, x0 + dx)
+                    if yy >= 0 && yy < 64 && xx >= 0 && xx < 96 { expected += wx * wy * image[b, 0, yy, xx] }
+                }
+            }
+            XCTAssertEqual(aug[b, 0, 32, 48], expected, accuracy: 1e-4)
+        }
     }
 }

@@ -99,3 +99,50 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: ck))
     }
 }
+
+/// `train` is another name of the default `workbench` command: one set of options, one code path.
+final class TrainAliasTests: XCTestCase {
+    func testTrainAndWorkbenchShareTheirOptions() throws {
+        let train = try Binary.run(["train", "--help"]), workbench = try Binary.run(["workbench", "--help"])
+        XCTAssertEqual(train.status, 0); XCTAssertEqual(workbench.status, 0)
+        func options(_ help: String) -> [String] {
+            help.split(separator: "\n").compactMap { line -> String? in
+                let t = line.trimmingCharacters(in: .whitespaces)
+                return t.hasPrefix("--") ? String(t.split(separator: " ")[0]) : nil
+            }
+        }
+        XCTAssertEqual(options(train.stdout), options(workbench.stdout))
+        for flag in ["--headless", "--theme", "--ascii", "--progress-every", "--width", "--height", "--once"] {
+            XCTAssertTrue(options(train.stdout).contains { $0.hasPrefix(flag) }, "\(flag) missing from `train --help`")
+        }
+    }
+}
+
+/// `snapshot --compare-run`: a second run's curves from its metrics log (the on-disk format: one JSON object per step).
+final class CompareRunTests: XCTestCase {
+    func writeRun(_ steps: Int, loss: Double) throws -> String {
+        let dir = NSTemporaryDirectory() + "kp2d-e2e-cmp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = ""
+        for s in 1...steps {
+            let l = loss + 0.5 / Double(s)
+            text += #"{"epoch":0,"lr":0.001,"skipped":false,"step":\#(s),"stepsPerSecond":5,"terms":{"consistency":0.001,"desc":0.2,"flags":[],"io":0.1,"ioInliers":20,"loc":\#(l),"recall":0.1,"total":\#(l + 0.5),"usp":0.01},"time":\#(Double(s) * 0.2),"weights":{"alpha":1,"beta":2,"gamma":1,"lambda":1}}"# + "\n"
+        }
+        try text.write(toFile: dir + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func testSnapshotOverlaysTheOtherRun() throws {
+        let a = try writeRun(40, loss: 2), b = try writeRun(90, loss: 3)
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        let plain = try Binary.run(["snapshot", "--run", a, "--width", "150", "--height", "45"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let r = try Binary.run(["snapshot", "--run", a, "--compare-run", b, "--width", "150", "--height", "45"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("faint: \(b) (90 steps)"), r.stdout)
+        XCTAssertNotEqual(r.stdout, plain.stdout)
+        let missing = try Binary.run(["snapshot", "--run", a, "--compare-run", a + "/nope"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--compare-run") && missing.stderr.contains("nope"), missing.stderr)
+    }
+}

@@ -68,7 +68,7 @@ final class WorkbenchTmuxTests: XCTestCase {
         try t.send("Tab")
         screen = try t.waitFor("the HPatches browser", timeout: 30) { $0.contains("Sequences (6") }
         try t.send("r")
-        screen = try t.waitFor("the evaluation to finish", timeout: 180) { $0.contains("30 pairs in") }
+        screen = try t.waitFor("the evaluation to finish", timeout: 360) { $0.contains("30 pairs in") }
         XCTAssertNotNil(screen.range(of: #"Rep [0-9.]+ +LocErr"#, options: .regularExpression), "no pair metrics:\n\(screen)")
         XCTAssertTrue(screen.contains("pair 1/5"), screen)
         try t.send("Right")

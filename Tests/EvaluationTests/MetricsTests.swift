@@ -1,6 +1,8 @@
+import TestSupport
 import XCTest
 import Geometry
 import Evaluation
+import KP2D
 import TensorEngine
 import Verification
 
@@ -109,25 +111,11 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(m.matchingScore, 1)
     }
 
-    func testEvalMetricsFixture() throws {
-        guard let path = FixtureLocator.path("eval.metrics", anchor: #filePath) else {
-            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place ../shared/fixtures beside the checkout")
-        }
-        let (report, error) = FixtureRunner.run(path: path)
-        let r = try XCTUnwrap(report, error ?? "")
-        for c in r.results where !c.passed { print("FAIL \(c.name): \(c.note)") }
-        for e in r.errors { print("ERROR \(e)") }
-        XCTAssertTrue(r.passed)
-        XCTAssertGreaterThanOrEqual(r.results.count, 14)
-    }
-
     /// Any seed of our RANSAC must give the fixture's c1/c3/c5 on the robust pairs, and a corner error inside the
     /// spread OpenCV itself showed over 40 permutations + USAC (config pairs[i].alt_corner_error_range, +-0.3).
     /// (Pair 10's corner error is bimodal, 260 or 357 px, for OpenCV too; its c1/c3/c5 are 0 either way.)
     func testEvalMetricsRobustToRANSACSeed() throws {
-        guard let path = FixtureLocator.path("eval.metrics", anchor: #filePath) else {
-            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place ../shared/fixtures beside the checkout")
-        }
+        let path = try requireFixture("eval.metrics")
         let f = try Fixture.load(path)
         let flagged = try f.stored("out.corner_error_near_threshold").ints
         let e1 = try f.stored("out.c1").floats, e3 = try f.stored("out.c3").floats, e5 = try f.stored("out.c5").floats

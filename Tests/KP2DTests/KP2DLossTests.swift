@@ -1,5 +1,7 @@
+import TestSupport
 import XCTest
 @testable import KP2D
+import Datasets
 import NN
 import TensorEngine
 import Verification
@@ -67,7 +69,7 @@ final class KP2DLossTests: XCTestCase {
         XCTAssertEqual(io.inliers, b * 300)
         XCTAssertEqual(io.nearestIndex, Array((0..<b).map { _ in Array(0..<300) }.joined()))
         XCTAssertNotNil(io.term.value)
-        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: .official, g)!
+        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: .official, g)!
         XCTAssertTrue(total.value.scalar.isFinite)
         g.backward(total)
         for v in [out.score, out.coord, out.feat] {
@@ -122,7 +124,7 @@ final class KP2DLossTests: XCTestCase {
         }
         XCTAssertEqual(desc.recall, 0)
         XCTAssertEqual(io.inliers, 0)
-        XCTAssertNil(KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: .official, g))
+        XCTAssertNil(KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: .official, g))
     }
 
     func testInlierNetKeysAndShapesMatchTheFixture() throws {
@@ -135,30 +137,13 @@ final class KP2DLossTests: XCTestCase {
         XCTAssertEqual(net.inputNorm.momentum, 0.9)
         XCTAssertEqual(net.blocks[0].norm1.momentum, 0.1)
         XCTAssertEqual(net.parameterCount, 5 * 128 + 2 * 128 + 4 * 2 * (128 * 128 + 128 + 2 * 128) + 128 + 1)
-        guard let path = FixtureLocator.path("kp2d.train_step", anchor: #filePath) else {
-            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place them in ../shared/fixtures")
-        }
+        let path = try requireFixture("kp2d.train_step")
         let f = try Fixture.load(path)
         let fixtureKeys = Set(f.names(prefix: "param.io_net.").map { String($0.dropFirst("param.".count)) })
         XCTAssertEqual(Set(entries.map { $0.key }), fixtureKeys)
         var stored: [String: StoredTensor] = [:]
         for k in fixtureKeys { stored[k] = try f.stored("param." + k) }
         XCTAssertNoThrow(try net.loadStateDict(stored, prefix: "io_net.", strict: true, source: path))
-    }
-
-    func testTrainStepFixture() throws {
-        guard let path = FixtureLocator.path("kp2d.train_step", anchor: #filePath) else {
-            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place them in ../shared/fixtures")
-        }
-        let (report, error) = FixtureRunner.run(path: path)
-        XCTAssertNil(error)
-        guard let report = report else { return }
-        for e in report.errors { print("ERROR \(e)") }
-        for r in report.results where !r.passed || !r.note.isEmpty {
-            print("\(r.passed ? "ok  " : "FAIL") \(r.name) max abs \(r.maxAbsError) max rel \(r.maxRelError) \(r.note)")
-        }
-        print("kp2d.train_step: \(report.results.filter { $0.passed }.count)/\(report.results.count) checks passed")
-        XCTAssertTrue(report.passed)
     }
 
     private func smallModel() -> KP2DModel {
@@ -172,38 +157,30 @@ final class KP2DLossTests: XCTestCase {
     func testValidationStepLeavesBuffersAndGradientsUntouched() {
         let model = smallModel()
         var rng = SeededRandom(seed: 22)
-        let (image, aug, hom) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let (image, aug, hom) = SyntheticPairs.batch(2, height: 128, width: 192, rng: &rng)
         let before = model.stateEntries().map { $0.tensor.array }
-        let (r, details) = model.forwardBackwardDetailed(image: image, imageAug: aug, homography: hom, weights: .official,
-                                                         graph: Graph(), training: false, rng: &rng)
+        let graph = Graph()
+        let r = model.loss(image: image, imageAug: aug, homography: hom, lossWeights: .official, graph: graph, training: false)
+        let details = r.details
+        graph.reset()
         XCTAssertTrue(r.terms.total.isFinite && r.terms.total != 0)
         XCTAssertEqual(model.stateEntries().map { $0.tensor.array }, before)
         XCTAssertTrue(model.parameters().allSatisfy { $0.grad == nil })
+        XCTAssertEqual(details.ioPrediction.count, 2 * 300)
         // The same batch in training mode gives the same loss (batch statistics either way).
-        let t = model.forwardBackward(image: image, imageAug: aug, homography: hom, weights: .official,
-                                      graph: Graph(), training: true, rng: &rng)
+        let t = model.forwardBackward(image: image, imageAug: aug, homography: hom, lossWeights: .official,
+                                      graph: Graph(), training: true)
         XCTAssertEqual(t.terms.total, r.terms.total, accuracy: 1e-5 * abs(r.terms.total))
         XCTAssertTrue(model.parameters().allSatisfy { $0.grad != nil })
-        XCTAssertEqual(r.diagnostics.sourceKeypoints.count, 300)
-        XCTAssertEqual(r.diagnostics.matches.count, 300)
-        // IO confusion counts of image 0 agree with its labels and predictions.
-        let labels0 = details.ioLabel.prefix(300), preds0 = details.ioPrediction.prefix(300)
-        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalseNegatives, labels0.filter { $0 > 0 }.count)
-        XCTAssertEqual(r.diagnostics.ioTruePositives + r.diagnostics.ioFalsePositives, preds0.filter { $0 > 0 }.count)
-        // Matches are judged against the warped source keypoints.
-        for m in r.diagnostics.matches.prefix(20) {
-            let t = r.diagnostics.targetKeypoints[m.target], w = r.diagnostics.sourceKeypointsWarped[m.source]
-            XCTAssertEqual(m.correct, ((t.x - w.x) * (t.x - w.x) + (t.y - w.y) * (t.y - w.y)).squareRoot() < 4)
-        }
     }
 
     func testDegenerateBatchIsFlaggedWithoutNaN() {
         let model = smallModel()
         var rng = SeededRandom(seed: 23)
-        let (image, aug, _) = TrainStepBenchmark.syntheticPair(batch: 2, height: 128, width: 192, rng: &rng)
+        let (image, aug, _) = SyntheticPairs.batch(2, height: 128, width: 192, rng: &rng)
         let away = Tensor(shape: [2, 3, 3], values: [1, 0, 5, 0, 1, 0, 0, 0, 1, 1, 0, 5, 0, 1, 0, 0, 0, 1])
-        let r = model.forwardBackward(image: image, imageAug: aug, homography: away, weights: .official,
-                                      graph: Graph(), training: true, rng: &rng)
+        let r = model.forwardBackward(image: image, imageAug: aug, homography: away, lossWeights: .official,
+                                      graph: Graph(), training: true)
         XCTAssertEqual(r.terms.total, 0)
         XCTAssertEqual(r.terms.ioInliers, 0)
         XCTAssertTrue(r.terms.flags.contains { $0.hasPrefix("loc:") })
@@ -213,8 +190,8 @@ final class KP2DLossTests: XCTestCase {
         // backpropagated.
         model.keypointNet.convDa.norm.weight.value.fill(.nan)
         model.zeroGrad()
-        let n = model.forwardBackward(image: image, imageAug: aug, homography: hom(2), weights: .official,
-                                      graph: Graph(), training: true, rng: &rng)
+        let n = model.forwardBackward(image: image, imageAug: aug, homography: hom(2), lossWeights: .official,
+                                      graph: Graph(), training: true)
         XCTAssertTrue(n.terms.flags.contains { $0.hasPrefix("non-finite total") }, "flags: \(n.terms.flags)")
         XCTAssertTrue(n.terms.loc.isFinite)
         for p in model.parameters() { XCTAssertTrue(p.grad!.array.allSatisfy { $0 == 0 }) }
@@ -226,9 +203,12 @@ final class KP2DLossTests: XCTestCase {
         let model = smallModel()
         var rng = SeededRandom(seed: 24)
         for (b, h, w) in [(3, 144, 200), (2, 160, 120)] {
-            let (image, aug, hom) = TrainStepBenchmark.syntheticPair(batch: b, height: h, width: w, rng: &rng)
-            let (r, d) = model.forwardBackwardDetailed(image: image, imageAug: aug, homography: hom, weights: .official,
-                                                       graph: Graph(), training: true, rng: &rng)
+            let (image, aug, hom) = SyntheticPairs.batch(b, height: h, width: w, rng: &rng)
+            let graph = Graph()
+            var r = model.loss(image: image, imageAug: aug, homography: hom, lossWeights: .official, graph: graph, training: true)
+            model.backward(&r, graph: graph)
+            let d = r.details
+            graph.reset()
             XCTAssertTrue(r.terms.total.isFinite, "\(b)x\(h)x\(w)")
             XCTAssertEqual(d.ioPrediction.count, b * 300)
             XCTAssertEqual(d.borderMask.count, b * (h / 8) * (w / 8))
@@ -259,7 +239,7 @@ final class KP2DLossTests: XCTestCase {
         let usp = KP2DLoss.uspLoss(x, c, g); lap("usp")
         let cons = KP2DLoss.scoreConsistencyLoss(x, c, g); lap("consistency")
         let io = KP2DLoss.ioLoss(x, c, ioNet: ioNet, training: true, g); lap("io")
-        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, weights: .official, g)!
+        let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: .official, g)!
         g.backward(total); lap("backward")
         XCTAssertTrue(total.value.scalar.isFinite)
     }
@@ -283,9 +263,7 @@ final class KP2DLossTests: XCTestCase {
     /// The two after.param rules of README 1.4 on the stored values: the optimizer-only check passes for
     /// every parameter, and the grad-threshold rule rejects an update that is off by more than its bound.
     func testAfterParamRules() throws {
-        guard let path = FixtureLocator.path("kp2d.train_step", anchor: #filePath) else {
-            throw XCTSkip("fixtures not found: set KP2D_FIXTURES or place them in ../shared/fixtures")
-        }
+        let path = try requireFixture("kp2d.train_step")
         let f = try Fixture.load(path)
         let keys = f.names(prefix: "after.param.").map { String($0.dropFirst("after.param.".count)) }
         XCTAssertFalse(keys.isEmpty)

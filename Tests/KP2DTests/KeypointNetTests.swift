@@ -197,10 +197,12 @@ final class KeypointExtractionTests: XCTestCase {
         for p in 0..<12 { featValues[p] = Float(p) / 10; featValues[12 + p] = -Float(p) }
         let out = KeypointNetOutput(score: Variable(score), coord: Variable(coord),
                                     feat: Variable(Tensor(shape: [1, 2, 3, 4], values: featValues)))
-        let all = KeypointExtraction.extract(out)
-        XCTAssertEqual(all.keypoints, [DetectedKeypoint(x: 6, y: 106, score: 0.9), DetectedKeypoint(x: 5, y: 105, score: 0.7)])
+        let raster = KeypointSet.extract(out)
+        XCTAssertEqual(raster.keypoints, [Keypoint(x: 5, y: 105, score: 0.7), Keypoint(x: 6, y: 106, score: 0.9)])
+        let all = raster.sortedByScore()
+        XCTAssertEqual(all.keypoints, [Keypoint(x: 6, y: 106, score: 0.9), Keypoint(x: 5, y: 105, score: 0.7)])
         XCTAssertEqual(all.descriptors, [0.6, -6, 0.5, -5])
-        let one = KeypointExtraction.extract(out, topK: 1)
+        let one = raster.sortedByScore(limit: 1)
         XCTAssertEqual(one.keypoints.count, 1)
         XCTAssertEqual(Array(one.descriptor(0)), [0.6, -6])
     }
@@ -355,5 +357,30 @@ final class ConversionScriptTests: XCTestCase {
         let loaded = try KeypointNetWeights.load(dst)
         XCTAssertEqual(loaded.config.widths, KeypointNetConfig.reduced.widths)
         for (a, b) in zip(net.stateEntries(), loaded.stateEntries()) { XCTAssertEqual(a.tensor.array, b.tensor.array, a.key) }
+    }
+}
+
+final class KeypointSetTests: XCTestCase {
+    /// The array entry point and the network-output entry point are the same conversion.
+    func testFromDenseArraysEqualsExtract() {
+        var rng = SeededRandom(seed: 3)
+        let (hc, wc, d) = (3, 5, 4)
+        let score = (0..<(hc * wc)).map { i in i % 4 == 0 ? Float(0) : Float(rng.uniform()) }
+        let coord = (0..<(2 * hc * wc)).map { _ in Float(rng.uniform(0, 40)) }
+        let feat = (0..<(d * hc * wc)).map { _ in Float(rng.uniform(-1, 1)) }
+        let out = KeypointNetOutput(score: Variable(Tensor(shape: [1, 1, hc, wc], values: score)),
+                                    coord: Variable(Tensor(shape: [1, 2, hc, wc], values: coord)),
+                                    feat: Variable(Tensor(shape: [1, d, hc, wc], values: feat)))
+        let a = KeypointSet.fromDense(score: score, coord: coord, descriptors: feat, cellsHigh: hc, cellsWide: wc, dimension: d)
+        XCTAssertEqual(a, KeypointSet.extract(out))
+        XCTAssertEqual(a.count, score.filter { $0 > 0 }.count)
+        XCTAssertEqual(Array(a.descriptor(1)), (0..<d).map { feat[$0 * hc * wc + 2] })   // cell 0 scores 0: cells 1, 2 come first
+    }
+
+    func testEmptyDenseMapGivesAnEmptySet() {
+        let s = KeypointSet.fromDense(score: [], coord: [], descriptors: [], cellsHigh: 0, cellsWide: 0, dimension: 8)
+        XCTAssertEqual(s.count, 0)
+        XCTAssertEqual(s.dimension, 8)
+        XCTAssertEqual(s.sortedByScore(limit: 3).count, 0)
     }
 }

@@ -1,43 +1,15 @@
 import XCTest
-@testable import TensorEngine
+import KP2D
+import TensorEngine
+import TestSupport
 
-/// Finite-difference checks of the loss ops in TensorEngine/Ops/LossOps.swift (forward against
+/// Finite-difference checks of the loss ops in KP2D/Ops/LossOps.swift (forward against
 /// hand-written formulas, backward against central differences in Double).
 final class LossOpsTests: XCTestCase {
     private func random(_ shape: [Int], _ rng: inout SeededRandom, _ lo: Double = -1, _ hi: Double = 1) -> Tensor {
         let t = Tensor(shape: shape)
         for i in 0..<t.count { t.data[i] = Float(rng.uniform(lo, hi)) }
         return t
-    }
-
-    /// Compares the analytic gradient of sum(f(x) * w) with central differences for every input.
-    private func checkGradient(inputs: [Tensor], tolerance: Float = 2e-3, eps: Float = 1e-3,
-                               _ f: (Graph, [Variable]) -> Variable, file: StaticString = #filePath, line: UInt = #line) {
-        var rng = SeededRandom(seed: 99)
-        let g = Graph()
-        let vars = inputs.map { Variable($0.copy(), requiresGrad: true) }
-        let y = f(g, vars)
-        let w = random(y.shape, &rng)
-        let loss = g.sum(g.mul(y, Variable(w)))
-        g.backward(loss)
-        func value(_ xs: [Tensor]) -> Double {
-            let g2 = Graph(recording: false)
-            let out = f(g2, xs.map { Variable($0) })
-            var s = 0.0
-            for i in 0..<out.count { s += Double(out.value.data[i]) * Double(w.data[i]) }
-            return s
-        }
-        for (k, x) in inputs.enumerated() {
-            let analytic = vars[k].grad?.array ?? [Float](repeating: 0, count: x.count)
-            for i in 0..<x.count {
-                let plus = inputs.map { $0.copy() }, minus = inputs.map { $0.copy() }
-                plus[k].data[i] += eps
-                minus[k].data[i] -= eps
-                let numeric = Float((value(plus) - value(minus)) / Double(2 * eps))
-                XCTAssertEqual(analytic[i], numeric, accuracy: tolerance * Swift.max(1, Swift.abs(numeric)),
-                               "input \(k) element \(i)", file: file, line: line)
-            }
-        }
     }
 
     func testNormalizeAndDenormalizeCoordinates() {
@@ -52,8 +24,8 @@ final class LossOpsTests: XCTestCase {
         let back = g.denormalizeCoordinates(norm, imageHeight: 24, imageWidth: 32)
         XCTAssertEqual(back.shape, coord.shape)
         for i in 0..<coord.count { XCTAssertEqual(back.value.data[i], coord.data[i], accuracy: 1e-4) }
-        checkGradient(inputs: [coord]) { g, v in g.normalizeCoordinates(v[0], imageHeight: 24, imageWidth: 32) }
-        checkGradient(inputs: [random([2, 3, 4, 2], &rng)]) { g, v in g.denormalizeCoordinates(v[0], imageHeight: 24, imageWidth: 32) }
+        checkGradients(of: [coord]) { g, v in g.normalizeCoordinates(v[0], imageHeight: 24, imageWidth: 32) }
+        checkGradients(of: [random([2, 3, 4, 2], &rng)]) { g, v in g.denormalizeCoordinates(v[0], imageHeight: 24, imageWidth: 32) }
     }
 
     func testWarpPointsMatchesHomographyAndGradient() {
@@ -72,7 +44,7 @@ final class LossOpsTests: XCTestCase {
                 XCTAssertEqual(Double(y.value.data[(b * 15 + i) * 2 + 1]), (m[3] * x + m[4] * yy + m[5]) / w, accuracy: 1e-5)
             }
         }
-        checkGradient(inputs: [pts]) { g, v in g.warpPoints(v[0], homographies: h) }
+        checkGradients(of: [pts]) { g, v in g.warpPoints(v[0], homographies: h) }
     }
 
     func testIdentityWarpIsExact() {
@@ -100,7 +72,7 @@ final class LossOpsTests: XCTestCase {
                 XCTAssertEqual(d.value[bi, i], best, accuracy: 1e-5)
             }
         }
-        checkGradient(inputs: [a, b], tolerance: 3e-3) { g, v in g.nearestPointDistance(v[0], v[1]).distances }
+        checkGradients(of: [a, b], tolerance: 3e-3) { g, v in g.nearestPointDistance(v[0], v[1]).distances }
     }
 
     func testNearestPointZeroDistanceHasZeroGradient() {
@@ -120,7 +92,7 @@ final class LossOpsTests: XCTestCase {
         let x = random([2, 3], &rng), y = random([4], &rng)
         let out = Graph().concatenateFlat([Variable(x), Variable(y)])
         XCTAssertEqual(out.value.array, x.array + y.array)
-        checkGradient(inputs: [x, y]) { g, v in g.concatenateFlat(v) }
+        checkGradients(of: [x, y]) { g, v in g.concatenateFlat(v) }
     }
 
     func testPairDescriptorDistance() {
@@ -140,7 +112,7 @@ final class LossOpsTests: XCTestCase {
         let full = g.descriptorDistance(Variable(a), Variable(b))
         let y = g.pairDescriptorDistance(Variable(a), Variable(b), pairs: pairs)
         for i in 0..<4 { XCTAssertEqual(y.value[i], full.value[i, pairs[i]], accuracy: 1e-6) }
-        checkGradient(inputs: [a, b], tolerance: 3e-3) { g, v in g.pairDescriptorDistance(v[0], v[1], pairs: pairs) }
+        checkGradients(of: [a, b], tolerance: 3e-3) { g, v in g.pairDescriptorDistance(v[0], v[1], pairs: pairs) }
         // Identical columns: distance 0 and a zero (not NaN) gradient.
         let same = Variable(a.copy(), requiresGrad: true)
         let g2 = Graph()

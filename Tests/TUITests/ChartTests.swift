@@ -1,5 +1,7 @@
+import Bench
 import XCTest
 import TUI
+import Training
 
 final class ChartTests: XCTestCase {
     func testBrailleBitLayout() {
@@ -129,5 +131,41 @@ final class ChartDataTests: XCTestCase {
                                     widthCells: 20, heightCells: 4)
         XCTAssertEqual(r.xMin, 4000); XCTAssertEqual(r.xMax, 5000)
         XCTAssertEqual(r.changeColumns, [], "a change before the window is not drawn")
+    }
+}
+
+/// `--compare-run`: another run's smoothed curve, faint, in the same axes.
+final class ComparisonOverlayTests: XCTestCase {
+    func testOverlayWidensTheRangesAndHasItsOwnCanvas() {
+        let steps = Array(1...100), values = steps.map { 1 + 0.001 * Double($0) }
+        let other = ChartOverlay(steps: Array(1...200), values: Array(repeating: 10, count: 200), changeSteps: [150])
+        let whole = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all),
+                                        widthCells: 20, heightCells: 5, overlay: other)
+        XCTAssertGreaterThanOrEqual(whole.yMax, 10)          // the other run's curve is inside the y range
+        XCTAssertEqual(whole.xMax, 200)                      // and the whole-run x range spans both runs
+        XCTAssertFalse(whole.overlay.bits.allSatisfy { $0 == 0 })
+        XCTAssertEqual(whole.overlayChangeColumns.count, 1)
+        let alone = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all),
+                                        widthCells: 20, heightCells: 5)
+        XCTAssertLessThan(alone.yMax, 2)
+        XCTAssertTrue(alone.overlay.bits.allSatisfy { $0 == 0 })
+        // A window keeps this run's x range; the other run is clipped to it.
+        let windowed = LossChart.rasterize(steps: steps, values: values, changeSteps: [], options: ChartOptions(fit: .all, window: 50),
+                                           widthCells: 20, heightCells: 5, overlay: other)
+        XCTAssertEqual(windowed.xMax, 100)
+        XCTAssertTrue(windowed.overlayChangeColumns.isEmpty)
+    }
+
+    func testTrainingViewNamesTheOverlaidRunAndDrawsItFaintly() {
+        let snap = DemoTrainer.snapshot(steps: 300)
+        let other = DemoTrainer.snapshot(steps: 600)
+        let run = RecordedRun(name: "runs/old", logPath: "runs/old/metrics.jsonl", checkpointPath: nil, history: other.history, checkpoint: nil)
+        let plain = renderOnce(snap, width: 160, height: 50)
+        let compared = renderOnce(snap, width: 160, height: 50, options: WorkbenchOptions(compareRun: run))
+        XCTAssertFalse(plain.contains("runs/old"))
+        XCTAssertTrue(compared.contains("faint: runs/old (600 steps)"), compared)
+        XCTAssertNotEqual(plain, compared)
+        // The x axis of the total chart now ends at the other run's last step.
+        XCTAssertTrue(compared.contains("600"))
     }
 }

@@ -1,3 +1,4 @@
+import KP2D
 import XCTest
 import Datasets
 import Evaluation
@@ -16,7 +17,7 @@ final class EvaluatorSourceTests: XCTestCase {
 
     /// One point per 8x8 cell centre, descriptor = normalised 5x5 gray patch.
     static func gridDetector(_ img: Image) -> KeypointSet {
-        var kps = [Evaluation.Keypoint](), desc = [Float]()
+        var kps = [Keypoint](), desc = [Float]()
         for cy in stride(from: 8, to: img.height - 8, by: 8) { for cx in stride(from: 8, to: img.width - 8, by: 8) {
             var d = [Float]()
             for dy in -2...2 { for dx in -2...2 { d.append((0..<3).reduce(0) { $0 + img.at($1, cy + dy, cx + dx) }) } }
@@ -24,7 +25,7 @@ final class EvaluatorSourceTests: XCTestCase {
             d = d.map { $0 - mean }
             let norm = max(d.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
             desc += d.map { $0 / norm }
-            kps.append(Evaluation.Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
+            kps.append(Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
         } }
         return KeypointSet(keypoints: kps, descriptors: desc, dimension: 25)
     }
@@ -44,8 +45,8 @@ final class EvaluatorSourceTests: XCTestCase {
         XCTAssertEqual(source.sequences().count, 2)
         XCTAssertTrue(source.sequences().allSatisfy { $0.metrics.repeatability.isNaN && $0.pairCount == 5 })
         let before = try XCTUnwrap(source.pair(sequence: "v_p0", index: 0))
-        XCTAssertEqual(before.source.width, 64); XCTAssertEqual(before.target.height, 48)
-        XCTAssertTrue(before.sourceKeypoints.isEmpty)
+        XCTAssertEqual(before.pair.source.width, 64); XCTAssertEqual(before.pair.target.height, 48)
+        XCTAssertTrue(before.pair.sourceKeypoints.isEmpty)
         XCTAssertTrue(source.status.contains("not evaluated yet"))
 
         let v0 = source.version
@@ -57,11 +58,11 @@ final class EvaluatorSourceTests: XCTestCase {
         let seqs = source.sequences()
         XCTAssertTrue(seqs.allSatisfy { !$0.metrics.repeatability.isNaN && !$0.metrics.c3.isNaN }, "\(seqs)")
         let p = try XCTUnwrap(source.pair(sequence: "i_p1", index: 2))
-        XCTAssertFalse(p.sourceKeypoints.isEmpty)
-        XCTAssertFalse(p.matches.isEmpty)
+        XCTAssertFalse(p.pair.sourceKeypoints.isEmpty)
+        XCTAssertFalse(p.pair.matches.isEmpty)
         // Illumination pairs have the identity homography: the grid detector's cross-checked matches are mostly
         // the same cell, i.e. correct.
-        XCTAssertGreaterThan(Double(p.matches.filter(\.correct).count) / Double(p.matches.count), 0.5)
+        XCTAssertGreaterThan(Double(p.pair.matches.filter(\.correct).count) / Double(p.pair.matches.count), 0.5)
         XCTAssertFalse(p.metrics.matchingScore.isNaN)
         XCTAssertNil(source.pair(sequence: "nope", index: 0))
         XCTAssertNil(source.pair(sequence: "i_p1", index: 7))

@@ -1,5 +1,8 @@
+import KP2D
+import Evaluation
 import XCTest
 import Datasets
+import Geometry
 import Training
 import TUI
 
@@ -70,12 +73,12 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(px[0].0, 0.5, accuracy: 1e-6)
     }
 
-    func makeContent(h: [Double] = [1, 0, 0, 0, 1, 0, 0, 0, 1]) -> PairContent {
+    func makeContent(h: [Double] = [1, 0, 0, 0, 1, 0, 0, 0, 1]) -> JudgedPair {
         let img = Image(width: 40, height: 40, channels: 1, pixels: [Float](repeating: 0.5, count: 1600))
         let kps = [Keypoint(x: 5, y: 5, score: 0.1), Keypoint(x: 30, y: 30, score: 0.9)]
-        return PairContent(source: img, target: img, sourceKeypoints: kps, targetKeypoints: kps,
-                           matches: [Match(source: 0, target: 0, correct: true), Match(source: 1, target: 1, correct: false)],
-                           homography: h)
+        return JudgedPair(source: img, target: img, sourceKeypoints: kps, targetKeypoints: kps,
+                          matches: [Match(source: 0, target: 0, correct: true), Match(source: 1, target: 1, correct: false)],
+                          homography: Homography(h))
     }
 
     func testOverlaysKeypointsAndMatches() {
@@ -112,7 +115,7 @@ final class ImageTests: XCTestCase {
         XCTAssertGreaterThan(gridCells(t, 10..<20), 20)
         XCTAssertEqual(gridCells(place.source, 0..<20), 0)
         XCTAssertTrue((t.y..<t.maxY).allSatisfy { y in (t.x..<t.maxX).allSatisfy { grid[$0, y].char == "▀" } }, "image cells stay half blocks")
-        XCTAssertNotNil(PairView.warp([1, 0, 0, 0, 1, 0, 0, 0, 1], 3, 4))
-        XCTAssertNil(PairView.warp([1, 0, 0, 0, 1, 0, 0, 0, 0], 3, 4))
+        XCTAssertNotNil(Homography.identity.applyIfVisible(Point2(3, 4)))
+        XCTAssertNil(Homography([1, 0, 0, 0, 1, 0, 0, 0, 0]).applyIfVisible(Point2(3, 4)))
     }
 }

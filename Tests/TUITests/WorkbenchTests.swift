@@ -1,3 +1,4 @@
+import Bench
 import XCTest
 import KP2D
 import Training
@@ -83,17 +84,17 @@ final class WorkbenchTests: XCTestCase {
     func testParameterEditingAndUndo() {
         let wb = makeWorkbench()
         var snap = DemoTrainer.snapshot(steps: 10)
-        snap.status.weights = LossWeights(alpha: 1, beta: 2, lambda: 1, gamma: 1)
+        snap.status.lossWeights = LossWeights(alpha: 1, beta: 2, lambda: 1, gamma: 1)
         snap.status.lr = 1e-3
         // w selects beta; two presses of + accumulate before the trainer shows the change.
         let sent = press(wb, [.char("w"), .char("+"), .char("+")], snap)
         XCTAssertEqual(sent.count, 2)
-        XCTAssertEqual(sent.last, .setWeights(LossWeights(alpha: 1, beta: 2.2, lambda: 1, gamma: 1)))
+        XCTAssertEqual(sent.last, .setLossWeights(LossWeights(alpha: 1, beta: 2.2, lambda: 1, gamma: 1)))
         let g = wb.render(snapshot: snap, width: 200, height: 60)
         XCTAssertTrue(g.contains("beta 2.2"), "readout shows the requested value")
         XCTAssertTrue(g.contains("2·2.2·L_desc"), "effective weighting shown")
         // Undo goes back one change.
-        XCTAssertEqual(press(wb, [.char("u")], snap), [.setWeights(LossWeights(alpha: 1, beta: 2.1, lambda: 1, gamma: 1))])
+        XCTAssertEqual(press(wb, [.char("u")], snap), [.setLossWeights(LossWeights(alpha: 1, beta: 2.1, lambda: 1, gamma: 1))])
         // The learning rate: select (3 more w), decrease.
         let lrSent = press(wb, [.char("w"), .char("w"), .char("w"), .char("-")], snap)
         guard case .setLearningRate(let lr) = lrSent.last else { return XCTFail("\(lrSent)") }
@@ -107,7 +108,7 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertTrue(wb.render(snapshot: snap, width: 120, height: 40).contains("Set alpha"))
         XCTAssertEqual(wb.state.keyContext, .edit)
         let sent = press(wb, [.backspace, .char("0"), .char("."), .char("5"), .enter], snap)
-        XCTAssertEqual(sent, [.setWeights(LossWeights(alpha: 0.5, beta: 2, lambda: 1, gamma: 1))])
+        XCTAssertEqual(sent, [.setLossWeights(LossWeights(alpha: 0.5, beta: 2, lambda: 1, gamma: 1))])
         XCTAssertEqual(wb.state.overlay, .none)
         // Garbage is refused with a message, the dialog stays open.
         _ = press(wb, [.char("e"), .backspace, .char("-"), .char("-"), .enter], snap)
@@ -235,7 +236,7 @@ final class WorkbenchTests: XCTestCase {
         XCTAssertTrue(g.contains("i_ only"))
         XCTAssertFalse(g.contains("v_boat"))
         _ = press(wb, [.char("o")], snap)
-        XCTAssertEqual(wb.state.hpSort, .localizationError)
+        XCTAssertEqual(wb.state.hpatchesSort, .localizationError)
         _ = press(wb, [.char("r")], snap)
         XCTAssertEqual(hp.evaluationRequests, 2, "one on opening the browser, one for r")
         // Errors sort highest first.
@@ -389,7 +390,7 @@ final class BrowserSelectionTests: XCTestCase {
         hp.reps = ["i_a": 0.9, "i_b": 0.05, "v_c": 0.1]; hp.version += 1
         var g = wb.render(snapshot: snap, width: 160, height: 40)
         XCTAssertTrue(g.contains("▶i_b"), g.text)
-        XCTAssertEqual(wb.state.hpSelected, 0)
+        XCTAssertEqual(wb.state.hpatchesSelected, 0)
         XCTAssertTrue(g.contains("pair not evaluated yet"))
         // Keys still move by position.
         wb.handle(.down, snapshot: snap, send: { _ in })

@@ -18,21 +18,37 @@ final class PreviewTests: XCTestCase {
         let batch = try loader.makeBatch(step: 0)
         var rng = SeededRandom(seed: 2)
         let model = KP2DModel(config: o.model, rng: &rng)
-        let result = model.forwardBackward(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
-                                           weights: .official, graph: Graph(), training: true, rng: &rng)
-        let d = result.diagnostics
+        let graph = Graph()
+        var result = model.loss(image: batch.image, imageAug: batch.imageAug, homography: batch.homography,
+                                lossWeights: .official, graph: graph, training: true)
+        model.backward(&result, graph: graph)
+        let d = PairDiagnostics.of(result, graph)
+        let details = result.details
+        graph.reset()
         let p = PreviewBuilder.makePreview(step: 1, pair: batch.first, diagnostics: d, terms: result.terms, rng: &rng)
-        let h = Homography(p.homography)
+        let h = try XCTUnwrap(p.pair.homography)
         XCTAssertFalse(d.sourceKeypoints.isEmpty)
         XCTAssertEqual(d.sourceKeypoints.count, d.sourceKeypointsWarped.count)
         for (k, w) in zip(d.sourceKeypoints, d.sourceKeypointsWarped) {
-            let q = h.apply(Point2(Double(k.x), Double(k.y)))
-            XCTAssertEqual(q.x, Double(w.x), accuracy: 1e-2)
-            XCTAssertEqual(q.y, Double(w.y), accuracy: 1e-2)
+            let q = h.apply(k.point)
+            XCTAssertEqual(q.x, w.x, accuracy: 1e-2)
+            XCTAssertEqual(q.y, w.y, accuracy: 1e-2)
         }
-        XCTAssertEqual(p.source, batch.first.imageAug)
-        XCTAssertEqual(p.target, batch.first.image)
-        XCTAssertEqual(p.matches.count, d.matches.count)
+        XCTAssertEqual(d.sourceKeypoints.count, min(300, details.borderMask.count / 2))
+        // IO confusion counts of image 0 agree with its labels and predictions.
+        let k = details.ioLabel.count / 2
+        let labels0 = details.ioLabel.prefix(k), preds0 = details.ioPrediction.prefix(k)
+        XCTAssertEqual(d.ioTruePositives + d.ioFalseNegatives, labels0.filter { $0 > 0 }.count)
+        XCTAssertEqual(d.ioTruePositives + d.ioFalsePositives, preds0.filter { $0 > 0 }.count)
+        // Matches are judged against the warped source keypoints (float32, < 4 px, as the loss associates).
+        for m in d.matches.prefix(20) {
+            let t = d.targetKeypoints[m.target], w = d.sourceKeypointsWarped[m.source]
+            let dx = t.x - Float(w.x), dy = t.y - Float(w.y)
+            XCTAssertEqual(m.correct, (dx * dx + dy * dy).squareRoot() < 4)
+        }
+        XCTAssertEqual(p.pair.source, batch.first.imageAug)
+        XCTAssertEqual(p.pair.target, batch.first.image)
+        XCTAssertEqual(p.pair.matches.count, d.matches.count)
         XCTAssertEqual(p.stats.correctMatches, Double(d.matches.filter { $0.correct }.count))
         XCTAssertTrue(p.stats.repeatability >= 0 && p.stats.repeatability <= 1)
         XCTAssertEqual(p.stats.descriptorRecall, Double(result.terms.recall), accuracy: 1e-6)

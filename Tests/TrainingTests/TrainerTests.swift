@@ -10,7 +10,7 @@ final class TrainingOptionsTests: XCTestCase {
     func testPresetsAndValidation() throws {
         let paper = TrainingOptions(preset: .paper, dataPath: "x")
         XCTAssertEqual([paper.height, paper.width, paper.batchSize], [240, 320, 8])
-        XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.weights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
+        XCTAssertEqual(paper.model, .paper); XCTAssertEqual(paper.lossWeights, .official); XCTAssertEqual(paper.learningRate, 1e-3)
         XCTAssertEqual(paper.epochs, 50)
         let fast = TrainingOptions(preset: .fast, dataPath: "x")
         XCTAssertEqual([fast.height, fast.width, fast.batchSize], [128, 192, 4])
@@ -26,7 +26,7 @@ final class TrainingOptionsTests: XCTestCase {
         XCTAssertThrowsError(try o.validate())
         o = fast; o.checkpointEvery = 5
         XCTAssertThrowsError(try o.validate()) { XCTAssertTrue("\($0)".contains("--checkpoint")) }
-        o = fast; o.weights.beta = .nan
+        o = fast; o.lossWeights.beta = .nan
         XCTAssertThrowsError(try o.validate())
         XCTAssertEqual(fast.augmentation.height, 128)
         o = fast; o.checkpointPath = "/r/ck.safetensors"
@@ -91,21 +91,21 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(s.version, v0)
         let preview = try XCTUnwrap(s.preview)
         XCTAssertEqual(preview.step, 1)
-        XCTAssertEqual(preview.source.width, 192); XCTAssertEqual(preview.target.height, 128)
-        XCTAssertEqual(preview.homography.count, 9)
-        XCTAssertFalse(preview.sourceKeypoints.isEmpty)
+        XCTAssertEqual(preview.pair.source.width, 192); XCTAssertEqual(preview.pair.target.height, 128)
+        XCTAssertNotNil(preview.pair.homography)
+        XCTAssertFalse(preview.pair.sourceKeypoints.isEmpty)
         XCTAssertFalse(s.recentStats.keypoints.isNaN)
 
         let w = LossWeights(alpha: 0.5, beta: 1, lambda: 2, gamma: 0)
-        trainer.send(.setWeights(w))
+        trainer.send(.setLossWeights(w))
         trainer.send(.setLearningRate(2e-4))
         trainer.send(.resume)
         s = waitFor(trainer) { $0.status.step >= 3 }
-        XCTAssertEqual(s.status.weights, w)
+        XCTAssertEqual(s.status.lossWeights, w)
         XCTAssertEqual(s.status.lr, 2e-4, accuracy: 1e-9)
         XCTAssertEqual(s.changes.count, 2)
         XCTAssertEqual(s.changes.first?.step, 1)
-        XCTAssertEqual(s.history.last?.weights, w)
+        XCTAssertEqual(s.history.last?.lossWeights, w)
         XCTAssertEqual(s.history.last?.lr ?? 0, 2e-4, accuracy: 1e-9)
 
         trainer.send(.pause)
@@ -213,7 +213,7 @@ final class TrainerTests: XCTestCase {
         let t = try Trainer(options: o)
         t.start()
         waitFor(t) { $0.status.state == .paused }
-        t.send(.setWeights(LossWeights(alpha: .infinity, beta: 1, lambda: 1, gamma: 1)))
+        t.send(.setLossWeights(LossWeights(alpha: .infinity, beta: 1, lambda: 1, gamma: 1)))
         let before = t.model.stateDict().filter { $0.0.hasSuffix("weight") }
         t.send(.step)
         let s = waitFor(t) { $0.status.step == 1 }

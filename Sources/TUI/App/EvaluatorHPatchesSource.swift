@@ -1,6 +1,8 @@
 import Datasets
 import Evaluation
 import Foundation
+import Geometry
+import KP2D
 import Training
 
 /// The HPatches browser's data from the real evaluator: `requestEvaluation()` runs `HPatchesEvaluation.run`
@@ -9,18 +11,15 @@ import Training
 /// Images are loaded from the dataset when a pair is shown (only the shown pair is kept), so the browser
 /// works before any evaluation too. Thread-safe; the UI thread only reads.
 public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
-    public typealias Detector = (Image) throws -> KeypointSet
 
     let dataset: HPatchesDataset
     let settings: HPatchesEvalSettings
     /// Called on the worker thread at the start of every evaluation; returns the detector to use (e.g. one
     /// built on a copy of the current model, so evaluation never touches the model being trained).
-    let makeDetector: () throws -> Detector
-    /// Pixel distance under which a match counts as correct.
-    public static let correctDistance: Float = 3
+    let makeDetector: () throws -> KeypointDetector
 
     struct Stored {
-        var sourceKeypoints: [Training.Keypoint], targetKeypoints: [Training.Keypoint]
+        var sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint]
         var matches: [Match]
         var metrics: HPatchesBrowserMetrics
     }
@@ -32,9 +31,9 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
     private var queued = false
     private var stored: [String: [Int: Stored]] = [:]          // sequence -> k (2...6) -> result
     private let pairsBySequence: [(name: String, pairs: [HPatchesPair])]
-    private var shown: (key: String, first: Image, second: Image, homography: [Double])? = nil
+    private var shown: (key: String, first: Image, second: Image, homography: Homography)? = nil
 
-    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> Detector) {
+    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, makeDetector: @escaping () throws -> KeypointDetector) {
         self.dataset = dataset; self.settings = settings; self.makeDetector = makeDetector
         var groups: [(name: String, pairs: [HPatchesPair])] = []
         for p in dataset.pairs where settings.split.includes(p.sequence) {
@@ -78,14 +77,14 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
         lock.unlock()
         if images == nil {
             guard let s = try? dataset.load(p, width: settings.width, height: settings.height, order: .rgb) else { return nil }
-            images = (key, s.first, s.second, s.homography.m)
+            images = (key, s.first, s.second, s.homography)
             lock.lock(); shown = images; lock.unlock()
         }
         let im = images!
-        return HPatchesBrowserPair(sequence: sequence, pairIndex: index, source: im.first, target: im.second,
-                                   sourceKeypoints: result?.sourceKeypoints ?? [], targetKeypoints: result?.targetKeypoints ?? [],
-                                   matches: result?.matches ?? [], homography: im.homography,
-                                   metrics: result?.metrics ?? HPatchesBrowserMetrics())
+        let pair = JudgedPair(source: im.first, target: im.second, sourceKeypoints: result?.sourceKeypoints ?? [],
+                              targetKeypoints: result?.targetKeypoints ?? [], matches: result?.matches ?? [],
+                              homography: im.homography)
+        return HPatchesBrowserPair(sequence: sequence, pairIndex: index, pair: pair, metrics: result?.metrics ?? HPatchesBrowserMetrics())
     }
 
     public func requestEvaluation() {
@@ -148,22 +147,12 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource {
 
     /// What the browser keeps of one evaluated pair.
     static func store(sample: HPatchesSample, a: KeypointSet, b: KeypointSet, metrics m: PairMetrics, topK: Int) -> Stored {
-        let ta = a.topK(topK), tb = b.topK(topK)
-        func kps(_ s: KeypointSet) -> [Training.Keypoint] { s.keypoints.map { Training.Keypoint(x: $0.x, y: $0.y, score: $0.score) } }
-        let src = kps(ta), tgt = kps(tb)
-        let h = sample.homography.m
-        let matches = DescriptorMatching.mutualNearest(ta, tb).map { i, j -> Match in
-            var correct = false
-            if let q = PairView.warp(h, Double(src[i].x), Double(src[i].y)) {
-                let dx = Float(q.0) - tgt[j].x, dy = Float(q.1) - tgt[j].y
-                correct = (dx * dx + dy * dy).squareRoot() <= correctDistance
-            }
-            return Match(source: i, target: j, correct: correct)
-        }
+        let judged = JudgedMatches.mutualNearest(a, b, topK: topK, truth: sample.homography)
         let metrics = HPatchesBrowserMetrics(repeatability: m.repeatability.repeatability,
                                              localizationError: m.repeatability.localizationError ?? .nan,
                                              cornerError: m.homography.cornerError ?? .nan, c1: m.homography.c1,
                                              c3: m.homography.c3, c5: m.homography.c5, matchingScore: m.matchingScore)
-        return Stored(sourceKeypoints: src, targetKeypoints: tgt, matches: matches, metrics: metrics)
+        return Stored(sourceKeypoints: judged.first.keypoints, targetKeypoints: judged.second.keypoints,
+                      matches: judged.matches, metrics: metrics)
     }
 }

@@ -1,7 +1,10 @@
 import Datasets
+import Evaluation
+import KP2D
 import Training
 
-// What the HPatches browser needs. The integrator implements it with the real evaluator; tests use a fake.
+// What the HPatches browser needs: EvaluatorHPatchesSource implements it with the real evaluator; the demo and
+// the tests use DemoHPatches (Bench module).
 
 /// Metrics of one pair, or means over a sequence's pairs. NaN where not (yet) known.
 public struct HPatchesBrowserMetrics: Sendable, Equatable {
@@ -39,19 +42,10 @@ public struct HPatchesBrowserPair: Sendable {
     public var sequence: String
     /// 0...4 (target image 2...6).
     public var pairIndex: Int
-    public var source: Image
-    public var target: Image
-    public var sourceKeypoints: [Keypoint]
-    public var targetKeypoints: [Keypoint]
-    public var matches: [Match]
-    /// True homography, source pixels -> target pixels, row-major 3x3.
-    public var homography: [Double]
+    public var pair: JudgedPair
     public var metrics: HPatchesBrowserMetrics
-    public init(sequence: String, pairIndex: Int, source: Image, target: Image, sourceKeypoints: [Keypoint],
-                targetKeypoints: [Keypoint], matches: [Match], homography: [Double], metrics: HPatchesBrowserMetrics) {
-        self.sequence = sequence; self.pairIndex = pairIndex; self.source = source; self.target = target
-        self.sourceKeypoints = sourceKeypoints; self.targetKeypoints = targetKeypoints; self.matches = matches
-        self.homography = homography; self.metrics = metrics
+    public init(sequence: String, pairIndex: Int, pair: JudgedPair, metrics: HPatchesBrowserMetrics) {
+        self.sequence = sequence; self.pairIndex = pairIndex; self.pair = pair; self.metrics = metrics
     }
 }
 
@@ -137,13 +131,13 @@ public enum HPatchesBrowserOrdering {
 // Conversions from the evaluator's results (module Training), for implementations of HPatchesBrowserSource.
 extension HPatchesBrowserMetrics {
     /// The metrics of one evaluated pair (NaN where the evaluator had none).
-    public init(_ r: Training.HPatchesPairRecord) {
+    public init(_ r: HPatchesPairRecord) {
         self.init(repeatability: r.repeatability, localizationError: r.localizationError ?? .nan,
                   cornerError: r.cornerError ?? .nan, c1: r.c1, c3: r.c3, c5: r.c5, matchingScore: r.matchingScore)
     }
 
     /// Means over a sequence's pairs: the summary's values, and the mean corner error of the pairs that have one.
-    public init(_ s: HPatchesSummary, pairs: [Training.HPatchesPairRecord] = []) {
+    public init(_ s: HPatchesSummary, pairs: [HPatchesPairRecord] = []) {
         let corners = pairs.compactMap(\.cornerError)
         self.init(repeatability: s.repeatability, localizationError: s.localizationError,
                   cornerError: corners.isEmpty ? .nan : corners.reduce(0, +) / Double(corners.count),

@@ -32,7 +32,7 @@ public enum Parameter: String, CaseIterable, Sendable {
         case .lr: return lr
         }
     }
-    public func setting(_ v: Float, weights w: LossWeights, lr: Float) -> (LossWeights, Float) {
+    public func setting(_ v: Float, lossWeights w: LossWeights, lr: Float) -> (LossWeights, Float) {
         var w = w, lr = lr
         switch self {
         case .alpha: w.alpha = v
@@ -98,25 +98,25 @@ public struct UIState: Sendable {
     public static let windowSteps = 1000
     public var themeName = "default"
     /// Parameters last sent, until the trainer's status shows them (so quick +/+ presses accumulate).
-    public var requested: (weights: LossWeights, lr: Float)? = nil
+    public var requested: (lossWeights: LossWeights, lr: Float)? = nil
     /// When `requested` was sent (uptime seconds): after 5 s without the trainer showing it, the trainer's values win.
     public var requestedAt = 0.0
     /// Values before each change, newest last (u pops).
-    public var undoStack: [(weights: LossWeights, lr: Float)] = []
+    public var undoStack: [(lossWeights: LossWeights, lr: Float)] = []
     /// A one-line message from the UI itself ("saved requested", theme warnings, input errors).
     public var message = ""
     // HPatches browser.
-    public var hpSelected = 0
+    public var hpatchesSelected = 0
     /// The selected sequence's name: the selection follows it when results re-sort the list.
-    public var hpSelectedName: String? = nil
+    public var hpatchesSelectedName: String? = nil
     /// Set by keys that move the selection by index (applied at the next draw).
-    public var hpSelectedByKey = false
-    public var hpPair = 0
-    public var hpFilter: HPatchesBrowserFilter = .all
-    public var hpSort: HPatchesBrowserSortKey = .repeatability
-    public var hpReversed = false
+    public var hpatchesSelectedByKey = false
+    public var hpatchesPair = 0
+    public var hpatchesFilter: HPatchesBrowserFilter = .all
+    public var hpatchesSort: HPatchesBrowserSortKey = .repeatability
+    public var hpatchesReversed = false
     /// Whether the HPatches browser has asked for an evaluation yet (the first visit does).
-    public var hpEvaluationStarted = false
+    public var hpatchesEvaluationStarted = false
     /// Set when the user chose save-and-quit: quit once the trainer reports a save at or after this step.
     public var quitAfterSaveAtStep: Int? = nil
     public var finished = false

@@ -14,9 +14,12 @@ public struct WorkbenchOptions: Sendable {
     /// Force a colour mode (nil: detect from the terminal and NO_COLOR).
     public var colorMode: ColorMode?
     public var themeDirectories: [String]
+    /// Another run whose curves are overlaid, faintly, on every chart (`--compare-run`).
+    public var compareRun: RecordedRun?
     public init(themeName: String = "default", ascii: Bool = false, colorMode: ColorMode? = nil,
-                themeDirectories: [String] = Theme.searchDirectories()) {
+                themeDirectories: [String] = Theme.searchDirectories(), compareRun: RecordedRun? = nil) {
         self.themeName = themeName; self.ascii = ascii; self.colorMode = colorMode; self.themeDirectories = themeDirectories
+        self.compareRun = compareRun
     }
 }
 
@@ -76,18 +79,18 @@ public final class Workbench {
     }
 
     /// The parameters the UI considers current: the last ones sent until the trainer shows them.
-    func currentParameters(_ snap: TrainerSnapshot) -> (weights: LossWeights, lr: Float) {
+    func currentParameters(_ snap: TrainerSnapshot) -> (lossWeights: LossWeights, lr: Float) {
         if let r = state.requested {
             let stale = ProcessInfo.processInfo.systemUptime - state.requestedAt > 5
-            if stale || (r.weights == snap.status.weights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
+            if stale || (r.lossWeights == snap.status.lossWeights && r.lr == snap.status.lr) { state.requested = nil } else { return r }
         }
-        return (snap.status.weights, snap.status.lr)
+        return (snap.status.lossWeights, snap.status.lr)
     }
 
     func apply(_ weights: LossWeights, _ lr: Float, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void, recordUndo: Bool) {
         let cur = currentParameters(snapshot)
         if recordUndo { state.undoStack.append(cur) }
-        if weights != cur.weights { send(.setWeights(weights)) }
+        if weights != cur.lossWeights { send(.setLossWeights(weights)) }
         if lr != cur.lr { send(.setLearningRate(lr)) }
         state.requested = (weights, lr)
         state.requestedAt = ProcessInfo.processInfo.systemUptime
@@ -137,17 +140,17 @@ public final class Workbench {
         case .increaseParameter, .decreaseParameter:
             let cur = currentParameters(snapshot)
             let p = state.selectedParameter
-            let v = p.stepped(p.value(cur.weights, lr: cur.lr), up: action == .increaseParameter)
-            let (w, lr) = p.setting(v, weights: cur.weights, lr: cur.lr)
+            let v = p.stepped(p.value(cur.lossWeights, lr: cur.lr), up: action == .increaseParameter)
+            let (w, lr) = p.setting(v, lossWeights: cur.lossWeights, lr: cur.lr)
             apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
             state.message = "\(p.symbol) = \(Series.format(Double(v)))"
         case .editParameter:
             let cur = currentParameters(snapshot)
-            state.overlay = .edit(state.selectedParameter, text: Series.format(Double(state.selectedParameter.value(cur.weights, lr: cur.lr))))
+            state.overlay = .edit(state.selectedParameter, text: Series.format(Double(state.selectedParameter.value(cur.lossWeights, lr: cur.lr))))
         case .undo:
             guard let prev = state.undoStack.popLast() else { state.message = "nothing to undo"; break }
-            apply(prev.weights, prev.lr, snapshot: snapshot, send: send, recordUndo: false)
-            state.message = "undone: alpha \(Series.format(Double(prev.weights.alpha))) beta \(Series.format(Double(prev.weights.beta))) lambda \(Series.format(Double(prev.weights.lambda))) gamma \(Series.format(Double(prev.weights.gamma))) lr \(Series.format(Double(prev.lr)))"
+            apply(prev.lossWeights, prev.lr, snapshot: snapshot, send: send, recordUndo: false)
+            state.message = "undone: alpha \(Series.format(Double(prev.lossWeights.alpha))) beta \(Series.format(Double(prev.lossWeights.beta))) lambda \(Series.format(Double(prev.lossWeights.lambda))) gamma \(Series.format(Double(prev.lossWeights.gamma))) lr \(Series.format(Double(prev.lr)))"
         case .smoothMore: state.smoothingIndex = min(UIState.smoothingLevels.count - 1, state.smoothingIndex + 1)
         case .smoothLess: state.smoothingIndex = max(0, state.smoothingIndex - 1)
         case .nextChart:
@@ -166,21 +169,21 @@ public final class Workbench {
         case .toggleKeypoints: state.toggles.keypoints.toggle()
         case .cycleMatches: state.toggles.matches = state.toggles.matches.next
         case .toggleGrid: state.toggles.grid.toggle()
-        case .sequenceUp: state.hpSelected = max(0, state.hpSelected - 1); state.hpPair = 0; state.hpSelectedByKey = true
-        case .sequenceDown: state.hpSelected += 1; state.hpPair = 0; state.hpSelectedByKey = true   // clamped when drawn
-        case .sequencePageUp: state.hpSelected = max(0, state.hpSelected - 10); state.hpPair = 0; state.hpSelectedByKey = true
-        case .sequencePageDown: state.hpSelected += 10; state.hpPair = 0; state.hpSelectedByKey = true
-        case .previousPair: state.hpPair = max(0, state.hpPair - 1)
-        case .nextPair: state.hpPair = min(4, state.hpPair + 1)
+        case .sequenceUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 1); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
+        case .sequenceDown: state.hpatchesSelected += 1; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true   // clamped when drawn
+        case .sequencePageUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 10); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
+        case .sequencePageDown: state.hpatchesSelected += 10; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
+        case .previousPair: state.hpatchesPair = max(0, state.hpatchesPair - 1)
+        case .nextPair: state.hpatchesPair = min(4, state.hpatchesPair + 1)
         case .cycleFilter:
             let all = HPatchesBrowserFilter.allCases
-            state.hpFilter = all[(all.firstIndex(of: state.hpFilter)! + 1) % all.count]; state.hpSelected = 0; state.hpSelectedByKey = true
+            state.hpatchesFilter = all[(all.firstIndex(of: state.hpatchesFilter)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
         case .cycleSort:
             let all = HPatchesBrowserSortKey.allCases
-            state.hpSort = all[(all.firstIndex(of: state.hpSort)! + 1) % all.count]; state.hpSelected = 0; state.hpSelectedByKey = true
-        case .reverseSort: state.hpReversed.toggle(); state.hpSelected = 0; state.hpSelectedByKey = true
+            state.hpatchesSort = all[(all.firstIndex(of: state.hpatchesSort)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
+        case .reverseSort: state.hpatchesReversed.toggle(); state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
         case .reevaluate:
-            if let h = hpatches { state.hpEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
+            if let h = hpatches { state.hpatchesEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
         case .editInput:
             if case .edit(let p, let text) = state.overlay, case .char(let c) = key, text.count < 16 {
@@ -196,7 +199,7 @@ public final class Workbench {
                 break
             }
             let cur = currentParameters(snapshot)
-            let (w, lr) = p.setting(v, weights: cur.weights, lr: cur.lr)
+            let (w, lr) = p.setting(v, lossWeights: cur.lossWeights, lr: cur.lr)
             apply(w, lr, snapshot: snapshot, send: send, recordUndo: true)
             state.overlay = .none
             state.message = "\(p.symbol) = \(Series.format(Double(v)))"
@@ -205,8 +208,8 @@ public final class Workbench {
 
     /// The first visit of the HPatches browser evaluates the current weights at once; later runs are on demand (r).
     func evaluateOnFirstVisit() {
-        guard !state.hpEvaluationStarted, let h = hpatches else { return }
-        state.hpEvaluationStarted = true
+        guard !state.hpatchesEvaluationStarted, let h = hpatches else { return }
+        state.hpatchesEvaluationStarted = true
         h.requestEvaluation()
     }
 
@@ -249,6 +252,7 @@ public final class Workbench {
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
         switch state.view {
         case .training:
+            chartData.updateComparison(options.compareRun, smoothing: state.smoothing)
             TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
                               charts: chartData, env: env)
         case .hpatches:
@@ -275,21 +279,21 @@ public final class Workbench {
             HPatchesView.drawUnavailable(into: &grid, rect: rect, env: env)
             return
         }
-        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpFilter, sort: state.hpSort, reversed: state.hpReversed)
+        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpatchesFilter, sort: state.hpatchesSort, reversed: state.hpatchesReversed)
         // Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list.
-        if let name = state.hpSelectedName, state.hpSelectedByKey == false, let i = list.firstIndex(where: { $0.name == name }) {
-            state.hpSelected = i
+        if let name = state.hpatchesSelectedName, state.hpatchesSelectedByKey == false, let i = list.firstIndex(where: { $0.name == name }) {
+            state.hpatchesSelected = i
         }
-        state.hpSelected = max(0, min(state.hpSelected, list.count - 1))
-        state.hpSelectedName = list.indices.contains(state.hpSelected) ? list[state.hpSelected].name : nil
-        state.hpSelectedByKey = false
+        state.hpatchesSelected = max(0, min(state.hpatchesSelected, list.count - 1))
+        state.hpatchesSelectedName = list.indices.contains(state.hpatchesSelected) ? list[state.hpatchesSelected].name : nil
+        state.hpatchesSelectedByKey = false
         var pair: HPatchesBrowserPair? = nil
         if !list.isEmpty {
-            let seq = list[state.hpSelected]
-            state.hpPair = max(0, min(state.hpPair, max(0, seq.pairCount - 1)))
-            let key = "\(seq.name)#\(state.hpPair)"
+            let seq = list[state.hpatchesSelected]
+            state.hpatchesPair = max(0, min(state.hpatchesPair, max(0, seq.pairCount - 1)))
+            let key = "\(seq.name)#\(state.hpatchesPair)"
             if let c = pairCache, c.key == key, c.version == h.version { pair = c.result }
-            else { pair = h.pair(sequence: seq.name, index: state.hpPair); pairCache = (key, h.version, pair) }
+            else { pair = h.pair(sequence: seq.name, index: state.hpatchesPair); pairCache = (key, h.version, pair) }
         }
         HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, state: state, env: env)
     }

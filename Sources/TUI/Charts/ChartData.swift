@@ -39,4 +39,23 @@ public final class ChartData {
         firstStep = history[0].step
         lastStep = history[n - 1].step
     }
+
+    /// The run overlaid on every chart (`--compare-run`): its name, its smoothed series and its change markers.
+    public private(set) var comparison: (name: String, overlays: [ChartID: ChartOverlay])?
+    private var comparisonKey: (name: String, steps: Int, smoothing: Double)?
+
+    /// Compute (once per run and smoothing) the overlaid run's smoothed series, or drop them.
+    public func updateComparison(_ run: RecordedRun?, smoothing s: Double) {
+        guard let run else { comparison = nil; comparisonKey = nil; return }
+        if let k = comparisonKey, k.name == run.name, k.steps == run.history.count, k.smoothing == s { return }
+        let steps = run.history.map(\.step)
+        let changeSteps = run.changes.map(\.step)
+        var overlays: [ChartID: ChartOverlay] = [:]
+        for id in ChartID.allCases {
+            overlays[id] = ChartOverlay(steps: steps, values: Series.ema(run.history.map { id.value($0) }, smoothing: s),
+                                        changeSteps: changeSteps)
+        }
+        comparison = (run.name, overlays)
+        comparisonKey = (run.name, run.history.count, s)
+    }
 }

@@ -19,10 +19,24 @@ public struct ChartOptions: Equatable, Sendable {
     }
 }
 
+/// Another run's smoothed curve drawn faintly behind this one (`--compare-run`), with its change markers.
+public struct ChartOverlay: Sendable {
+    public var steps: [Int]
+    public var values: [Double]
+    public var changeSteps: [Int]
+    public init(steps: [Int], values: [Double], changeSteps: [Int]) {
+        self.steps = steps; self.values = values; self.changeSteps = changeSteps
+    }
+}
+
 /// What a chart shows, computed without a terminal.
 public struct ChartRaster: Sendable {
     public var raw: BrailleCanvas
     public var smooth: BrailleCanvas
+    /// The overlaid run's smoothed curve (empty without an overlay).
+    public var overlay: BrailleCanvas
+    /// Cell columns of the overlaid run's parameter changes.
+    public var overlayChangeColumns: [Int] = []
     public var scale: Series.Scale
     /// Y range in scaled units (log10 when `scale` is .log).
     public var yMin: Double, yMax: Double
@@ -41,12 +55,15 @@ public struct ChartRaster: Sendable {
 public enum LossChart {
     /// Rasterise `values` at `steps` into a plot of widthCells x heightCells cells. `ema` is the smoothed
     /// series (Series.ema of all values with options.smoothing); computed here if nil.
+    /// `overlay` is another run's smoothed curve: in the y range, drawn on its own canvas; with the whole run shown
+    /// the x range covers both runs.
     public static func rasterize(steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
-                                 widthCells: Int, heightCells: Int) -> ChartRaster {
+                                 widthCells: Int, heightCells: Int, overlay: ChartOverlay? = nil) -> ChartRaster {
         var raw = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
         var smooth = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
+        var other = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
         let n = min(steps.count, values.count)
-        var result = ChartRaster(raw: raw, smooth: smooth, scale: .linear, yMin: 0, yMax: 1, xMin: 0, xMax: 0,
+        var result = ChartRaster(raw: raw, smooth: smooth, overlay: other, scale: .linear, yMin: 0, yMax: 1, xMin: 0, xMax: 0,
                                  nonFiniteColumns: [], changeColumns: [], best: nil, latestRaw: nil, latestSmooth: nil,
                                  nonFiniteCount: 0)
         guard n > 0, widthCells > 0, heightCells > 0 else { return result }
@@ -79,10 +96,22 @@ public enum LossChart {
                     let linear = scale == .linear
                     @inline(__always) func f(_ v: Double) -> Double { linear ? v : Series.forward(v, scale) }
 
+                    // X range: the window of this run; the whole run also spans the overlaid run.
+                    var x0 = Double(S[0]), x1 = Double(S[count - 1])
+                    let o = overlay.map { o in (steps: o.steps, values: o.values, n: Swift.min(o.steps.count, o.values.count)) }
+                    if let o, o.n > 0, options.window == nil {
+                        x0 = Swift.min(x0, Double(o.steps[0])); x1 = Swift.max(x1, Double(o.steps[o.n - 1]))
+                    }
+
                     // Y range.
                     var lo = Double.infinity, hi = -Double.infinity
                     let fitSource = options.fit == .all ? V : E
                     for i in 0..<count { let v = f(fitSource[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) } }
+                    if let o {
+                        for i in 0..<o.n where Double(o.steps[i]) >= x0 && Double(o.steps[i]) <= x1 {
+                            let v = f(o.values[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+                        }
+                    }
                     if options.fit == .smoothed && !lo.isFinite {
                         for i in 0..<count { let v = f(V[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) } }
                     }
@@ -91,9 +120,7 @@ public enum LossChart {
                     else { let pad = (hi - lo) * 0.05; lo -= pad; hi += pad }
                     result.yMin = lo; result.yMax = hi
 
-                    // X range.
-                    let x0 = Double(S[0]), x1 = Double(S[count - 1])
-                    result.xMin = S[0]; result.xMax = S[count - 1]
+                    result.xMin = Int(x0); result.xMax = Int(x1)
                     let cols = raw.widthDots, rows = raw.heightDots
                     let span = hi - lo
                     @inline(__always) func dotY(_ v: Double) -> Int {
@@ -129,6 +156,20 @@ public enum LossChart {
                         prev = (c, dotY(b.last))
                     }
 
+                    // The overlaid run's smoothed curve and its parameter changes.
+                    if let o, let ov = overlay {
+                        let buckets = Series.bucketize(count: o.n, x: { Double(o.steps[$0]) }, y: { f(o.values[$0]) }, x0: x0, x1: x1, columns: cols)
+                        prev = nil
+                        for (c, b) in buckets.enumerated() where b.hasFinite {
+                            if let p = prev { other.line(p.x, p.y, c, dotY(b.first)) }
+                            other.vline(c, dotY(b.min), dotY(b.max))
+                            prev = (c, dotY(b.last))
+                        }
+                        result.overlayChangeColumns = ov.changeSteps.compactMap { s in
+                            Series.column(of: Double(s), x0: x0, x1: x1, columns: cols).map { $0 / 2 }
+                        }
+                    }
+
                     // Best (lowest) smoothed value in the window.
                     var bestIndex = -1
                     for i in 0..<count where E[i].isFinite && (bestIndex < 0 || E[i] < E[bestIndex]) { bestIndex = i }
@@ -141,7 +182,7 @@ public enum LossChart {
                     result.changeColumns = changeSteps.compactMap { s in
                         Series.column(of: Double(s), x0: x0, x1: x1, columns: cols).map { $0 / 2 }
                     }
-                    result.raw = raw; result.smooth = smooth
+                    result.raw = raw; result.smooth = smooth; result.overlay = other
                     return result
                 }
             }
@@ -151,7 +192,7 @@ public enum LossChart {
     /// Draw a chart with its frame into `rect` of the grid.
     public static func draw(into grid: inout CellGrid, rect: Rect, title: String, role: ThemeRole,
                             steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
-                            theme: Theme, glyphs: Glyphs, focused: Bool) {
+                            theme: Theme, glyphs: Glyphs, focused: Bool, overlay: ChartOverlay? = nil) {
         guard rect.width >= 12, rect.height >= 4 else { return }
         let color = theme.style(role)
         Frame.draw(into: &grid, rect: rect, theme: theme, glyphs: glyphs, focused: focused)
@@ -161,7 +202,7 @@ public enum LossChart {
         let (plotRows, axisRow) = plotAndAxis.splitBottom(inner.height >= 5 ? 1 : 0)
         let (labels, plot) = plotRows.splitLeft(inner.width >= 30 ? labelWidth : 0)
         let r = rasterize(steps: steps, values: values, ema: ema, changeSteps: changeSteps, options: options,
-                          widthCells: plot.width, heightCells: plot.height)
+                          widthCells: plot.width, heightCells: plot.height, overlay: overlay)
 
         // Title on the top border: name, latest raw and smoothed, best, flags.
         var x = rect.x + 2
@@ -186,6 +227,17 @@ public enum LossChart {
             return
         }
 
+        // The overlaid run first (faint), its change markers as dim dots, then this run's markers and data on top.
+        let faint = theme.style(.dim)
+        for c in r.overlayChangeColumns {
+            for cy in stride(from: 0, to: plot.height, by: 2) { grid.set(plot.x + c, plot.y + cy, glyphs.changeMarker, faint) }
+        }
+        for cy in 0..<plot.height {
+            for cx in 0..<plot.width {
+                let ob = r.overlay.cellBits(cx, cy)
+                if ob != 0 { grid.set(plot.x + cx, plot.y + cy, BrailleCanvas.glyph(bits: ob, ascii: !glyphs.unicode), faint) }
+            }
+        }
         // Parameter-change markers behind the data.
         let markerStyle = theme.style(.marker)
         for c in r.changeColumns {

@@ -1,4 +1,7 @@
 import Datasets
+import Evaluation
+import Geometry
+import KP2D
 import Training
 
 // A source/target image pair side by side with keypoints (coloured by score), matches (inlier/outlier
@@ -19,20 +22,6 @@ public struct OverlayToggles: Equatable, Sendable {
     public init() {}
 }
 
-/// What PairView draws; shared by the training preview and the HPatches browser.
-public struct PairContent {
-    public var source: Image, target: Image
-    public var sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint]
-    public var matches: [Match]
-    /// Row-major 3x3, source pixels -> target pixels (empty: unknown).
-    public var homography: [Double]
-    public init(source: Image, target: Image, sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint],
-                matches: [Match], homography: [Double]) {
-        self.source = source; self.target = target; self.sourceKeypoints = sourceKeypoints
-        self.targetKeypoints = targetKeypoints; self.matches = matches; self.homography = homography
-    }
-}
-
 public struct RenderEnv {
     public var theme: Theme
     public var glyphs: Glyphs
@@ -49,7 +38,7 @@ public enum PairView {
     public struct Placement: Equatable { public var source: Rect; public var target: Rect }
 
     @discardableResult
-    public static func draw(into grid: inout CellGrid, rect: Rect, content: PairContent, toggles: OverlayToggles,
+    public static func draw(into grid: inout CellGrid, rect: Rect, content: JudgedPair, toggles: OverlayToggles,
                             env: RenderEnv) -> Placement? {
         let gap = 2
         guard rect.width >= 2 * 4 + gap, rect.height >= 3 else { return nil }
@@ -156,7 +145,7 @@ public enum PairView {
         }
     }
 
-    static func drawMatches(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, lines: Bool, limit: Int, env: RenderEnv) {
+    static func drawMatches(into grid: inout CellGrid, content: JudgedPair, src: Mapper, tgt: Mapper, lines: Bool, limit: Int, env: RenderEnv) {
         let inS = env.theme.style(.inlier), outS = env.theme.style(.outlier)
         var valid: [(Match, (Int, Int), (Int, Int), (Int, Int), (Int, Int))] = []
         for m in content.matches {
@@ -195,17 +184,9 @@ public enum PairView {
         }
     }
 
-    /// Apply a row-major 3x3 homography to a point; nil behind the camera or degenerate.
-    public static func warp(_ h: [Double], _ x: Double, _ y: Double) -> (Double, Double)? {
-        guard h.count == 9 else { return nil }
-        let w = h[6] * x + h[7] * y + h[8]
-        // Points on the other side of the horizon line from the image origin are not visible.
-        guard abs(w) > 1e-12, (w > 0) == (h[8] > 0) else { return nil }
-        return ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w)
-    }
-
     /// The true homography applied to a 4 x 4 grid over the source image, drawn on the target.
-    static func drawGrid(into grid: inout CellGrid, content: PairContent, src: Mapper, tgt: Mapper, env: RenderEnv) {
+    static func drawGrid(into grid: inout CellGrid, content: JudgedPair, src: Mapper, tgt: Mapper, env: RenderEnv) {
+        guard let truth = content.homography else { return }
         let st = env.theme.style(.grid)
         let w = Double(content.source.width), h = Double(content.source.height)
         let lines = 4
@@ -218,7 +199,7 @@ public enum PairView {
                     let t = Double(k) / Double(samples)
                     let x = horizontal ? t * (w - 1) : f * (w - 1)
                     let y = horizontal ? f * (h - 1) : t * (h - 1)
-                    guard let q = warp(content.homography, x, y), let p = tgt.half(q.0, q.1) else { continue }
+                    guard let q = truth.applyIfVisible(Point2(x, y)), let p = tgt.half(q.x, q.y) else { continue }
                     if done.insert(p.1 * 100_000 + p.0).inserted { plotHalf(&grid, p.0, p.1, st, env: env) }
                 }
             }

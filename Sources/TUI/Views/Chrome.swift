@@ -58,7 +58,7 @@ enum Chrome {
     }
 
     static func drawStatusLine(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                               params: (weights: LossWeights, lr: Float), env: RenderEnv) {
+                               params: (lossWeights: LossWeights, lr: Float), env: RenderEnv) {
         let t = env.theme, bar = t.style(.status), sep = env.glyphs.separator
         grid.fill(rect, " ", bar)
         let st = snapshot.status
@@ -66,7 +66,7 @@ enum Chrome {
         parts.append("step " + String(st.step) + (st.totalSteps.map { "/" + String($0) } ?? ""))
         parts.append("epoch \(st.epoch)")
         parts.append("lr " + Series.format(Double(params.lr), digits: 3))
-        parts.append(weightsText(params.weights))
+        parts.append(weightsText(params.lossWeights))
         parts.append(String(format: "%.2f steps/s", st.stepsPerSecond))
         parts.append("ETA " + eta(st))
         var ckpt = st.checkpointPath.isEmpty ? "no checkpoint path" : st.checkpointPath
@@ -157,12 +157,12 @@ enum Chrome {
     }
 
     static func drawEdit(into grid: inout CellGrid, parameter: Parameter, text: String,
-                         params: (weights: LossWeights, lr: Float), env: RenderEnv) {
+                         params: (lossWeights: LossWeights, lr: Float), env: RenderEnv) {
         let t = env.theme, dialog = t.style(.dialog)
         let box = centeredBox(grid, width: 50, height: 7)
         Frame.draw(into: &grid, rect: box, theme: t, glyphs: env.glyphs, focused: true, title: "Set \(parameter.symbol)")
         grid.fill(box.inset(1), " ", dialog)
-        let cur = parameter.value(params.weights, lr: params.lr)
+        let cur = parameter.value(params.lossWeights, lr: params.lr)
         grid.put(box.x + 2, box.y + 1, "current \(parameter.symbol) = \(Series.format(Double(cur)))", dialog, maxWidth: box.width - 4)
         let x = grid.put(box.x + 2, box.y + 3, "new value: ", dialog)
         let fieldEnd = grid.put(x, box.y + 3, text, t.style(.selected).with(bg: dialog.bg))

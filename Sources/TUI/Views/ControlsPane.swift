@@ -6,7 +6,7 @@ import Training
 
 enum ControlsPane {
     static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                     params: (weights: LossWeights, lr: Float), previewHidden: Bool, env: RenderEnv) {
+                     params: (lossWeights: LossWeights, lr: Float), previewHidden: Bool, env: RenderEnv) {
         let t = env.theme, st = snapshot.status
         Frame.draw(into: &grid, rect: rect, theme: t, glyphs: env.glyphs, title: "Controls")
         let inner = rect.inset(dx: 2, dy: 1)
@@ -25,7 +25,7 @@ enum ControlsPane {
         // Parameters: the selected one highlighted.
         var parts: [(String, Style)] = []
         for p in Parameter.allCases {
-            let v = p.value(params.weights, lr: params.lr)
+            let v = p.value(params.lossWeights, lr: params.lr)
             let s = "\(p.symbol) \(Series.format(Double(v), digits: 3))"
             parts.append((p == state.selectedParameter ? env.glyphs.selected.description : " ", t.style(.title)))
             parts.append((s, p == state.selectedParameter ? t.style(.selected).adding(.bold) : text))
@@ -33,11 +33,11 @@ enum ControlsPane {
         }
         line(parts)
         // Effective weighting, with each weighted term's latest contribution.
-        let w = params.weights
+        let w = params.lossWeights
         func f(_ v: Float) -> String { Series.format(Double(v), digits: 3) }
         line([("total = ", dim), ("\(f(w.alpha))·L_loc + 2·\(f(w.beta))·L_desc + \(f(w.lambda))·L_score + \(f(w.gamma))·L_IO", text)])
         if let last = snapshot.history.last {
-            let tm = last.terms, lw = last.weights
+            let tm = last.terms, lw = last.lossWeights
             let c = [lw.alpha * tm.loc, 2 * lw.beta * tm.desc, lw.lambda * last.scoreLoss, lw.gamma * tm.io]
             line([("      = ", dim), (c.map(f).joined(separator: " + ") + " = " + f(tm.total), text)])
             if !tm.flags.isEmpty { line([("flags: ", dim), (tm.flags.joined(separator: "; "), t.style(.warning))]) }

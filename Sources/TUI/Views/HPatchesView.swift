@@ -27,23 +27,23 @@ enum HPatchesView {
         let (left, right) = rect.splitLeft(listW)
         // As many metric columns as fit (the sorted one always).
         var shown = Array(listColumns.prefix(max(0, (listW - 18) / 7)))
-        if state.hpSort != .name, !shown.contains(state.hpSort), !shown.isEmpty { shown[shown.count - 1] = state.hpSort }
-        let order = state.hpReversed ? "best first" : "worst first"
+        if state.hpatchesSort != .name, !shown.contains(state.hpatchesSort), !shown.isEmpty { shown[shown.count - 1] = state.hpatchesSort }
+        let order = state.hpatchesReversed ? "best first" : "worst first"
         Frame.draw(into: &grid, rect: left, theme: t, glyphs: env.glyphs, focused: true,
-                   title: "Sequences (\(list.count), \(state.hpFilter.label), by \(state.hpSort.label) \(order))")
+                   title: "Sequences (\(list.count), \(state.hpatchesFilter.label), by \(state.hpatchesSort.label) \(order))")
         let inner = left.inset(dx: 1, dy: 1)
         // Header.
         var x = grid.put(inner.x + 1, inner.y, "sequence".padding(toLength: 14, withPad: " ", startingAt: 0),
-                         state.hpSort == .name ? t.style(.title).adding(.underline) : t.style(.dim))
+                         state.hpatchesSort == .name ? t.style(.title).adding(.underline) : t.style(.dim))
         for c in shown {
             let s = c.label
-            x = grid.put(x + max(0, 7 - s.count), inner.y, s, state.hpSort == c ? t.style(.title).adding(.underline) : t.style(.dim))
+            x = grid.put(x + max(0, 7 - s.count), inner.y, s, state.hpatchesSort == c ? t.style(.title).adding(.underline) : t.style(.dim))
         }
         let rows = max(1, inner.height - 2)
-        let first = max(0, min(state.hpSelected - rows / 2, list.count - rows))
+        let first = max(0, min(state.hpatchesSelected - rows / 2, list.count - rows))
         for (i, s) in list.enumerated().dropFirst(first).prefix(rows) {
             let y = inner.y + 1 + i - first
-            let sel = i == state.hpSelected
+            let sel = i == state.hpatchesSelected
             let style = sel ? t.style(.selected) : t.style(.text)
             if sel { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), " ", style) }
             if sel { grid.set(inner.x, y, env.glyphs.selected, style) }
@@ -57,21 +57,19 @@ enum HPatchesView {
         grid.put(inner.x + 1, inner.maxY - 1, status, t.style(.warning), maxWidth: inner.width - 2)
 
         // The selected pair.
-        let name = list.indices.contains(state.hpSelected) ? list[state.hpSelected].name : "-"
+        let name = list.indices.contains(state.hpatchesSelected) ? list[state.hpatchesSelected].name : "-"
         Frame.draw(into: &grid, rect: right, theme: t, glyphs: env.glyphs,
-                   title: "\(name): image 1 → \(state.hpPair + 2) (pair \(state.hpPair + 1)/5, ←/→)")
+                   title: "\(name): image 1 → \(state.hpatchesPair + 2) (pair \(state.hpatchesPair + 1)/5, ←/→)")
         let pi = right.inset(1)
         let (imgArea, bottom) = pi.splitBottom(pi.width < 70 ? 6 : 4)
         guard let p = pair else {
             grid.put(pi.x + 2, pi.y + pi.height / 2, list.isEmpty ? "" : "pair not evaluated yet: press r to evaluate", t.style(.dim), maxWidth: pi.width - 4)
             return
         }
-        let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
-                                  targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
-        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: p.pair, toggles: state.toggles, env: env)
         let (legendRow, metricsRows) = bottom.splitTop(1)
-        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
-                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
+        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.pair.sourceKeypoints.count, p.pair.targetKeypoints.count),
+                    matches: p.pair.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
         let m = p.metrics
         let items: [(String, String)] = [
             ("Rep", metric(m.repeatability, percent: true)), ("LocErr", metric(m.localizationError, percent: false)),

@@ -1,3 +1,5 @@
+import Evaluation
+import KP2D
 import Training
 
 // Match statistics: the current pair next to the average over recent steps.

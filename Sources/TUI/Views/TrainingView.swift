@@ -1,3 +1,4 @@
+import Evaluation
 import KP2D
 import Training
 
@@ -62,7 +63,7 @@ public enum TrainingView {
     }
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
-                            params: (weights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
+                            params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv) {
         let l = layout(rect)
         charts.update(history: snapshot.history, smoothing: state.smoothing)
         drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
@@ -76,16 +77,23 @@ public enum TrainingView {
     static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState,
                            charts: ChartData, env: RenderEnv) {
         let t = env.theme, st = snapshot.status, sep = env.glyphs.separator
-        let header = "Losses" + sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
+        let rest = sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
             + String(format: "%.2f steps/s", st.stepsPerSecond) + sep + "EMA " + String(UIState.smoothingLevels[state.smoothingIndex])
             + sep + (state.windowed ? "last \(UIState.windowSteps) steps" : "whole run")
-        grid.put(l.chartsHeader.x + 1, l.chartsHeader.y, header, t.style(.title), maxWidth: l.chartsHeader.width - 1)
+        let h = l.chartsHeader
+        var x = grid.put(h.x + 1, h.y, "Losses", t.style(.title), maxWidth: h.width - 1)
+        if let c = charts.comparison {
+            // Legend of the overlay, before the rest so that it survives a narrow pane: the faint curves are the other run.
+            let steps = c.overlays[.total]?.steps.last.map { Series.formatSteps($0) } ?? "0"
+            x = grid.put(x, h.y, sep + "faint: " + c.name + " (\(steps) steps)", t.style(.dim), maxWidth: h.maxX - x)
+        }
+        grid.put(x, h.y, rest, t.style(.title), maxWidth: h.maxX - x)
         let changes = snapshot.changes.map(\.step)
         for id in ChartID.allCases {
             guard let r = l.charts[id] else { continue }
             LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: charts.steps, values: charts.values[id] ?? [],
                            ema: charts.ema[id], changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
-                           focused: state.focusedChart == id)
+                           focused: state.focusedChart == id, overlay: charts.comparison?.overlays[id])
         }
     }
 
@@ -100,11 +108,9 @@ public enum TrainingView {
             return
         }
         let (imgArea, legendRow) = inner.splitBottom(1)
-        let content = PairContent(source: p.source, target: p.target, sourceKeypoints: p.sourceKeypoints,
-                                  targetKeypoints: p.targetKeypoints, matches: p.matches, homography: p.homography)
-        let placed = PairView.draw(into: &grid, rect: imgArea, content: content, toggles: state.toggles, env: env)
-        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.sourceKeypoints.count, p.targetKeypoints.count),
-                    matches: p.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
+        let placed = PairView.draw(into: &grid, rect: imgArea, content: p.pair, toggles: state.toggles, env: env)
+        Legend.draw(into: &grid, rect: legendRow, toggles: state.toggles, keypoints: (p.pair.sourceKeypoints.count, p.pair.targetKeypoints.count),
+                    matches: p.pair.matches, limit: placed.map { PairView.markerLimit(cells: $0.source.width * $0.source.height) }, env: env)
     }
 }
 

@@ -1,14 +1,14 @@
 import Foundation
 
 // Normalisations without parameters.
-// instanceNorm: x viewed as (rows, len) with rows = N*C; per row y = (x - mean) * rstd,
-//   rstd = 1/sqrt(var_biased + eps). Forward saves mean and rstd (rows each); statistics in Double.
+// instanceNorm: x viewed as (rows, len) with rows = N*C; per row y = (x - mean) * invStd,
+//   invStd = 1/sqrt(var_biased + eps). Forward saves mean and invStd (rows each); statistics in Double.
 // l2Normalize: x viewed as (outer, C, inner); per (outer, inner) column y = x / ||x||_2 over C,
 //   no epsilon (a zero column gives NaN, as in PyTorch). Forward saves the norms (outer*inner).
 
 public enum NormKernels {
     public static func instanceNormForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                                           _ rstd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                           _ invStd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                            rows: Int, len: Int, eps: Float) {
         for r in 0..<rows {
             let xr = x + r * len, yr = y + r * len
@@ -21,18 +21,18 @@ public enum NormKernels {
             let rs = Float(1 / (v + Double(eps)).squareRoot())
             let mf = Float(m)
             mean[r] = mf
-            rstd[r] = rs
+            invStd[r] = rs
             for i in 0..<len { yr[i] = (xr[i] - mf) * rs }
         }
     }
 
-    /// dx += rstd * (dy - mean(dy) - xhat * mean(dy * xhat)). Same argument order as the forward.
+    /// dx += invStd * (dy - mean(dy) - xhat * mean(dy * xhat)). Same argument order as the forward.
     public static func instanceNormBackward(_ dy: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
-                                            _ rstd: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                            _ invStd: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                             _ dx: UnsafeMutablePointer<Float>, rows: Int, len: Int) {
         for r in 0..<rows {
             let xr = x + r * len, dyr = dy + r * len, dxr = dx + r * len
-            let m = mean[r], rs = rstd[r]
+            let m = mean[r], rs = invStd[r]
             var sdy: Double = 0, sdyx: Double = 0
             for i in 0..<len {
                 let xh = (xr[i] - m) * rs

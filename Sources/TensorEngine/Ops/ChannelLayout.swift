@@ -63,4 +63,26 @@ extension Graph {
         }
         return y
     }
+
+    /// All elements of `xs`, one after another, as a flat tensor [sum of counts].
+    public func concatenateFlat(_ xs: [Variable]) -> Variable {
+        let total = xs.reduce(0) { $0 + $1.count }
+        let y = Variable(Tensor(shape: [total]), requiresGrad: needsGrad(xs))
+        var offset = 0
+        for x in xs {
+            (y.value.data + offset).update(from: x.value.data, count: x.count)
+            offset += x.count
+        }
+        record(y) { dy in
+            var o = 0
+            for x in xs {
+                if x.requiresGrad {
+                    let gx = x.gradient().data, src = dy.data + o
+                    for i in 0..<x.count { gx[i] += src[i] }
+                }
+                o += x.count
+            }
+        }
+        return y
+    }
 }

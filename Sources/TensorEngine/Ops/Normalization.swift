@@ -7,10 +7,10 @@ extension Graph {
         precondition(x.shape.count >= 3, "instanceNorm: expected (N,C,...) with spatial dimensions, got \(x.shape)")
         let rows = x.shape[0] * x.shape[1], len = x.count / Swift.max(rows, 1)
         let y = output(x.shape, from: x)
-        let mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows])
-        NormKernels.instanceNormForward(y.value.data, mean.data, rstd.data, x.value.data, rows: rows, len: len, eps: eps)
+        let mean = Tensor(shape: [rows]), invStd = Tensor(shape: [rows])
+        NormKernels.instanceNormForward(y.value.data, mean.data, invStd.data, x.value.data, rows: rows, len: len, eps: eps)
         record(y) { dy in
-            NormKernels.instanceNormBackward(dy.data, mean.data, rstd.data, x.value.data, x.gradient().data, rows: rows, len: len)
+            NormKernels.instanceNormBackward(dy.data, mean.data, invStd.data, x.value.data, x.gradient().data, rows: rows, len: len)
         }
         return y
     }

@@ -1,0 +1,90 @@
+import XCTest
+import Datasets
+import Evaluation
+import Geometry
+import KP2D
+
+final class HPatchesEvaluationTests: XCTestCase {
+    func tempDir() throws -> String {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kp2d-eval-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func photo(_ w: Int, _ h: Int) -> Image {
+        var img = Image(width: w, height: h, channels: 3)
+        for c in 0..<3 { for y in 0..<h { for x in 0..<w {
+            img.pixels[(c * h + y) * w + x] = Float(0.5 + 0.3 * sin(Double(x) * 0.2 + Double(c)) * cos(Double(y) * 0.13))
+        } } }
+        return img
+    }
+
+    /// Fixed grid detector: one point per 8x8 cell centre, descriptor = normalised 5x5 gray patch.
+    func gridDetector(_ img: Image) -> KeypointSet {
+        var kps = [Keypoint](), desc = [Float]()
+        for cy in stride(from: 8, to: img.height - 8, by: 8) { for cx in stride(from: 8, to: img.width - 8, by: 8) {
+            var d = [Float]()
+            for dy in -2...2 { for dx in -2...2 { d.append((0..<3).reduce(0) { $0 + img.at($1, cy + dy, cx + dx) }) } }
+            let mean = d.reduce(0, +) / 25
+            d = d.map { $0 - mean }
+            let norm = max(d.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
+            desc += d.map { $0 / norm }
+            kps.append(Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
+        } }
+        return KeypointSet(keypoints: kps, descriptors: desc, dimension: 25)
+    }
+
+    func testRunsOverSequencesAndSummarises() throws {
+        let dir = try tempDir()
+        for i in 0..<2 { try ImageIO.savePNG(photo(200 + 10 * i, 160), to: "\(dir)/p\(i).png") }
+        let root = dir + "/hp"
+        try SequenceGenerator.generate(photos: ["\(dir)/p0.png", "\(dir)/p1.png"], viewpoint: 1, illumination: 1, root: root,
+                                       options: SequenceGeneratorOptions(width: 80, height: 64, seed: 2))
+        // A third sequence whose image 3 is corrupt: reported, left out, the rest goes on.
+        let bad = root + "/v_bad"
+        try FileManager.default.copyItem(atPath: root + "/v_p0", toPath: bad)
+        FileManager.default.createFile(atPath: bad + "/3.ppm", contents: Data("P6\n80 64\n255\n".utf8))
+
+        let ds = try HPatchesDataset(root: root)
+        var calls = [(Int, Int)]()
+        var seen = [String]()
+        let settings = HPatchesEvalSettings(width: 64, height: 48, topK: 300)
+        let report = try HPatchesEvaluation.run(dataset: ds, settings: settings, detect: gridDetector,
+                                                onPair: { s, a, _, _ in seen.append("\(s.pair.sequence)/\(s.pair.index)"); XCTAssertEqual(s.first.width, 64); XCTAssertGreaterThan(a.count, 0) },
+                                                progress: { calls.append(($0, $1)) })
+        // v_bad/2 was evaluated before v_bad/3 failed to decode; the sequence is then dropped from the report.
+        XCTAssertEqual(seen.count, 11); XCTAssertEqual(seen.first, "i_p1/2"); XCTAssertTrue(seen.contains("v_bad/2"))
+        XCTAssertEqual(report.pairs.count, 10)
+        XCTAssertEqual(Set(report.pairs.map { $0.sequence }), ["i_p1", "v_p0"])
+        XCTAssertEqual(calls.last?.0, 15); XCTAssertEqual(calls.last?.1, 15)
+        XCTAssertEqual(report.problems.count, 1)
+        XCTAssertTrue(report.problems[0].contains("v_bad/3.ppm") && report.problems[0].contains("truncated"), report.problems[0])
+        // Identity homographies + a fixed grid: every point repeats at distance 0 in the i_ sequence.
+        let i = try XCTUnwrap(report.illumination)
+        XCTAssertEqual(i.repeatability, 1); XCTAssertEqual(i.localizationError, 0); XCTAssertEqual(i.pairs, 5)
+        XCTAssertEqual(report.viewpoint?.pairs, 5)
+        XCTAssertEqual(report.all.pairs, 10)
+        XCTAssertEqual(report.sequences.map { $0.name }, ["i_p1", "v_p0"])
+        XCTAssertEqual(report.all.repeatability, (i.repeatability + report.viewpoint!.repeatability) / 2, accuracy: 1e-12)
+
+        // Split filter.
+        let onlyV = try HPatchesEvaluation.run(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 300, split: .v), detect: gridDetector)
+        XCTAssertNil(onlyV.illumination); XCTAssertEqual(onlyV.all.pairs, 5)
+    }
+
+    func testDenseOutputToKeypoints() {
+        // 2x3 cells, D = 2; cells 0 and 4 have score 0 and drop out.
+        let score: [Float] = [0, 0.5, 0.7, 0.2, 0, 0.9]
+        let coord: [Float] = [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]
+        let desc: [Float] = [1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6]
+        let s = KeypointSet.fromDense(score: score, coord: coord, descriptors: desc, cellsHigh: 2, cellsWide: 3, dimension: 2)
+        XCTAssertEqual(s.keypoints.map { $0.x }, [1, 2, 3, 5]); XCTAssertEqual(s.keypoints.map { $0.y }, [11, 12, 13, 15])
+        XCTAssertEqual(s.descriptors, [2, -2, 3, -3, 4, -4, 6, -6])
+    }
+
+    func testOfficialSettings() {
+        XCTAssertEqual(HPatchesEvalSettings.official240.width, 320); XCTAssertEqual(HPatchesEvalSettings.official240.topK, 300)
+        XCTAssertEqual(HPatchesEvalSettings.official480.height, 480); XCTAssertEqual(HPatchesEvalSettings.official480.topK, 1000)
+        XCTAssertEqual(HPatchesEvalSettings.official240.channelOrder, .bgr)
+    }
+}
