@@ -21,7 +21,7 @@ import Foundation
 
 public enum WinogradKernels {
     /// Switch for A/B runs and tests.
-    nonisolated(unsafe) public static var enabled = true
+    nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["KP2D_WINOGRAD"] != "0"
     /// Smallest Cin and Cout that use Winograd (below, the sgemms are too thin to gain).
     nonisolated(unsafe) public static var minChannels = 64
     /// Target floats of one chunk's transformed input (and output) per worker.
