@@ -21,9 +21,17 @@ public final class ConvBNBlock: Module {
     }
 
     /// x (N,Cin,H,W) -> LeakyReLU(BN(conv(x)), leakySlope) (N,Cout,H,W); BN and LeakyReLU fused (same numbers
-    /// as applying them in turn).
+    /// as applying them in turn). In eval mode without gradients (inference) the BatchNorm is folded into the
+    /// convolution and the activation applied in the convolution's output pass (Graph.conv2dFoldedBatchNormLeakyReLU).
     public func callAsFunction(_ x: Variable, _ g: Graph, training: Bool, leakySlope: Float) -> Variable {
-        norm(conv(x, g), g, training: training, leakySlope: leakySlope)
+        if !training && conv.bias == nil && norm.channels == conv.outputChannels
+            && !g.needsGrad([x, conv.weight, norm.weight, norm.bias]) {
+            return g.conv2dFoldedBatchNormLeakyReLU(x, weight: conv.weight, padding: conv.padding,
+                                                    bnWeight: norm.weight, bnBias: norm.bias,
+                                                    runningMean: norm.runningMean, runningVar: norm.runningVar,
+                                                    eps: norm.eps, slope: leakySlope)
+        }
+        return norm(conv(x, g), g, training: training, leakySlope: leakySlope)
     }
 
     public func stateEntries(prefix: String) -> [StateEntry] {

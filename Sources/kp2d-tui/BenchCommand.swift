@@ -9,7 +9,7 @@ import TUI
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the speed of the engine's hot paths (build with -c release; run with `env -u OPENBLAS_CORETYPE`).",
+        abstract: "Measure the speed of the engine's hot paths (build with -c release; the BLAS core and CPU features in use are printed first).",
         discussion: "Sections run in the order listed by --list. Throughputs are compared with a plain square sgemm measured in the same run.")
 
     /// Every benchmark section, in run order. Add new sections (from any module) here.
@@ -17,6 +17,7 @@ struct BenchCommand: ParsableCommand {
         SgemmBenchSection(),
         ConvBenchSection(),
         ConvLayerOpsBenchSection(),
+        WinogradBenchSection(),
         TrainStepBenchSection(),
         InferenceBenchSection(),
         HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
@@ -45,6 +46,8 @@ struct BenchCommand: ParsableCommand {
     var convChunk: Int?
     @Option(name: .long, help: "Conv tuning: largest weight count (Cout*Cin*k*k) that uses one worker per core (default \(ConvKernels.perCoreMaxWeights)).")
     var convPerCoreMaxWeights: Int?
+    @Option(name: .long, help: "Conv A/B: smallest channel count that uses the Winograd forward; 0 turns it off (default \(WinogradKernels.minChannels)).")
+    var convWinogradMinChannels: Int?
 
     func validate() throws {
         guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
@@ -66,6 +69,10 @@ struct BenchCommand: ParsableCommand {
         }
         if let c = convChunk { ConvKernels.columnChunkFloats = max(1, c) }
         if let m = convPerCoreMaxWeights { ConvKernels.perCoreMaxWeights = m }
+        if let m = convWinogradMinChannels {
+            WinogradKernels.enabled = m > 0
+            WinogradKernels.minChannels = max(1, m)
+        }
         var options = BenchOptions()
         options.batch = batch; options.height = height; options.width = width
         options.repeats = repeats; options.warmup = warmup; options.sgemmSize = sgemmSize

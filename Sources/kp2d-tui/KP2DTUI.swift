@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorEngine
 
 @main
 struct KP2DTUI: ParsableCommand {
@@ -6,6 +7,7 @@ struct KP2DTUI: ParsableCommand {
         commandName: "kp2d-tui",
         abstract: "A terminal workbench that trains and inspects KP2D (KeyPointNet + IO-Net) on the CPU.",
         discussion: "Without a subcommand, kp2d-tui opens the workbench and starts training on the bundled sample data; its options (--data, --hpatches, --weights, --preset, --headless, --once, ...) are listed by `kp2d-tui help workbench`.",
+        version: versionText,
         subcommands: [
             WorkbenchCommand.self,
             SnapshotCommand.self,
@@ -20,4 +22,14 @@ struct KP2DTUI: ParsableCommand {
         ],
         defaultSubcommand: WorkbenchCommand.self
     )
+
+    /// Entry point: choose OpenBLAS's kernels first (may re-execute the process once, see BLASCore),
+    /// then parse the command line.
+    static func main() {
+        BLASCore.configureAtStartup()
+        main(nil)
+    }
+
+    /// `kp2d-tui --version`: the tool, and the BLAS kernels and CPU features in use (diagnoses slow runs).
+    static var versionText: String { "kp2d-tui\nBLAS: \(BLASCore.about)" }
 }

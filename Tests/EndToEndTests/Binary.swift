@@ -25,7 +25,15 @@ enum Binary {
         return FileManager.default.fileExists(atPath: p) ? p : nil
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    struct Result {
+        var status: Int32; var stdout: String; var stderr: String
+        /// stderr without start-up's BLAS core notice (printed when the environment forces a slower
+        /// OpenBLAS core, e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 machine; see BLASCore).
+        var messages: String {
+            stderr.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("kp2d-tui: using OpenBLAS core ") }.joined(separator: "\n")
+        }
+    }
 
     /// Run with arguments, no terminal, stdin closed; returns status and output.
     static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 600) throws -> Result {

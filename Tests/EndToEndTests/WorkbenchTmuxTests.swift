@@ -125,7 +125,7 @@ final class WorkbenchTmuxTests: XCTestCase {
         let r = try Binary.run([], cwd: workDir, timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, "kp2d-tui without a terminal must fail at once")
-        let message = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = r.messages.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(message.split(separator: "\n").count, 1, message)
         XCTAssertTrue(message.contains("--headless") && message.contains("--once"), message)
     }
@@ -178,7 +178,7 @@ final class WorkbenchTmuxTests: XCTestCase {
         XCTAssertTrue(w.stderr.contains("initial weights \(export)"), w.stderr)
         w = try Binary.run(["--headless", "--steps", "1", "--weights", workDir + "/h/metrics.jsonl"], cwd: workDir, timeout: 60)
         XCTAssertNotEqual(w.status, 0)
-        XCTAssertTrue(w.stderr.contains("metrics.jsonl") && w.stderr.split(separator: "\n").count == 1, w.stderr)
+        XCTAssertTrue(w.messages.contains("metrics.jsonl") && w.messages.split(separator: "\n").count == 1, w.stderr)
     }
 
     private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -129,20 +129,24 @@ final class ConvTests: XCTestCase {
         var rnd = TestRandom(3)
         let s = Conv2dShape(n: 2, cin: 4, h: 12, w: 12, cout: 6, kh: 3, kw: 3, pad: 1)
         let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), y = Tensor(shape: [s.n, s.cout, s.ho, s.wo])
-        let scratch = KernelScratch.shared
+        let pool = StoragePool.shared
         ConvKernels.forward(x.data, w.data, nil, y.data, s)
-        let idle = scratch.idleFloats
+        ConvKernels.backward(x.data, w.data, y.data, nil, w.data, nil, s)
+        let idle = pool.idleBytes
         for _ in 0..<5 {
             ConvKernels.forward(x.data, w.data, nil, y.data, s)
             ConvKernels.backward(x.data, w.data, y.data, nil, w.data, nil, s)
         }
-        XCTAssertEqual(scratch.idleFloats, idle, "steady-state convolutions must reuse their scratch buffers")
+        XCTAssertEqual(pool.idleBytes, idle, "steady-state convolutions must reuse their scratch buffers")
 
-        let pool = KernelScratch()
-        let first = pool.with(count: 100) { $0 }
-        let second = pool.with(count: 80) { $0 }
-        XCTAssertEqual(first, second, "a returned buffer is lent again")
-        pool.with(count: 100) { a in pool.with(count: 100) { b in XCTAssertNotEqual(a, b, "concurrent borrowers get distinct buffers") } }
+        let own = StoragePool()
+        let big = StoragePool.minPooledCount * 2
+        let first = own.with(count: big) { $0 }
+        let second = own.with(count: big - 100) { $0 }
+        XCTAssertEqual(first, second, "a returned buffer is lent again (same size class)")
+        own.with(count: big) { a in own.with(count: big) { b in XCTAssertNotEqual(a, b, "concurrent borrowers get distinct buffers") } }
+        XCTAssertEqual(StoragePool.scratchCapacity(big + 1), big * 2)
+        XCTAssertEqual(StoragePool.scratchCapacity(5), 5)
     }
 
     func testConv2dGradients3x3WithBias() {
@@ -206,5 +210,121 @@ final class GradientCheckTests: XCTestCase {
         }
         XCTAssertGreaterThan(gradientErrors([x], wrongSquare)[0].error, 0.1)
         XCTAssertLessThan(gradientErrors([x]) { g in g.mul(x, x) }[0].error, 1e-4)
+    }
+}
+
+/// The conv output epilogue (bias, folded eval BatchNorm + LeakyReLU) against the naive conv followed by
+/// the same map applied naively, on every kernel path.
+final class ConvEpilogueTests: XCTestCase {
+    func testAffineLeakyReLUMatchesNaiveConvThenMap() {
+        let saved = (ConvKernels.columnChunkFloats, ConvKernels.workers)
+        defer { (ConvKernels.columnChunkFloats, ConvKernels.workers) = saved }
+        let shapes = [
+            Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 2, cin: 16, h: 20, w: 30, cout: 24, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 3, cin: 5, h: 17, w: 1, cout: 7, kh: 1, kw: 1, pad: 0),
+        ]
+        for (i, s) in shapes.enumerated() {
+            for (chunk, workers) in [(1 << 20, saved.1), (300, 2), (300, 1)] {
+                ConvKernels.columnChunkFloats = chunk; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(40 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, s.kh, s.kw])
+                let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
+                let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo]), ref = Tensor(shape: y.shape)
+                ConvKernels.forwardAffineLeakyReLU(x.data, w.data, scale.data, shift.data, y.data, s, slope: 0.01)
+                ConvKernels.forwardNaive(x.data, w.data, nil, ref.data, s)
+                for j in 0..<ref.count {
+                    let co = (j / s.p) % s.cout
+                    let t = ref.data[j] * scale.data[co] + shift.data[co]
+                    ref.data[j] = t > 0 ? t : t * 0.01
+                }
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "\(s) chunk \(chunk) workers \(workers)")
+                XCTAssertTrue(y.array.contains { $0 < 0 } && y.array.contains { $0 > 0 }, "both signs exercised")
+            }
+        }
+    }
+
+    func testFoldedBatchNormOpMatchesTheThreeOps() {
+        var rnd = TestRandom(77)
+        let x = Variable(rnd.tensor([2, 5, 12, 9])), w = Variable(rnd.tensor([6, 5, 3, 3]))
+        let gamma = Variable(rnd.tensor([6])), beta = Variable(rnd.tensor([6]))
+        let mean = rnd.tensor([6]), variance = Tensor(shape: [6])
+        for i in 0..<6 { variance.data[i] = 0.3 + Float(i) * 0.4 }
+        let g = Graph(recording: false)
+        let fused = g.conv2dFoldedBatchNormLeakyReLU(x, weight: w, padding: 1, bnWeight: gamma, bnBias: beta,
+                                                     runningMean: mean, runningVar: variance, eps: 1e-5, slope: 0.01)
+        let conv = g.conv2d(x, weight: w, bias: nil, padding: 1)
+        let plain = g.batchNormLeakyReLU(conv, weight: gamma, bias: beta, runningMean: mean, runningVar: variance,
+                                         training: false, momentum: 0.1, eps: 1e-5, slope: 0.01)
+        XCTAssertEqual(fused.shape, plain.shape)
+        XCTAssertLessThan(relativeMaxError(fused.value.array, plain.value.array), 1e-5)
+    }
+}
+
+/// Winograd F(2x2,3x3) forward against the naive twin: odd and even sizes (partial tiles), chunking, epilogue.
+final class WinogradTests: XCTestCase {
+    func testMatchesNaiveTwin() {
+        let saved = (WinogradKernels.minChannels, WinogradKernels.chunkFloats, ConvKernels.workers)
+        defer { (WinogradKernels.minChannels, WinogradKernels.chunkFloats, ConvKernels.workers) = saved }
+        WinogradKernels.minChannels = 1
+        let shapes = [
+            Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 1, cin: 5, h: 1, w: 1, cout: 2, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 2, cin: 16, h: 12, w: 10, cout: 24, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 1, cin: 64, h: 7, w: 8, cout: 70, kh: 3, kw: 3, pad: 1),
+            Conv2dShape(n: 2, cin: 6, h: 13, w: 40, cout: 5, kh: 3, kw: 3, pad: 1),    // SIMD blocks of 8 tiles + tails
+            Conv2dShape(n: 1, cin: 4, h: 16, w: 37, cout: 3, kh: 3, kw: 3, pad: 1),
+        ]
+        for (i, s) in shapes.enumerated() {
+            XCTAssertTrue(WinogradKernels.applies(s))
+            for (chunk, workers) in [(1 << 20, saved.2), (8 * 16 * 70, 2), (1, 1)] {
+                WinogradKernels.chunkFloats = chunk; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(60 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), b = rnd.tensor([s.cout])
+                let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo], repeating: .nan), ref = Tensor(shape: y.shape)
+                ConvKernels.forward(x.data, w.data, b.data, y.data, s)
+                ConvKernels.forwardNaive(x.data, w.data, b.data, ref.data, s)
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "\(s) chunk \(chunk) workers \(workers)")
+                let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
+                ConvKernels.forwardAffineLeakyReLU(x.data, w.data, scale.data, shift.data, y.data, s, slope: 0.01)
+                for j in 0..<ref.count {
+                    let co = (j / s.p) % s.cout
+                    let t = (ref.data[j] - b.data[co]) * scale.data[co] + shift.data[co]
+                    ref.data[j] = t > 0 ? t : t * 0.01
+                }
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "epilogue \(s) chunk \(chunk)")
+            }
+        }
+    }
+
+    func testInputGradientMatchesNaiveTwin() {
+        let saved = (WinogradKernels.minChannels, WinogradKernels.chunkFloats)
+        defer { (WinogradKernels.minChannels, WinogradKernels.chunkFloats) = saved }
+        WinogradKernels.minChannels = 1
+        for (i, s) in [Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+                       Conv2dShape(n: 2, cin: 6, h: 13, w: 40, cout: 5, kh: 3, kw: 3, pad: 1),
+                       Conv2dShape(n: 1, cin: 9, h: 16, w: 37, cout: 12, kh: 3, kw: 3, pad: 1)].enumerated() {
+            for chunk in [1 << 20, 1] {
+                WinogradKernels.chunkFloats = chunk
+                var rnd = TestRandom(UInt64(80 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
+                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
+                ConvKernels.backward(x.data, w.data, dy.data, dxF.data, dwF.data, nil, s)
+                ConvKernels.backwardNaive(x.data, w.data, dy.data, dxN.data, dwN.data, nil, s)
+                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx adds, \(s) chunk \(chunk)")
+                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)")
+                let dxOnly = dx0.copy()
+                ConvKernels.backward(x.data, w.data, dy.data, dxOnly.data, nil, nil, s)
+                XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)")
+            }
+        }
+    }
+
+    func testUsedOnlyForWide3x3Pad1() {
+        XCTAssertTrue(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 0)))
+        XCTAssertFalse(WinogradKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 1, kw: 1, pad: 0)))
     }
 }

@@ -179,12 +179,15 @@ public enum BenchRunner {
             ("cores", .number(Double(ProcessInfo.processInfo.activeProcessorCount), format: "%.0f")),
             ("openblas_threads", .number(Double(kp2d_openblas_threads()), format: "%.0f")),
             ("openblas_coretype", .text(env["OPENBLAS_CORETYPE"] ?? "auto")),
+            ("blas_core", .text(BLASCore.coreName)),
+            ("cpu", .text(CPUVectorFeatures.current.description)),
             ("batch", .number(Double(options.batch), format: "%.0f")),
             ("height", .number(Double(options.height), format: "%.0f")),
             ("width", .number(Double(options.width), format: "%.0f")),
             ("repeats", .number(Double(options.repeats), format: "%.0f")),
             ("conv_chunk_floats", .number(Double(ConvKernels.columnChunkFloats), format: "%.0f")),
             ("conv_per_core_max_weights", .number(Double(ConvKernels.perCoreMaxWeights), format: "%.0f")),
+            ("conv_winograd_min_channels", .number(WinogradKernels.enabled ? Double(WinogradKernels.minChannels) : 0, format: "%.0f")),
             ("warmup", .number(Double(options.warmup), format: "%.0f")),
         ]
     }
@@ -194,8 +197,9 @@ public enum BenchRunner {
                            print emit: (String) -> Void = { Swift.print($0) }) throws -> [BenchReport] {
         if !json {
             emit(environment(context.options).map { "\($0.key)=\($0.value.display)" }.joined(separator: "  "))
-            if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil {
-                emit("note: OPENBLAS_CORETYPE is set; run with `env -u OPENBLAS_CORETYPE` for full sgemm speed")
+            emit("BLAS: \(BLASCore.about)")
+            if let best = CPUVectorFeatures.current.bestOpenBLASCore, !BLASCore.satisfies(BLASCore.coreName, best) {
+                emit("note: OpenBLAS core \(BLASCore.coreName) is slower than \(best) on this CPU; unset \(BLASCore.choiceVariable) for the automatic choice")
             }
         }
         var reports: [BenchReport] = []

@@ -47,6 +47,18 @@ public enum BatchNormKernels {
         for ch in 0..<c { invStd[ch] = Float(1 / (Double(runningVar[ch]) + Double(eps)).squareRoot()) }
     }
 
+    /// Eval-mode BatchNorm as y = scale[c] * x + shift[c]: scale = weight / sqrt(var + eps),
+    /// shift = bias - mean * scale (computed in Double).
+    public static func foldedAffine(_ weight: UnsafeMutablePointer<Float>, _ bias: UnsafeMutablePointer<Float>,
+                                    _ runningMean: UnsafeMutablePointer<Float>, _ runningVar: UnsafeMutablePointer<Float>,
+                                    _ scale: UnsafeMutablePointer<Float>, _ shift: UnsafeMutablePointer<Float>, c: Int, eps: Float) {
+        for ch in 0..<c {
+            let a = Double(weight[ch]) / (Double(runningVar[ch]) + Double(eps)).squareRoot()
+            scale[ch] = Float(a)
+            shift[ch] = Float(Double(bias[ch]) - Double(runningMean[ch]) * a)
+        }
+    }
+
     /// y = (x - mean[c]) * invStd[c] * weight[c] + bias[c]
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                _ mean: UnsafePointer<Float>, _ invStd: UnsafePointer<Float>,

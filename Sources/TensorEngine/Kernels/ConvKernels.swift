@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 // 2-D convolution (cross-correlation, stride 1, zero padding), forward and backward.
@@ -6,7 +5,7 @@ import Foundation
 // Fast path: the output rows of each image are processed in chunks. A chunk's input patches are
 // unrolled into a column matrix col (K, rows*Wo) with K = Cin*kH*kW (im2col), and the chunk of the
 // output is one sgemm: y[n][:, chunk] (Cout, cols) = W (Cout, K) @ col (K, cols). Chunking keeps the
-// column buffer cache-sized and reused (KernelScratch), so nothing is allocated in steady state.
+// column buffer cache-sized and reused (StoragePool scratch), so nothing is allocated in steady state.
 // Backward recomputes the columns (saving them would cost Cin*k*k times the input's memory per
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
@@ -45,12 +44,51 @@ public struct Conv2dShape: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "conv \(kh)x\(kw) pad \(pad) (\(n),\(cin),\(h),\(w)) -> (\(n),\(cout),\(ho),\(wo))" }
 }
 
-@inline(__always)
-private func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                  _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
-                  _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+/// What `forward` applies to each chunk of the output right after its sgemm, while the chunk is in
+/// cache: y = act(scale[co] * y + shift[co]) (scale 1 and shift 0 when nil; act identity unless
+/// leakySlope is set). A bias is `shift`; an eval-mode BatchNorm folded into the conv is
+/// scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+public struct ConvEpilogue {
+    public var scale: UnsafeMutablePointer<Float>?
+    public var shift: UnsafeMutablePointer<Float>?
+    public var leakySlope: Float?
+
+    public init(scale: UnsafeMutablePointer<Float>? = nil, shift: UnsafeMutablePointer<Float>? = nil, leakySlope: Float? = nil) {
+        self.scale = scale; self.shift = shift; self.leakySlope = leakySlope
+    }
+
+    var isIdentity: Bool { scale == nil && shift == nil && leakySlope == nil }
+
+    /// Apply to `count` values of channel co at p.
+    @inline(__always)
+    func apply(_ p: UnsafeMutablePointer<Float>, count: Int, channel co: Int) {
+        let a = scale?[co] ?? 1, b = shift?[co] ?? 0
+        let a8 = SIMD8<Float>(repeating: a), b8 = SIMD8<Float>(repeating: b)
+        var i = 0
+        if let slope = leakySlope {
+            let s8 = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
+            while i + 8 <= count {
+                let raw = UnsafeMutableRawPointer(p + i)
+                let t = raw.loadUnaligned(as: SIMD8<Float>.self) * a8 + b8
+                raw.storeBytes(of: t.replacing(with: t * s8, where: t .<= zero), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < count { let t = p[i] * a + b; p[i] = t > 0 ? t : t * slope; i += 1 }
+        } else {
+            while i + 8 <= count {
+                let raw = UnsafeMutableRawPointer(p + i)
+                raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) * a8 + b8, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < count { p[i] = p[i] * a + b; i += 1 }
+        }
+    }
+
+    /// Apply to output rows r0..<r0+rows of image yn (Cout,Ho,Wo), channels `channels`.
+    @inline(__always)
+    func apply(_ yn: UnsafeMutablePointer<Float>, _ s: Conv2dShape, rowStart r0: Int, rows: Int, channels: Range<Int>) {
+        for co in channels { apply(yn + co * s.p + r0 * s.wo, count: rows * s.wo, channel: co) }
+    }
 }
 
 public enum ConvKernels {
@@ -154,6 +192,22 @@ public enum ConvKernels {
     public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
                                _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
                                _ s: Conv2dShape) {
+        forward(x, w, y, s, epilogue: ConvEpilogue(shift: b))
+    }
+
+    /// Inference: y = leakyReLU(scale[co] * conv(x, w) + shift[co], slope), in one pass over the output
+    /// (an eval-mode BatchNorm folded into the convolution, then its activation). Overwrites y.
+    public static func forwardAffineLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                                              _ scale: UnsafeMutablePointer<Float>, _ shift: UnsafeMutablePointer<Float>,
+                                              _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, slope: Float) {
+        forward(x, w, y, s, epilogue: ConvEpilogue(scale: scale, shift: shift, leakySlope: slope))
+    }
+
+    /// y = epilogue(conv(x, w)), the epilogue applied chunk by chunk right after each sgemm.
+    public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                               _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+        if WinogradKernels.applies(s) { WinogradKernels.forward(x, w, y, s, epilogue: e); return }
+        let fused = !e.isIdentity
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let perCoreChunk = rowsPerChunk(s)
         let perCore = !s.isPointwise && usesPerCoreWorkers(s, items: s.n * ((s.ho + perCoreChunk - 1) / perCoreChunk))
@@ -161,34 +215,44 @@ public enum ConvKernels {
         let chunks = (s.ho + chunk - 1) / chunk
         let t = workers
         if s.isPointwise {
-            for n in 0..<s.n { gemm(false, false, s.cout, s.p, s.cin, w, s.cin, x + n * xStride, s.p, 0, y + n * yStride, s.p) }
+            for n in 0..<s.n {
+                MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: s.p, k: s.cin, alpha: 1, a: w, lda: s.cin, b: x + n * xStride, ldb: s.p, beta: 0, c: y + n * yStride, ldc: s.p)
+                if fused {
+                    KernelParallel.forRanges(s.cout, costPerItem: s.p) { e.apply(y + n * yStride, s, rowStart: 0, rows: s.ho, channels: $0) }
+                }
+            }
         } else if perCore {
             // One worker per core pulling (image, chunk) items, single-threaded sgemm.
             let items = KernelWorkCounter(count: s.n * chunks)
             KernelParallel.withSingleThreadedBLAS {
                 DispatchQueue.concurrentPerform(iterations: t) { _ in
-                    KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
+                    StoragePool.shared.with(count: s.k * chunk * s.wo) { col in
                         while let item = items.take() {
                             let n = item / chunks, r0 = (item % chunks) * chunk
                             let rows = min(chunk, s.ho - r0), cols = rows * s.wo
                             im2colSerial(x + n * xStride, col, s, rowStart: r0, rows: rows)
-                            gemm(false, false, s.cout, cols, s.k, w, s.k, col, cols, 0, y + n * yStride + r0 * s.wo, s.p)
+                            MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0, c: y + n * yStride + r0 * s.wo, ldc: s.p)
+                            if fused { e.apply(y + n * yStride, s, rowStart: r0, rows: rows, channels: 0..<s.cout) }
                         }
                     }
                 }
             }
         } else {
-            KernelScratch.shared.with(count: s.k * chunk * s.wo) { col in
+            StoragePool.shared.with(count: s.k * chunk * s.wo) { col in
                 for n in 0..<s.n {
                     for r0 in stride(from: 0, to: s.ho, by: chunk) {
                         let rows = min(chunk, s.ho - r0), cols = rows * s.wo
                         im2col(x + n * xStride, col, s, rowStart: r0, rows: rows)
-                        gemm(false, false, s.cout, cols, s.k, w, s.k, col, cols, 0, y + n * yStride + r0 * s.wo, s.p)
+                        MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0, c: y + n * yStride + r0 * s.wo, ldc: s.p)
+                        if fused {
+                            KernelParallel.forRanges(s.cout, costPerItem: cols) {
+                                e.apply(y + n * yStride, s, rowStart: r0, rows: rows, channels: $0)
+                            }
+                        }
                     }
                 }
             }
         }
-        if let b { addBias(y, b, s) }
     }
 
     /// Backward of `forward`, adding into whichever gradients are given:
@@ -199,12 +263,17 @@ public enum ConvKernels {
                                 _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
         if let db { biasGradient(dy, db, s) }
         if dx == nil && dw == nil { return }
+        if let dx, WinogradKernels.applies(s) {
+            WinogradKernels.inputGradient(w, dy, dx, s)
+            if dw != nil { backward(x, w, dy, nil, dw, nil, s) }
+            return
+        }
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         if s.isPointwise {
             for n in 0..<s.n {
                 let xn = x + n * xStride, dyn = dy + n * yStride
-                if let dw { gemm(false, true, s.cout, s.cin, s.p, dyn, s.p, xn, s.p, 1, dw, s.cin) }
-                if let dx { gemm(true, false, s.cin, s.p, s.cout, w, s.cin, dyn, s.p, 1, dx + n * xStride, s.p) }
+                if let dw { MatmulKernels.sgemm(transA: false, transB: true, m: s.cout, n: s.cin, k: s.p, alpha: 1, a: dyn, lda: s.p, b: xn, ldb: s.p, beta: 1, c: dw, ldc: s.cin) }
+                if let dx { MatmulKernels.sgemm(transA: true, transB: false, m: s.cin, n: s.p, k: s.cout, alpha: 1, a: w, lda: s.cin, b: dyn, ldb: s.p, beta: 1, c: dx + n * xStride, ldc: s.p) }
             }
             return
         }
@@ -221,10 +290,10 @@ public enum ConvKernels {
                 let dyChunk = dyn + r0 * s.wo
                 if let dwTarget {
                     if serial { im2colSerial(xn, col, s, rowStart: r0, rows: rows) } else { im2col(xn, col, s, rowStart: r0, rows: rows) }
-                    gemm(false, true, s.cout, s.k, cols, dyChunk, s.p, col, cols, 1, dwTarget, s.k)
+                    MatmulKernels.sgemm(transA: false, transB: true, m: s.cout, n: s.k, k: cols, alpha: 1, a: dyChunk, lda: s.p, b: col, ldb: cols, beta: 1, c: dwTarget, ldc: s.k)
                 }
                 if let dx {
-                    gemm(true, false, s.k, cols, s.cout, w, s.k, dyChunk, s.p, 0, col, cols)
+                    MatmulKernels.sgemm(transA: true, transB: false, m: s.k, n: cols, k: s.cout, alpha: 1, a: w, lda: s.k, b: dyChunk, ldb: s.p, beta: 0, c: col, ldc: cols)
                     if serial { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows, channels: 0..<s.cin) }
                     else { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows) }
                 }
@@ -236,12 +305,12 @@ public enum ConvKernels {
         if perCore {
             // One worker per core over whole images; workers > 0 accumulate dW privately.
             done = s.n - s.n % t
-            KernelScratch.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in
+            StoragePool.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in
                 if dw != nil { partials.update(repeating: 0, count: (t - 1) * wCount) }
                 KernelParallel.withSingleThreadedBLAS {
                     DispatchQueue.concurrentPerform(iterations: t) { worker in
                         let target = dw.map { worker == 0 ? $0 : partials + (worker - 1) * wCount }
-                        KernelScratch.shared.with(count: colCount) { col in
+                        StoragePool.shared.with(count: colCount) { col in
                             for n in stride(from: worker, to: done, by: t) { image(n, col, target, serial: true) }
                         }
                     }
@@ -255,19 +324,8 @@ public enum ConvKernels {
             }
         }
         if done < s.n {
-            KernelScratch.shared.with(count: colCount) { col in
+            StoragePool.shared.with(count: colCount) { col in
                 for n in done..<s.n { image(n, col, dw, serial: false) }
-            }
-        }
-    }
-
-    /// y[n, co, :] += b[co]
-    static func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
-        let planes = s.n * s.cout, p = s.p
-        KernelParallel.forRanges(planes, costPerItem: p) { range in
-            for plane in range {
-                let v = b[plane % s.cout], yp = y + plane * p
-                for i in 0..<p { yp[i] += v }
             }
         }
     }

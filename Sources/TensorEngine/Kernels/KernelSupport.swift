@@ -1,9 +1,9 @@
 import COpenBLAS
 import Foundation
 
-// Shared machinery of the raw kernels: splitting a loop over the machine's cores, and a pool of
-// reusable scratch buffers so that the steady state (the same shapes every training step)
-// allocates nothing.
+// Shared machinery of the raw kernels: splitting a loop over the machine's cores, dynamic work
+// counters, SIMD reductions. Scratch buffers come from the one pool, StoragePool.shared.with(count:),
+// so that the steady state (the same shapes every training step) allocates nothing.
 
 public enum KernelParallel {
     /// Number of worker threads used for large loops: KP2D_THREADS if set, else the machine's active
@@ -73,69 +73,6 @@ public final class KernelWorkCounter: @unchecked Sendable {
         guard next < count else { return nil }
         next += 1
         return next - 1
-    }
-}
-
-/// A pool of float scratch buffers, keyed by size. `with(count:)` lends a buffer of at least
-/// `count` floats for the duration of the closure (thread-safe: concurrent borrowers get distinct
-/// buffers) and takes it back afterwards, so repeated calls with the same sizes never allocate.
-public final class KernelScratch: @unchecked Sendable {
-    public static let shared = KernelScratch()
-
-    private final class Buffer {
-        let pointer: UnsafeMutablePointer<Float>
-        let capacity: Int
-        init(capacity: Int) {
-            self.capacity = capacity
-            pointer = .allocate(capacity: capacity)
-        }
-        deinit { pointer.deallocate() }
-    }
-
-    private let lock = NSLock()
-    private var free: [Buffer] = []
-    /// At most this many idle buffers are kept; beyond that the smallest is released.
-    public var maxIdleBuffers = 8
-
-    public init() {}
-
-    /// Lend `body` an uninitialised buffer of at least `count` floats.
-    public func with<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-        let buffer = take(Swift.max(count, 1))
-        defer { give(buffer) }
-        return try body(buffer.pointer)
-    }
-
-    /// Total floats held by idle buffers (for tests and diagnostics).
-    public var idleFloats: Int {
-        lock.lock(); defer { lock.unlock() }
-        return free.reduce(0) { $0 + $1.capacity }
-    }
-
-    private func take(_ count: Int) -> Buffer {
-        lock.lock()
-        // The smallest idle buffer that is large enough.
-        var best = -1
-        for (i, b) in free.enumerated() where b.capacity >= count {
-            if best < 0 || b.capacity < free[best].capacity { best = i }
-        }
-        if best >= 0 {
-            let b = free.remove(at: best)
-            lock.unlock()
-            return b
-        }
-        lock.unlock()
-        return Buffer(capacity: count)
-    }
-
-    private func give(_ b: Buffer) {
-        lock.lock()
-        free.append(b)
-        if free.count > maxIdleBuffers {
-            let smallest = free.indices.min { free[$0].capacity < free[$1].capacity }!
-            free.remove(at: smallest)
-        }
-        lock.unlock()
     }
 }
 

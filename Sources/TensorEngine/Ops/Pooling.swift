@@ -3,39 +3,18 @@ import Foundation
 // maxPool2d op: 2x2, stride 2, floor mode, ties to the first maximum (kernels: PoolKernels).
 
 /// Argmax indices of a max-pool, Int32 flat offsets h*W+w within each (n,c) input plane, one per
-/// output element. The memory is recycled: a released buffer is kept (up to `maxIdle`) and handed
-/// to the next max-pool of that size, so training steps do not page-fault fresh index arrays.
+/// output element. The memory comes from StoragePool (released buffers are handed to the next
+/// max-pool of that size, so training steps do not page-fault fresh index arrays).
 final class PoolIndexBuffer {
     let pointer: UnsafeMutablePointer<Int32>
     let count: Int
-    private let capacity: Int
-
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var idle: [(capacity: Int, pointer: UnsafeMutablePointer<Int32>)] = []
-    private static let maxIdle = 16
 
     init(count: Int) {
         self.count = count
-        let need = Swift.max(count, 1)
-        PoolIndexBuffer.lock.lock()
-        if let i = PoolIndexBuffer.idle.firstIndex(where: { $0.capacity == need }) {
-            pointer = PoolIndexBuffer.idle.remove(at: i).pointer
-            capacity = need
-            PoolIndexBuffer.lock.unlock()
-        } else {
-            PoolIndexBuffer.lock.unlock()
-            pointer = .allocate(capacity: need)
-            capacity = need
-        }
+        pointer = StoragePool.shared.takeInt32(Swift.max(count, 1))
     }
 
-    deinit {
-        PoolIndexBuffer.lock.lock()
-        PoolIndexBuffer.idle.append((capacity, pointer))
-        let evicted = PoolIndexBuffer.idle.count > PoolIndexBuffer.maxIdle ? PoolIndexBuffer.idle.removeFirst().pointer : nil
-        PoolIndexBuffer.lock.unlock()
-        evicted?.deallocate()
-    }
+    deinit { StoragePool.shared.giveInt32(pointer, count: Swift.max(count, 1)) }
 }
 
 extension Graph {
