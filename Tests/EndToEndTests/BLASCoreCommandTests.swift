@@ -20,18 +20,18 @@ final class BLASCoreCommandTests: XCTestCase {
         let forced = try versionInfo(["OPENBLAS_CORETYPE": "Haswell", "KP2D_BLAS_CORE": ""])
         let kept = try versionInfo(["OPENBLAS_CORETYPE": "Haswell", "KP2D_BLAS_CORE": "keep"])
         XCTAssertEqual(kept.core, "Haswell")
-        XCTAssertEqual(kept.result.stderr, "", "keep prints nothing")
+        XCTAssertEqual(kept.result.rawStderr, "", "keep prints nothing")
         if forced.cpu.contains("AVX-512F/CD/BW/DQ/VL") {
             XCTAssertEqual(forced.core, "SkylakeX", forced.result.stdout)
-            let lines = forced.result.stderr.split(separator: "\n")
-            XCTAssertEqual(lines.count, 1, forced.result.stderr)
-            XCTAssertTrue(forced.result.stderr.contains("OPENBLAS_CORETYPE=Haswell") && forced.result.messages.isEmpty, forced.result.stderr)
+            let lines = forced.result.rawStderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, forced.result.rawStderr)
+            XCTAssertTrue(forced.result.rawStderr.contains("OPENBLAS_CORETYPE=Haswell") && forced.result.messages.isEmpty, forced.result.rawStderr)
         } else {
             XCTAssertEqual(forced.core, "Haswell")
         }
         let named = try versionInfo(["KP2D_BLAS_CORE": "Haswell"])
         XCTAssertEqual(named.core, "Haswell")
-        XCTAssertEqual(named.result.stderr, "")
+        XCTAssertEqual(named.result.rawStderr, "")
     }
 
     func testExitCodesAndOutputSurviveTheReexec() throws {
@@ -49,7 +49,7 @@ final class BLASCoreCommandTests: XCTestCase {
         guard probe.cpu.contains("AVX-512F/CD/BW/DQ/VL") else { throw XCTSkip("needs a CPU where the core is switched") }
         let r = try versionInfo(["OPENBLAS_CORETYPE": "Haswell", "KP2D_BLAS_CORE": "", "KP2D_BLAS_TEST_FAIL_SELFCHECK": "1"])
         XCTAssertEqual(r.core, "Haswell", r.result.stdout)
-        XCTAssertTrue(r.result.stderr.contains("self-check failed") && r.result.stderr.contains("back to Haswell"), r.result.stderr)
+        XCTAssertTrue(r.result.rawStderr.contains("self-check failed") && r.result.rawStderr.contains("back to Haswell"), r.result.rawStderr)
         XCTAssertTrue(r.result.stdout.contains("fallback"), r.result.stdout)
     }
 }

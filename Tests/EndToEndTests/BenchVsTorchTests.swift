@@ -21,7 +21,7 @@ final class BenchVsTorchTests: XCTestCase {
         let r = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Binary.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                             stderr: String(decoding: r, as: UTF8.self))
+                             rawStderr: String(decoding: r, as: UTF8.self))
     }
 
     func testMissingPythonIsOneLineAndNoNumbers() throws {
