@@ -3,22 +3,8 @@ import XCTest
 
 /// `kp2d-tui inspect` in tmux: the HPatches browser alone on a weights file, evaluated at once; training keys
 /// refused; p writes the pair as a PNG; q quits with status 0; the weights file is unchanged byte for byte.
-final class InspectTmuxTests: XCTestCase {
-    var tmux: Tmux?
-    var workDir = ""
-
-    override func setUpWithError() throws {
-        workDir = NSTemporaryDirectory() + "kp2d-e2e-inspect-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        tmux?.killServer()
-        tmux = nil
-        try? FileManager.default.removeItem(atPath: workDir)
-    }
-
-    private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+final class InspectTmuxTests: TmuxTestCase {
+    override var workDirTag: String { "inspect" }
 
     func testInspectBrowsesWithoutTrainingAndLeavesTheWeightsAlone() throws {
         guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }

@@ -3,22 +3,8 @@ import XCTest
 
 /// Issue 13 item 3 in the workbench: SIGTERM and SIGHUP (a job scheduler, a closed SSH session) close the UI,
 /// let the trainer finish its step and save, exit 0 and give the terminal back, as quitting with a save does.
-final class WorkbenchSignalTests: XCTestCase {
-    var tmux: Tmux?
-    var workDir = ""
-
-    override func setUpWithError() throws {
-        workDir = NSTemporaryDirectory() + "kp2d-e2e-wbsig-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        tmux?.killServer()
-        tmux = nil
-        try? FileManager.default.removeItem(atPath: workDir)
-    }
-
-    private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+final class WorkbenchSignalTests: TmuxTestCase {
+    override var workDirTag: String { "wbsig" }
 
     func testSIGTERMAndSIGHUPSaveAndRestoreTheTerminal() throws {
         guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }

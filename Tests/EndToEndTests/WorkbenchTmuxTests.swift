@@ -5,20 +5,8 @@ import XCTest
 /// the bundled sample data, pause / single step / a weight change, the HPatches browser evaluating the live
 /// model, a resize, and quitting through the save prompt with exit status 0 and a restored terminal.
 /// Plus the non-terminal paths: no TTY fails fast, --once prints a frame and writes nothing, --headless, snapshot.
-final class WorkbenchTmuxTests: XCTestCase {
-    var tmux: Tmux?
-    var workDir: String = ""
-
-    override func setUpWithError() throws {
-        workDir = NSTemporaryDirectory() + "kp2d-e2e-wb-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        tmux?.killServer()   // our private server only
-        tmux = nil
-        try? FileManager.default.removeItem(atPath: workDir)
-    }
+final class WorkbenchTmuxTests: TmuxTestCase {
+    override var workDirTag: String { "wb" }
 
     func testWorkbenchInTmux() throws {
         guard let tmuxPath = Tmux.find() else {
@@ -181,7 +169,6 @@ final class WorkbenchTmuxTests: XCTestCase {
         XCTAssertTrue(w.messages.contains("metrics.jsonl") && w.messages.split(separator: "\n").count == 1, w.stderr)
     }
 
-    private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     /// The step number of the status line ("step N · epoch" or "step N/TOTAL · epoch").
     static func step(_ screen: String) -> Int? {
