@@ -3,16 +3,7 @@ import XCTest
 
 /// Issue 13, crashes, silent wrong results and unclear messages: each bad input ends with one clear line
 /// naming the file or flag and the fix, and a non-zero exit.
-final class BadInputTests: XCTestCase {
-    var dirs: [String] = []
-    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
-
-    func tempDir(_ tag: String) throws -> String {
-        let dir = NSTemporaryDirectory() + "kp2d-e2e-\(tag)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        dirs.append(dir)
-        return dir
-    }
+final class BadInputTests: TempDirTestCase {
 
     func sampleJPEG() throws -> String {
         let dir = Binary.repoRoot + "/sample-data/train"

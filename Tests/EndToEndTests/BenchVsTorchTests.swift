@@ -6,22 +6,7 @@ import XCTest
 final class BenchVsTorchTests: XCTestCase {
     /// Runs scripts/bench-vs-torch through bash with extra environment.
     func runScript(_ args: [String], env: [String: String]) throws -> Binary.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["\(Binary.repoRoot)/scripts/bench-vs-torch"] + args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Binary.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                             rawStderr: String(decoding: r, as: UTF8.self))
+        try Binary.run(executable: "/bin/bash", ["\(Binary.repoRoot)/scripts/bench-vs-torch"] + args, env: env)
     }
 
     func testMissingPythonIsOneLineAndNoNumbers() throws {

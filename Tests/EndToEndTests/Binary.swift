@@ -39,10 +39,16 @@ enum Binary {
         var messages: String { stderr }
     }
 
-    /// Run with arguments, no terminal, stdin closed; returns status and output.
+    /// Run kp2d-tui with arguments, no terminal, stdin closed; returns status and output.
     static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 600) throws -> Result {
+        try run(executable: try path(), args, cwd: cwd, env: env, timeout: timeout)
+    }
+
+    /// Run any program (e.g. a script of ours through bash) the same way.
+    static func run(executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
+                    timeout: TimeInterval = 600) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try path())
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? repoRoot)
         var e = ProcessInfo.processInfo.environment
@@ -66,5 +72,18 @@ enum Binary {
         group.wait()
         return Result(status: p.terminationStatus, stdout: String(decoding: outSink.data, as: UTF8.self),
                       rawStderr: String(decoding: errSink.data, as: UTF8.self))
+    }
+}
+
+/// End-to-end tests that make temporary folders: `tempDir` creates one, tearDown removes them all.
+class TempDirTestCase: XCTestCase {
+    var dirs: [String] = []
+    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
+
+    func tempDir(_ tag: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "kp2d-e2e-\(tag)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dirs.append(dir)
+        return dir
     }
 }

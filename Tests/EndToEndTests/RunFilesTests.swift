@@ -3,16 +3,7 @@ import XCTest
 
 /// Issue 13, data loss: nothing a run made (checkpoint, log) is lost or half-written, whatever the user
 /// types and whatever signal arrives. Each test runs the real binary and compares file bytes before/after.
-final class RunFilesTests: XCTestCase {
-    var dirs: [String] = []
-    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
-
-    func tempDir(_ tag: String) throws -> String {
-        let dir = NSTemporaryDirectory() + "kp2d-e2e-\(tag)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        dirs.append(dir)
-        return dir
-    }
+final class RunFilesTests: TempDirTestCase {
 
     /// A folder of small textured PPM images (decoding and resizing them is fast).
     func makeData(count: Int = 2) throws -> String {
