@@ -17,7 +17,8 @@ struct LearningCurveCommand: ParsableCommand {
         One row per point: step, training minutes (evaluations excluded), steps/s since the previous row, the mean \
         L_loc, L_desc and descriptor recall over the steps since the previous row, then Rep, LocErr, C1, C3, C5 \
         and MScore per setting and split. --json prints one JSON object per row instead. No checkpoint is written \
-        unless --checkpoint is given.
+        unless --checkpoint is given; with it, the per-step metrics log goes beside it as in `train` (--log to \
+        choose the file).
         """)
 
     @OptionGroup var training: TrainingFlags
@@ -45,7 +46,9 @@ struct LearningCurveCommand: ParsableCommand {
         guard evalEvery >= 1 else { throw ValidationError("--eval-every \(evalEvery): must be at least 1") }
         var o = try training.makeOptions()
         o.checkpointPath = training.checkpoint
-        o.logPath = training.log
+        // As `train`: with --checkpoint the per-step log goes beside it (metrics.jsonl) unless --log says
+        // where; without a checkpoint only an explicit --log is written.
+        if training.checkpoint == nil { o.logPath = training.log }
         if o.checkpointPath == nil { o.checkpointEvery = 0 }
         do { try o.validate() } catch { throw ValidationError("\(error)") }
         guard let root = heldout ?? TrainingFlags.sampleFolderIfPresent("heldout") else {
