@@ -163,6 +163,10 @@ public final class LearningCurve {
         trainer.waitUntilFinished()
         if let e = failure.withLock({ $0 }) { throw e }
         if case let .failed(reason) = trainer.snapshot().status.state { throw TrainerError.noAnswer("training failed: \(reason)") }
+        // Stopped before the budget (a quit, Ctrl-C): one more row at the step reached, so the curve says where
+        // the run ended and what its weights score there.
+        let end = trainer.snapshot().status
+        if end.step > lastRowStep { _ = try row(step: end.step, time: end.elapsed) }
         return rows
     }
 }

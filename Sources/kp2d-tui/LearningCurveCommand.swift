@@ -88,6 +88,15 @@ struct LearningCurveCommand: ParsableCommand {
             outHandle?.write(Data((line + "\n").utf8))
         }
         trainer.onMessage = { m in if !m.hasPrefix("step ") { warn(m) } }
+        // Ctrl-C, SIGTERM, SIGHUP: finish the step, save (with --checkpoint), evaluate once more for the last
+        // row and exit 0; a second signal exits at once (the checkpoint on disk is complete: saves are atomic).
+        let saving = o.checkpointPath != nil
+        let signals = StopSignals { name in
+            stderrLine("\(name == "SIGINT" ? "interrupted" : "received \(name)"): finishing the step\(saving ? ", writing a final checkpoint" : "") and evaluating the weights for a last row (send it again to exit now)")
+            if saving { trainer.send(.save) }
+            trainer.send(.quit)
+        }
+        defer { signals.cancel() }
         do { try curve.run() } catch {
             warn("error: \(error)")
             throw ExitCode(1)

@@ -64,6 +64,26 @@ final class LearningCurveTests: XCTestCase {
         }
     }
 
+    /// A run stopped before its budget (quit, Ctrl-C) still ends with a row at the step it reached.
+    func testStoppedRunEndsWithARowAtTheStepReached() throws {
+        let data = try makeImageFolder(count: 2)
+        let heldout = try makeHeldout()
+        var o = tinyOptions(data: data)
+        o.steps = 50
+        let trainer = try Trainer(options: o)
+        trainer.onStep = { r in if r.step == 3 { trainer.send(.quit) } }
+        let curve = try LearningCurve(trainer: trainer, options: LearningCurveOptions(heldout: heldout, evalEvery: 100,
+                                                                                   settings: [HPatchesEvalSettings(width: 64, height: 48, topK: 50)]))
+        let rows = try curve.run()
+        let end = trainer.snapshot().status
+        XCTAssertLessThan(end.step, 50)
+        XCTAssertGreaterThanOrEqual(end.step, 3)
+        XCTAssertEqual(rows.map { $0.step }, [0, end.step])
+        let h = trainer.snapshot().history
+        XCTAssertEqual(rows[1].loc!, h.map { Double($0.terms.loc) }.reduce(0, +) / Double(h.count), accuracy: 1e-6)
+        XCTAssertEqual(rows[1].evaluations[0].all.pairs, 10)
+    }
+
     func testNeedsABudgetAndAValidEvalEvery() throws {
         let data = try makeImageFolder(count: 1)
         let heldout = try makeHeldout()
