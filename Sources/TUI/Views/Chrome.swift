@@ -84,6 +84,7 @@ enum Chrome {
         if let s = st.lastSavedStep { ckpt += " (saved @\(s)" + (st.unsavedSteps > 0 ? ", \(st.unsavedSteps) unsaved)" : ")") }
         else if st.step > 0 { ckpt += " (unsaved)" }
         parts.append(ckpt)
+        if let pin = state.baselineNote { parts.insert("baseline " + pin, at: 2) }
         var x = grid.put(rect.x + 1, rect.y, parts.joined(separator: sep), bar, maxWidth: rect.width - 2)
         let msg = state.message.isEmpty ? st.message : state.message
         if !msg.isEmpty, x < rect.maxX - 12 {
