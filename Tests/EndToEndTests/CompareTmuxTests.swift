@@ -81,11 +81,10 @@ final class CompareTmuxTests: TmuxTestCase {
         try t.send("b")
         screen = try t.waitFor("the pin in the status line", timeout: 60) { $0.contains("baseline pinned at step \(pinned)") }
         // More steps: the live model moves away from the pin.
-        for _ in 0..<3 {
+        for k in 1...3 {   // n trains one step while paused; the next n only once it is done
             try t.send("n")
-            Thread.sleep(forTimeInterval: 0.3)
+            screen = try t.waitFor("step \(pinned + k)", timeout: 300) { WorkbenchTmuxTests.step($0) == pinned + k }
         }
-        screen = try t.waitFor("3 more steps", timeout: 300) { WorkbenchTmuxTests.step($0) == pinned + 3 }
         // The browser evaluates the live model (A) and shows it against the pin (B).
         try t.send("Tab")
         screen = try t.waitFor("the compare view", timeout: 30) { $0.contains("A vs B: 6 sequences") }

@@ -174,4 +174,20 @@ final class CompareLayoutTests: XCTestCase {
         press(plain, [.char("b")])
         XCTAssertEqual(plain.state.message, "nothing to pin here")
     }
+
+    /// Every size from the minimum up, every sort and pair, narrow and wide names: no crash, nothing drawn
+    /// outside the grid, the triple's Δ heading always there.
+    func testCompareViewAtManySizes() {
+        let (c, _, _) = makeComparison()
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256, inspect: true), hpatches: c)
+        for w in stride(from: 80, through: 240, by: 7) {
+            for h in stride(from: 24, through: 70, by: 5) {
+                press(wb, [.char("o"), .right])
+                let g = wb.render(snapshot: snap, width: w, height: h)
+                XCTAssertEqual(g.width, w)
+                let focus = wb.state.hpatchesSort == .name ? HPatchesBrowserSortKey.repeatability : wb.state.hpatchesSort
+                XCTAssertTrue(g.contains("Δ" + focus.label), "\(w)x\(h):\n\(g.text)")
+            }
+        }
+    }
 }

@@ -195,7 +195,6 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
     /// One evaluation. Every way out publishes a final status (results, failure, stopped, or dropped after a
     /// size switch), so the status never stays at "evaluating n/N pairs…" once this returns.
     private func evaluateOnce() {
-        let start = Date()
         lock.lock()
         let (settings, gen) = (_settings, generation)
         lock.unlock()
@@ -217,6 +216,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
             return
         }
         set(status: "evaluating" + "…")
+        let start = Date()   // after the gate: the time this model's evaluation took
         do {
             let detect = try makeDetector()
             let topK = settings.topK

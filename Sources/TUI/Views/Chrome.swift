@@ -102,7 +102,9 @@ enum Chrome {
         let all = KeyTable.bindings(in: context, hintsOnly: true).filter { !inspectOnly || !Workbench.trainingActions.contains($0.action) }
         let first = all.filter { $0.action == .quit || $0.action == .showHelp }
         let specific = all.filter { $0.contexts.count == 1 && !first.map(\.action).contains($0.action) }
-        let shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
+        var shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
+        // The pin key leads the shared ones: it is what a narrower terminal should still show.
+        shared = shared.filter { $0.action == .pinBaseline } + shared.filter { $0.action != .pinBaseline }
         for b in first + specific + shared {
             let hint = b.hint ?? ""
             if x + b.hintLabel.count + 1 + hint.count > rect.maxX - 1 { break }
