@@ -25,7 +25,9 @@ struct WorkbenchCommand: ParsableCommand {
         statistics and the five live parameters (press ? for the keys). Tab shows the HPatches browser on \
         --hpatches (default: the bundled sample-data/hpatches), evaluated with a copy of the live model's weights \
         taken between steps; r re-evaluates while training continues, x switches its size between the official \
-        240x320 and the training size. p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
+        240x320 and the training size. b pins a copy of the current weights as a baseline: the browser then shows \
+        the live model (A) against the pin (B) per sequence, worst regressed first (b again re-pins, B clears). \
+        p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
         q or Ctrl-C quits (asking before discarding unsaved steps); the trainer finishes its step and save first.
         --headless trains without the UI (as `kp2d-tui train --headless`). --once trains until --once-steps steps \
         and a training-pair preview exist, prints the screen as text at --width x --height and exits without \
