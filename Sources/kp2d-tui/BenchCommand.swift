@@ -23,6 +23,8 @@ struct BenchCommand: ParsableCommand {
         HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
         RenderBenchSection(),
         WorkbenchTrainingBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train")),
+        ValidationBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train"),
+                               validationSet: TrainingFlags.sampleFolderIfPresent("heldout") ?? TrainingFlags.sampleFolderIfPresent("hpatches")),
         MPIBenchSection(executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
                         dataPath: TrainingFlags.sampleFolderIfPresent("train")),
     ]
