@@ -169,7 +169,13 @@ public final class Trainer: @unchecked Sendable {
     /// and after the run ended the copy is made on the calling thread. Throws if the trainer does not
     /// answer within `timeout` seconds (a step longer than that).
     public func copyKeypointNetState(timeout: Double = 120) throws -> [String: StoredTensor] {
-        try copyState(KeypointNetStateRequest(whole: false), timeout: timeout).result
+        try copyKeypointNetStateAndStep(timeout: timeout).state
+    }
+
+    /// The same, with the number of steps the copied weights have had (the workbench's pinned baseline says it).
+    public func copyKeypointNetStateAndStep(timeout: Double = 120) throws -> (state: [String: StoredTensor], step: Int) {
+        let r = try copyState(KeypointNetStateRequest(whole: false), timeout: timeout)
+        return (r.result, r.step)
     }
 
     /// A copy of the whole model (KeypointNet and IO-Net: parameters and BatchNorm buffers, keys
