@@ -18,7 +18,7 @@ import PackageDescription
 //   kp2d-tui       the executable: subcommands
 
 // Language modes. Every library module and the executable build in Swift 6 mode (complete concurrency
-// checking); only the test targets stay in Swift 5 mode. The kernels' worker threads get their raw
+// checking); only the test targets stay in Swift 5 mode (see below). The kernels' worker threads get their raw
 // pointers through one audited door, KernelParallel.perform (TensorEngine/Kernels/KernelSupport.swift): a
 // worker closure captures non-Sendable pointers, so it crosses to DispatchQueue.concurrentPerform in a
 // KernelShared box (@unchecked Sendable; the workers read shared inputs and write disjoint ranges or private
@@ -61,19 +61,24 @@ let package = Package(
             ],
             swiftSettings: v6),
 
-        // Test helpers (finite differences, random tensors, fixture lookup); depends on the engine only.
+        // Test helpers, one home each. TestSupport: finite differences, random tensors, fixture lookup (the engine
+        // only). ProcessSupport: the checkout's paths, running the built binary and other programs, temporary
+        // folders, private tmux servers (no module of ours). EvaluationTestSupport: a fixed grid detector and a
+        // synthetic photo for the HPatches evaluation tests.
         .target(name: "TestSupport", dependencies: ["TensorEngine"], path: "Tests/TestSupport", swiftSettings: v5),
+        .target(name: "ProcessSupport", path: "Tests/ProcessSupport", swiftSettings: v5),
+        .target(name: "EvaluationTestSupport", dependencies: ["Datasets", "KP2D"], path: "Tests/EvaluationTestSupport", swiftSettings: v5),
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NNTests", dependencies: ["NN", "TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Geometry", "TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "Datasets", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KP2D", "Datasets", "Geometry", "NN", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "EvaluationTestSupport", "KP2D", "Datasets", "Geometry", "NN", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Datasets", "Geometry", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation", "EvaluationTestSupport", "ProcessSupport"], swiftSettings: v5),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", swiftSettings: v5),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "KP2D", "NN", "TensorEngine", "ProcessSupport"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["ProcessSupport", "TestSupport"], swiftSettings: v5),
     ]
 )
