@@ -20,6 +20,9 @@ import Foundation
 // Small problems, and layers with many weights, use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
+//
+// Argument order (docs/kernels.md): outputs first, then dy, then the forward's read-only inputs:
+// forward(y, x, w, b, s), backward(dx, dw, db, dy, x, w, s), im2col(col, xn, ...), col2imAdd(dxn, dcol, ...).
 
 /// Geometry of a stride-1 convolution. x (n,cin,h,w), weight (cout,cin,kh,kw) -> y (n,cout,ho,wo).
 public struct Conv2dShape: Equatable, Sendable, CustomStringConvertible {
