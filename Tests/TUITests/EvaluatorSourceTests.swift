@@ -73,7 +73,7 @@ final class EvaluatorSourceTests: XCTestCase {
     func twoSequences(_ tag: String) throws -> (HPatchesDataset, String) {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kp2d-tui-\(tag)-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for i in 0..<2 { try ImageIO.savePNG(photo(200, 160, i), to: "\(dir)/p\(i).png") }
+        for i in 0..<2 { try ImageIO.savePNG(syntheticPhoto(200, 160, phase: i), to: "\(dir)/p\(i).png") }
         try SequenceGenerator.generate(photos: ["\(dir)/p0.png", "\(dir)/p1.png"], viewpoint: 1, illumination: 1, root: dir + "/hp",
                                        options: SequenceGeneratorOptions(width: 80, height: 64, seed: 3))
         return (try HPatchesDataset(root: dir + "/hp"), dir)
@@ -88,7 +88,7 @@ final class EvaluatorSourceTests: XCTestCase {
         XCTAssertLessThanOrEqual(EvaluatorHPatchesSource.threadName.utf8.count, 15)
         let release = DispatchSemaphore(value: 0)
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100),
-                                             makeDetector: { release.wait(); return EvaluatorSourceTests.gridDetector })
+                                             makeDetector: { release.wait(); return gridDetector })
         source.requestEvaluation()
         Thread.sleep(forTimeInterval: 0.2)
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
@@ -108,7 +108,7 @@ final class EvaluatorSourceTests: XCTestCase {
         let calls = Counter()
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100),
                                              otherSizes: [(32, 48, 50, "small")], makeDetector: {
-            { img in calls.add(); Thread.sleep(forTimeInterval: 0.02); return EvaluatorSourceTests.gridDetector(img) }
+            { img in calls.add(); Thread.sleep(forTimeInterval: 0.02); return gridDetector(img) }
         })
         for round in 0..<3 {
             source.requestEvaluation()
@@ -135,7 +135,7 @@ final class EvaluatorSourceTests: XCTestCase {
                 if busy.add() > 1 { overlap.add() }
                 Thread.sleep(forTimeInterval: 0.005)
                 busy.sub()
-                return EvaluatorSourceTests.gridDetector(img)
+                return gridDetector(img)
             }
         }
         let a = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100), gate: NSLock(),
