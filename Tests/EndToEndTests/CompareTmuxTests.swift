@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Two models compared in the HPatches browser, with the real binary in tmux: `inspect --weights A --compare B`

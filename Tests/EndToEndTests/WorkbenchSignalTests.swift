@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Issue 13 item 3 in the workbench: SIGTERM and SIGHUP (a job scheduler, a closed SSH session) close the UI,

@@ -122,8 +122,8 @@ public final class BenchContext {
     /// One plain square cblas_sgemm (options.sgemmSize): the ceiling problem, for interleaving.
     public func runCeilingSgemm() {
         let n = options.sgemmSize, (a, b, c) = sgemmOperands
-        MatmulKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
-                            beta: 0, c: c.data, ldc: n)
+        MatmulKernels.sgemm(c: c.data, ldc: n, transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
+                            beta: 0)
     }
 
     /// GFLOP/s of the plain square sgemm, measured on first use in this run.
