@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// The fixed probe batch end to end: `--probe-every` in a headless run, its records in the metrics log beside

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// The workbench with the fixed probe batch on (its default): the legend and the probe values appear, and the
