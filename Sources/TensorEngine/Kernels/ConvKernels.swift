@@ -207,6 +207,7 @@ public enum ConvKernels {
     public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
                                _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
         if WinogradKernels.applies(s) { WinogradKernels.forward(x, w, y, s, epilogue: e); return }
+        if DirectConvKernels.applies(s) { DirectConvKernels.forward(y, x, w, s, epilogue: e); return }
         let fused = !e.isIdentity
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let perCoreChunk = rowsPerChunk(s)
@@ -265,6 +266,11 @@ public enum ConvKernels {
         if dx == nil && dw == nil { return }
         if let dx, WinogradKernels.applies(s) {
             WinogradKernels.inputGradient(w, dy, dx, s)
+            if dw != nil { backward(x, w, dy, nil, dw, nil, s) }
+            return
+        }
+        if let dx, DirectConvKernels.appliesToInputGradient(s) {
+            DirectConvKernels.inputGradient(dx, dy, w, s)
             if dw != nil { backward(x, w, dy, nil, dw, nil, s) }
             return
         }
