@@ -30,6 +30,10 @@ struct KP2DTUI: ParsableCommand {
         main(nil)
     }
 
-    /// `kp2d-tui --version`: the tool, and the BLAS kernels and CPU features in use (diagnoses slow runs).
-    static var versionText: String { "kp2d-tui\nBLAS: \(BLASCore.about)" }
+    /// The release number (semantic versioning; raise it with every release, note it in the README).
+    static let toolVersion = "0.5.0"
+
+    /// `kp2d-tui --version`: the tool and its version, and the BLAS kernels and CPU features in use (diagnoses
+    /// slow runs).
+    static var versionText: String { "kp2d-tui \(toolVersion)\nBLAS: \(BLASCore.about)" }
 }

@@ -9,6 +9,8 @@ final class BLASCoreCommandTests: XCTestCase {
     private func versionInfo(_ env: [String: String]) throws -> (core: String, cpu: String, result: Binary.Result) {
         let r = try Binary.run(["--version"], env: env, timeout: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertNotNil(r.stdout.range(of: #"^kp2d-tui [0-9]+\.[0-9]+\.[0-9]+\n"#, options: .regularExpression),
+                        "the first line names the tool and its version: \(r.stdout)")
         let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("BLAS: ") }.map(String.init) ?? ""
         let core = line.range(of: #"core [A-Za-z0-9]+"#, options: .regularExpression).map { String(line[$0].dropFirst(5)) } ?? ""
         let cpu = line.components(separatedBy: "; CPU ").last ?? ""
