@@ -43,3 +43,28 @@ final class GraphReleaseTests: XCTestCase {
         XCTAssertNil(kept)
     }
 }
+
+/// dropout2dInPlace: the values, draws and gradient of dropout2d, written into the input's storage.
+final class DropoutInPlaceTests: XCTestCase {
+    func testSameValuesDrawsAndGradientAsDropout2d() {
+        var data = [Float](); for i in 0..<(3 * 4 * 5) { data.append(Float(i % 7) - 3) }
+        let seed = Tensor(shape: [3, 4, 5], values: data.map { $0 * 0.5 + 1 })
+        func run(_ inPlace: Bool) -> (y: [Float], dx: [Float], sharesStorage: Bool) {
+            let x = Variable(Tensor(shape: [3, 4, 5], values: data), requiresGrad: true)
+            let g = Graph()
+            let h = g.scale(x, 2)          // an op output, as in KeypointNet
+            var rng = SeededRandom(seed: 11)
+            let y = inPlace ? g.dropout2dInPlace(h, p: 0.5, training: true, rng: &rng)
+                            : g.dropout2d(h, p: 0.5, training: true, rng: &rng)
+            let values = y.value.array
+            g.backward(y, seed: seed)
+            return (values, x.grad!.array, y.value.storage === h.value.storage)
+        }
+        let (a, b) = (run(false), run(true))
+        XCTAssertEqual(b.y, a.y)
+        XCTAssertEqual(b.dx, a.dx)
+        XCTAssertTrue(a.y.contains(0) && a.y.contains { $0 != 0 }, "some channels dropped, some kept")
+        XCTAssertFalse(a.sharesStorage)
+        XCTAssertTrue(b.sharesStorage, "in place: no second tensor")
+    }
+}
