@@ -120,7 +120,7 @@ public enum DirectConvKernels {
                 }
             }
             xc += channelStride
-            wc += 72
+            wc += 9 * 8
         }
         out[0] = a0; out[1] = b0; out[2] = a1; out[3] = b1; out[4] = a2; out[5] = b2; out[6] = a3; out[7] = b3
         out[8] = a4; out[9] = b4; out[10] = a5; out[11] = b5; out[12] = a6; out[13] = b6; out[14] = a7; out[15] = b7
@@ -140,7 +140,7 @@ public enum DirectConvKernels {
             while ow0 < s.wo {
                 let valid = min(pixelBlock, s.wo - ow0)
                 for b in 0..<blocks {
-                    block(acc, p + r * wpWidth + ow0, wp + b * s.cin * 72, cin: s.cin, rowStride: wpWidth, channelStride: channelStride)
+                    block(acc, p + r * wpWidth + ow0, wp + b * s.cin * 9 * channelBlock, cin: s.cin, rowStride: wpWidth, channelStride: channelStride)
                     let channels = min(channelBlock, s.cout - b * channelBlock)
                     for c in 0..<channels {
                         let co = b * channelBlock + c
@@ -185,10 +185,11 @@ public enum DirectConvKernels {
         let rowsPerBand = max(1, min(bandRows, s.ho))
         let bands = (s.ho + rowsPerBand - 1) / rowsPerBand
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let bandCount = s.cin * (rowsPerBand + 2) * wpWidth
+        // Band buffer, then the 16 accumulators at a 64-byte boundary (pool buffers are 64-byte aligned).
+        let bandCount = (s.cin * (rowsPerBand + 2) * wpWidth + 15) / 16 * 16
         let items = KernelWorkCounter(count: s.n * bands)
         let workers = max(1, min(ConvKernels.workers, s.n * bands))
-        StoragePool.shared.with(count: blocks * s.cin * 72) { wp in
+        StoragePool.shared.with(count: blocks * s.cin * 9 * channelBlock) { wp in
             packWeights(wp, w, cout: s.cout, cin: s.cin)
             // One range per worker; each pulls (image, band) items until none are left.
             KernelParallel.forRanges(workers, costPerItem: 1 << 20) { range in
