@@ -166,13 +166,18 @@ public final class Trainer: @unchecked Sendable {
     /// and after the run ended the copy is made on the calling thread. Throws if the trainer does not
     /// answer within `timeout` seconds (a step longer than that).
     public func copyKeypointNetState(timeout: Double = 120) throws -> [String: StoredTensor] {
+        try copyKeypointNetStateAndStep(timeout: timeout).state
+    }
+
+    /// The same, with the number of steps the copied weights have had (the workbench's pinned baseline says it).
+    public func copyKeypointNetStateAndStep(timeout: Double = 120) throws -> (state: [String: StoredTensor], step: Int) {
         let request = KeypointNetStateRequest()
         let threadAlive = started.withLock { s -> Bool in
             guard s, !isFinished else { return false }
             stateRequests.withLock { $0.append(request) }
             return true
         }
-        if !threadAlive { return Trainer.stateDict(of: model.keypointNet) }
+        if !threadAlive { return (Trainer.stateDict(of: model.keypointNet), step) }
         wake.signal()
         while request.done.wait(timeout: .now() + 0.2) == .timedOut {
             // The run may end with the request still queued: then nobody else will serve it.
@@ -181,13 +186,13 @@ public final class Trainer: @unchecked Sendable {
                     guard let i = q.firstIndex(where: { $0 === request }) else { return false }
                     q.remove(at: i); return true
                 }
-                if stillQueued { return Trainer.stateDict(of: model.keypointNet) }
+                if stillQueued { return (Trainer.stateDict(of: model.keypointNet), step) }
             }
             if request.waited() > timeout {
                 throw TrainerError.noAnswer("the trainer did not hand over its weights within \(Int(timeout)) s (a step is taking longer)")
             }
         }
-        return request.result
+        return (request.result, request.step)
     }
 
     static func stateDict(of net: KeypointNet) -> [String: StoredTensor] {
@@ -199,7 +204,7 @@ public final class Trainer: @unchecked Sendable {
         let pending = stateRequests.withLock { q -> [KeypointNetStateRequest] in defer { q.removeAll() }; return q }
         guard !pending.isEmpty else { return }
         let copy = Trainer.stateDict(of: model.keypointNet)
-        for r in pending { r.result = copy; r.done.signal() }
+        for r in pending { r.result = copy; r.step = step; r.done.signal() }
     }
 
     public var isFinished: Bool { finished.withLock { $0 } }
@@ -506,6 +511,7 @@ final class KeypointNetStateRequest: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
     let start = DispatchTime.now().uptimeNanoseconds
     var result: [String: StoredTensor] = [:]
+    var step = 0
     func waited() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }
 

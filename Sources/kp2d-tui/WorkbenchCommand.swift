@@ -25,7 +25,9 @@ struct WorkbenchCommand: ParsableCommand {
         statistics and the five live parameters (press ? for the keys). Tab shows the HPatches browser on \
         --hpatches (default: the bundled sample-data/hpatches), evaluated with a copy of the live model's weights \
         taken between steps; r re-evaluates while training continues, x switches its size between the official \
-        240x320 and the training size. p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
+        240x320 and the training size. b pins a copy of the current weights as a baseline: the browser then shows \
+        the live model (A) against the pin (B) per sequence, worst regressed first (b again re-pins, B clears). \
+        p saves the pair on screen as a PNG figure in <checkpoint folder>/pictures. \
         q or Ctrl-C quits (asking before discarding unsaved steps); the trainer finishes its step and save first.
         --headless trains without the UI (as `kp2d-tui train --headless`). --once trains until --once-steps steps \
         and a training-pair preview exist, prints the screen as text at --width x --height and exits without \
@@ -114,21 +116,33 @@ struct WorkbenchCommand: ParsableCommand {
         print("stopped at step \(status.step)" + (status.lastSavedStep.map { ", last checkpoint at step \($0): \(status.checkpointPath)" } ?? ""))
     }
 
-    /// The HPatches browser on --hpatches (or the sample data), evaluating a copy of the live weights.
+    /// The HPatches browser on --hpatches (or the sample data), evaluating a copy of the live weights (model A);
+    /// b pins a copy of the weights as it is then (model B) and the browser compares the two.
     static func makeBrowser(trainer: Trainer, hpatches: String?) throws -> HPatchesBrowserSource? {
         guard let root = hpatches ?? TrainingFlags.sampleFolderIfPresent("hpatches") else { return nil }
         let dataset = try HPatchesDataset(root: root)
         let config = trainer.options.model
         // x switches to the training size (e.g. 128x192 for the fast preset) and back.
         let o = trainer.options
-        return EvaluatorHPatchesSource(dataset: dataset, settings: .official240,
-                                       otherSizes: [(o.height, o.width, 300, "training size")], makeDetector: { [weak trainer] in
-            guard let trainer else { throw CommandFailure("the training run has ended") }
-            let state = try trainer.copyKeypointNetState()
+        func network(_ state: [String: StoredTensor], _ what: String) throws -> KeypointNet {
             var rng = SeededRandom(seed: 0)
             let net = KeypointNet(config: config, rng: &rng)
-            try net.loadStateDict(state, strict: true, source: "the live model")
+            try net.loadStateDict(state, strict: true, source: what)
+            return net
+        }
+        // The live model and the pin evaluate one after the other (one gate), never both at once.
+        let live = EvaluatorHPatchesSource(dataset: dataset, settings: .official240,
+                                           otherSizes: [(o.height, o.width, 300, "training size")], gate: NSLock(), makeDetector: { [weak trainer] in
+            guard let trainer else { throw CommandFailure("the training run has ended") }
+            let net = try network(try trainer.copyKeypointNetState(), "the live model")
             return { KeypointNetDetector.detect(net, $0) }
+        })
+        return HPatchesComparisonSource(primary: live, label: "live model", pinner: { [weak trainer] in
+            guard let trainer else { throw CommandFailure("the training run has ended") }
+            let copy = try trainer.copyKeypointNetStateAndStep()
+            let net = try network(copy.state, "the pinned weights")
+            // Fixed weights: the same network serves every evaluation of the pin (one at a time, on its worker).
+            return (live.sibling(makeDetector: { { KeypointNetDetector.detect(net, $0) } }), "pinned at step \(copy.step)")
         })
     }
 

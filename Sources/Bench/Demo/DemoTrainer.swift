@@ -184,11 +184,14 @@ public final class DemoHPatches: HPatchesBrowserSource {
     public private(set) var evaluationRequests = 0
     let names = ["i_ajuntament", "i_boutique", "i_dome", "v_boat", "v_graffiti", "v_wall"]
     let image = DemoTrainer.makeImage(width: 160, height: 120)
+    /// Moves every metric of sequence k by `shift` x (k % 3 - 1) quality steps: a second model for comparisons,
+    /// better on some sequences, worse on others, the same on the rest.
+    let shift: Double
 
-    public init() {}
+    public init(shift: Double = 0) { self.shift = shift }
 
     func metrics(_ k: Int, pair: Int?) -> HPatchesBrowserMetrics {
-        let base = Double((k * 7 + (pair ?? 2) * 3) % 10) / 10
+        let base = Double((k * 7 + (pair ?? 2) * 3) % 10) / 10 + shift * Double(k % 3 - 1)
         return HPatchesBrowserMetrics(repeatability: 0.45 + 0.2 * base, localizationError: 0.9 + 0.6 * (1 - base),
                                cornerError: 1 + 6 * (1 - base), c1: 0.3 + 0.3 * base, c3: 0.6 + 0.3 * base,
                                c5: 0.7 + 0.25 * base, matchingScore: 0.35 + 0.2 * base)

@@ -24,6 +24,9 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
     /// Called on the worker thread at the start of every evaluation; returns the detector to use (e.g. one
     /// built on a copy of the current model, so evaluation never touches the model being trained).
     let makeDetector: () throws -> KeypointDetector
+    /// Shared by sources that must not evaluate at the same time (the two models of a comparison): an
+    /// evaluation holds it from its first pair to its last.
+    public let gate: NSLock?
 
     struct Stored {
         var sourceKeypoints: [Keypoint], targetKeypoints: [Keypoint]
@@ -42,12 +45,20 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
     private var shown: (key: String, first: Image, second: Image, homography: Homography)? = nil
 
     /// `otherSizes`: further evaluation sizes (height, width, top-k, note) the browser can switch to (key x).
-    public init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, otherSizes: [(height: Int, width: Int, topK: Int, note: String)] = [],
-                makeDetector: @escaping () throws -> KeypointDetector) {
-        self.dataset = dataset; self._settings = settings; self.makeDetector = makeDetector
+    /// `gate`: see `gate` (nil: this source never waits for another).
+    public convenience init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, otherSizes: [(height: Int, width: Int, topK: Int, note: String)] = [],
+                            gate: NSLock? = nil, makeDetector: @escaping () throws -> KeypointDetector) {
         let first = (height: settings.height, width: settings.width, topK: settings.topK,
                      note: settings == .official240 || settings == .official480 ? "official" : "")
-        sizes = [first] + otherSizes.filter { $0.height != settings.height || $0.width != settings.width }
+        self.init(dataset: dataset, settings: settings,
+                  sizes: [first] + otherSizes.filter { $0.height != settings.height || $0.width != settings.width }, sizeIndex: 0,
+                  gate: gate, makeDetector: makeDetector)
+    }
+
+    private init(dataset: HPatchesDataset, settings: HPatchesEvalSettings, sizes: [(height: Int, width: Int, topK: Int, note: String)],
+                 sizeIndex: Int, gate: NSLock?, makeDetector: @escaping () throws -> KeypointDetector) {
+        self.dataset = dataset; self._settings = settings; self.makeDetector = makeDetector; self.gate = gate
+        self.sizes = sizes; self.sizeIndex = sizeIndex
         var groups: [(name: String, pairs: [HPatchesPair])] = []
         for p in dataset.pairs where settings.split.includes(p.sequence) {
             if groups.last?.name == p.sequence { groups[groups.count - 1].pairs.append(p) } else { groups.append((p.sequence, [p])) }
@@ -55,6 +66,14 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         pairsBySequence = groups
         _status = "\(groups.count) sequences in \(dataset.root), not evaluated yet: press r"
         if !dataset.problems.isEmpty { _status += " (\(dataset.problems.count) left out: \(dataset.problems[0]))" }
+    }
+
+    /// A source on the same data, sizes, size in use and gate with another detector (the second model of a
+    /// comparison, e.g. a pinned copy of the weights), not evaluated yet.
+    public func sibling(makeDetector: @escaping () throws -> KeypointDetector) -> EvaluatorHPatchesSource {
+        lock.lock(); defer { lock.unlock() }
+        return EvaluatorHPatchesSource(dataset: dataset, settings: _settings, sizes: sizes, sizeIndex: sizeIndex, gate: gate,
+                                       makeDetector: makeDetector)
     }
 
     public var version: Int { lock.lock(); defer { lock.unlock() }; return _version }
@@ -139,7 +158,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         if running { queued = true; _status = "evaluation running; another one queued with the model as it is then"; return }
         running = true
         let t = Thread { [weak self] in self?.evaluateLoop() }
-        t.name = "kp2d-hpatches-browser"
+        t.name = EvaluatorHPatchesSource.threadName
         t.start()
     }
 
@@ -150,11 +169,18 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         return true
     }
 
+    /// The worker thread's name as gdb and /proc/PID/task/*/comm show it.
+    public static let threadName = "kp2d.browser"
+
     private func set(status: String, bump: Bool = true) {
         lock.lock(); _status = status; if bump { _version += 1 }; lock.unlock()
     }
 
     private func evaluateLoop() {
+        // Thread.name does not reach the OS here (the thread keeps the process's name in gdb and
+        // /proc/PID/task/*/comm), so name it ourselves; Linux takes at most 15 bytes (the old 21-byte
+        // "kp2d-hpatches-browser" would be refused with ERANGE even then).
+        nameThisThread(EvaluatorHPatchesSource.threadName)
         while true {
             evaluateOnce()
             lock.lock()
@@ -166,12 +192,31 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         }
     }
 
+    /// One evaluation. Every way out publishes a final status (results, failure, stopped, or dropped after a
+    /// size switch), so the status never stays at "evaluating n/N pairs…" once this returns.
     private func evaluateOnce() {
-        let start = Date()
-        set(status: "evaluating" + "…")
         lock.lock()
         let (settings, gen) = (_settings, generation)
         lock.unlock()
+        // Superseded (a size switch since this run began) or quitting: stop between pairs.
+        let superseded = { [weak self] () -> Bool in
+            guard let self else { return true }
+            self.lock.lock(); defer { self.lock.unlock() }
+            return self.cancelled || self.generation != gen
+        }
+        if let gate {
+            if !gate.try() {
+                set(status: "waiting for the other model's evaluation" + "…")
+                gate.lock()
+            }
+        }
+        defer { gate?.unlock() }
+        if superseded() {
+            set(status: isCancelled ? "evaluation stopped" : "results at the previous size dropped")
+            return
+        }
+        set(status: "evaluating" + "…")
+        let start = Date()   // after the gate: the time this model's evaluation took
         do {
             let detect = try makeDetector()
             let topK = settings.topK
@@ -187,14 +232,18 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
                     self.lock.unlock()
                 },
                 progress: { [weak self] done, total in self?.set(status: "evaluating \(done)/\(total) pairs" + "…", bump: false) },
-                shouldStop: { [weak self] in self?.isCancelled ?? true })
-            lock.lock(); let stale = generation != gen; lock.unlock()
-            if stale { return }
+                shouldStop: superseded)
+            if superseded() {
+                set(status: isCancelled ? "evaluation stopped after \(report.pairs.count) pairs" : "results at the previous size dropped")
+                return
+            }
             let a = report.all
             set(status: String(format: "%d pairs in %.0fs: Rep %.3f  LocErr %.2f  C1 %.3f  C3 %.3f  C5 %.3f  MScore %.3f%@",
                                a.pairs, Date().timeIntervalSince(start), a.repeatability, a.localizationError, a.c1, a.c3, a.c5,
                                a.matchingScore, report.problems.isEmpty ? "" : "  (\(report.problems.count) problems)"))
         } catch {
+            // Stopped before the first pair: the evaluator has no results and says so; that is no failure.
+            if superseded() { set(status: isCancelled ? "evaluation stopped" : "results at the previous size dropped"); return }
             set(status: "evaluation failed: \(error)")
         }
     }
@@ -209,4 +258,12 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         return Stored(sourceKeypoints: judged.first.keypoints, targetKeypoints: judged.second.keypoints,
                       matches: judged.matches, metrics: metrics)
     }
+}
+
+/// Name the calling thread as the OS shows it (gdb, top -H, /proc/PID/task/*/comm): Foundation's `Thread.name`
+/// does not reach the OS on this toolchain. At most 15 bytes (Linux cuts or refuses longer names).
+func nameThisThread(_ name: String) {
+    guard let h = FileHandle(forWritingAtPath: "/proc/thread-self/comm") else { return }
+    defer { try? h.close() }
+    try? h.write(contentsOf: Data(name.utf8.prefix(15)))
 }

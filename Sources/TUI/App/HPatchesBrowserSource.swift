@@ -67,6 +67,8 @@ public protocol HPatchesBrowserSource: AnyObject {
     func nextEvaluationSize() -> String
     /// Stop evaluating for good and wait (at most `timeout` s) until no evaluation runs (the workbench quits).
     func cancelEvaluation(timeout: Double)
+    /// Whether an evaluation is running or queued (default: false).
+    var isEvaluating: Bool { get }
 }
 
 extension HPatchesBrowserSource {
@@ -77,6 +79,7 @@ extension HPatchesBrowserSource {
     /// status bar. Sources with one size say so.
     public func nextEvaluationSize() -> String { "this browser evaluates at one size only" }
     public func cancelEvaluation(timeout: Double) {}
+    public var isEvaluating: Bool { false }
 }
 
 /// Columns of the sequence list, each sortable (worst first).

@@ -51,6 +51,7 @@ public enum Action: Hashable, Sendable {
     case toggleKeypoints, cycleMatches, toggleGrid, savePicture
     case sequenceUp, sequenceDown, sequencePageUp, sequencePageDown, previousPair, nextPair
     case cycleFilter, cycleSort, reverseSort, reevaluate, cycleEvaluationSize
+    case pinBaseline, clearBaseline
     case saveAndQuit, quitWithoutSaving, cancelQuit
     case editInput, editDelete, editAccept, editCancel
 }
@@ -114,6 +115,10 @@ public enum KeyTable {
         KeyBinding([.char("m")], "matches: off / markers / lines", views, .cycleMatches, hint: "matches"),
         KeyBinding([.char("g")], "warped grid (true homography) on / off", views, .toggleGrid, hint: "grid"),
         KeyBinding([.char("p")], "save the pair on screen as a PNG (matches as lines, numbers as caption)", views, .savePicture, hint: "picture"),
+        // Baseline (both views): the browser then compares the live model A against the pinned weights B.
+        KeyBinding([.char("b")], "pin the current weights as baseline B; the browser shows live (A) vs pin (B) per sequence (b again re-pins)",
+                   views, .pinBaseline, hint: "pin"),
+        KeyBinding([.char("B")], "clear the pinned baseline", views, .clearBaseline),
         // HPatches browser.
         KeyBinding([.up], "previous sequence", [.hpatches], .sequenceUp, hint: "sequence", hintLabel: "↑/↓"),
         KeyBinding([.down], "next sequence", [.hpatches], .sequenceDown),

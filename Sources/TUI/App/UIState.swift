@@ -122,6 +122,8 @@ public struct UIState: Sendable {
     public var finished = false
     /// `kp2d-tui inspect`: the HPatches browser alone on a weights file; nothing trains.
     public var inspectOnly = false
+    /// What is pinned as the browser's baseline B ("pin @ step 600"), for the status line; nil: nothing.
+    public var baselineNote: String? = nil
     public init() {}
 
     public func chartOptions(_ id: ChartID) -> ChartOptions {

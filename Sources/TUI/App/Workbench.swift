@@ -40,6 +40,8 @@ public final class Workbench {
     let themeNames: [String]
     /// Cache of the selected HPatches pair (fetched when the selection or the source's version changes).
     var pairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
+    /// The same for model B when two models are compared (Workbench+Compare.swift).
+    var baselinePairCache: (key: String, version: Int, result: HPatchesBrowserPair?)? = nil
     /// Loss series and their EMAs, extended as the history grows.
     let chartData = ChartData()
     /// Held-out evaluations of the run, drawn beside the total loss (nil: the run does not validate).
@@ -109,7 +111,7 @@ public final class Workbench {
     }
 
     /// Actions that need a trainer or the training view (refused by `inspect`).
-    static let trainingActions: Set<Action> = [.togglePause, .stepOnce, .save, .nextView, .showTraining]
+    static let trainingActions: Set<Action> = [.togglePause, .stepOnce, .save, .nextView, .showTraining, .pinBaseline, .clearBaseline]
 
     func perform(_ action: Action, key: Key, snapshot: TrainerSnapshot, send: (TrainerCommand) -> Void) {
         let status = snapshot.status
@@ -205,6 +207,8 @@ public final class Workbench {
             if let h = hpatches { state.hpatchesEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
         case .savePicture: savePicture(snapshot)
+        case .pinBaseline: pinBaseline()
+        case .clearBaseline: clearBaseline()
         case .cycleEvaluationSize:
             if let h = hpatches { state.hpatchesEvaluationStarted = true; state.message = h.nextEvaluationSize() }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
@@ -293,6 +297,7 @@ public final class Workbench {
             Chrome.drawTooSmall(into: &grid, width: width, height: height, theme: theme)
             return grid
         }
+        state.baselineNote = (hpatches as? HPatchesComparisonSource)?.baseline?.label
         let (header, rest) = grid.bounds.splitTop(1)
         let (body, footer) = rest.splitBottom(2)
         Chrome.drawHeader(into: &grid, rect: header, snapshot: snapshot, state: state, env: env)
@@ -327,14 +332,12 @@ public final class Workbench {
             HPatchesView.drawUnavailable(into: &grid, rect: rect, env: env)
             return
         }
-        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpatchesFilter, sort: state.hpatchesSort, reversed: state.hpatchesReversed)
-        // Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list.
-        if let name = state.hpatchesSelectedName, state.hpatchesSelectedByKey == false, let i = list.firstIndex(where: { $0.name == name }) {
-            state.hpatchesSelected = i
+        if let c = h as? HPatchesComparisonSource, c.hasBaseline {
+            drawComparison(c, into: &grid, rect: rect)
+            return
         }
-        state.hpatchesSelected = max(0, min(state.hpatchesSelected, list.count - 1))
-        state.hpatchesSelectedName = list.indices.contains(state.hpatchesSelected) ? list[state.hpatchesSelected].name : nil
-        state.hpatchesSelectedByKey = false
+        let list = HPatchesBrowserOrdering.arrange(h.sequences(), filter: state.hpatchesFilter, sort: state.hpatchesSort, reversed: state.hpatchesReversed)
+        resolveSelection(names: list.map(\.name))
         var pair: HPatchesBrowserPair? = nil
         if !list.isEmpty {
             let seq = list[state.hpatchesSelected]
@@ -344,5 +347,15 @@ public final class Workbench {
             else { pair = h.pair(sequence: seq.name, index: state.hpatchesPair); pairCache = (key, h.version, pair) }
         }
         HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, size: h.evaluationSize, state: state, env: env)
+    }
+
+    /// Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list.
+    func resolveSelection(names: [String]) {
+        if let name = state.hpatchesSelectedName, state.hpatchesSelectedByKey == false, let i = names.firstIndex(of: name) {
+            state.hpatchesSelected = i
+        }
+        state.hpatchesSelected = max(0, min(state.hpatchesSelected, names.count - 1))
+        state.hpatchesSelectedName = names.indices.contains(state.hpatchesSelected) ? names[state.hpatchesSelected] : nil
+        state.hpatchesSelectedByKey = false
     }
 }

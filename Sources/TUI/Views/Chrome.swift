@@ -84,6 +84,7 @@ enum Chrome {
         if let s = st.lastSavedStep { ckpt += " (saved @\(s)" + (st.unsavedSteps > 0 ? ", \(st.unsavedSteps) unsaved)" : ")") }
         else if st.step > 0 { ckpt += " (unsaved)" }
         parts.append(ckpt)
+        if let pin = state.baselineNote { parts.insert("baseline " + pin, at: 2) }
         var x = grid.put(rect.x + 1, rect.y, parts.joined(separator: sep), bar, maxWidth: rect.width - 2)
         let msg = state.message.isEmpty ? st.message : state.message
         if !msg.isEmpty, x < rect.maxX - 12 {
@@ -101,7 +102,9 @@ enum Chrome {
         let all = KeyTable.bindings(in: context, hintsOnly: true).filter { !inspectOnly || !Workbench.trainingActions.contains($0.action) }
         let first = all.filter { $0.action == .quit || $0.action == .showHelp }
         let specific = all.filter { $0.contexts.count == 1 && !first.map(\.action).contains($0.action) }
-        let shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
+        var shared = all.filter { $0.contexts.count > 1 && !first.map(\.action).contains($0.action) }
+        // The pin key leads the shared ones: it is what a narrower terminal should still show.
+        shared = shared.filter { $0.action == .pinBaseline } + shared.filter { $0.action != .pinBaseline }
         for b in first + specific + shared {
             let hint = b.hint ?? ""
             if x + b.hintLabel.count + 1 + hint.count > rect.maxX - 1 { break }
