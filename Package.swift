@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Modules, lowest first. A module imports only modules listed above it (scripts/check-layers enforces it).
@@ -24,6 +25,14 @@ import PackageDescription
 // KernelShared box (@unchecked Sendable; the workers read shared inputs and write disjoint ranges or private
 // buffers). Tuning knobs the bench and tests set are `nonisolated(unsafe) static var`s, set before a kernel runs.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+// TensorEngine's kernels are written with SIMD8/SIMD16<Float>; Swift compiles them for the target CPU only, and
+// for a baseline x86-64 that is SSE2 (a SIMD16 is four 128-bit operations). So the engine is compiled for the
+// build machine's CPU (AVX-512 here; docs/perf.md, Round 3: 2.8x on the direct convolution kernel), like
+// `-march=native`: the binary runs on this CPU and newer ones of its kind. To build for other machines set
+// KP2D_TARGET_CPU to an LLVM CPU name (e.g. x86-64, haswell, znver4) or `generic` for the compiler's default.
+let engineCPU = ProcessInfo.processInfo.environment["KP2D_TARGET_CPU"] ?? "native"
+let engineTarget: [SwiftSetting] = engineCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", engineCPU])]
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -42,7 +51,7 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v6),
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v6 + engineTarget),
         .target(name: "Distributed", dependencies: ["CMPI", "TensorEngine"], swiftSettings: v6),
         .target(name: "NN", dependencies: ["TensorEngine"], swiftSettings: v6),
         .target(name: "Geometry", swiftSettings: v6),

@@ -107,13 +107,15 @@ public final class KP2DModel: Module {
 
     /// Backpropagate a training evaluation's total into the parameters' .grad (which are NOT zeroed here).
     /// Like PyTorch, every parameter takes part (a skipped IO term gives zero gradients). A non-finite total is
-    /// flagged in `terms.flags` and nothing is backpropagated.
+    /// flagged in `terms.flags` and nothing is backpropagated. The graph's tape is consumed as it goes
+    /// (`Graph.backwardReleasingTape`: activations are freed once their ops have run); the evaluation's own
+    /// values stay readable.
     public func backward(_ e: inout KP2DLossEvaluation, graph g: Graph) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         for p in parameters() { _ = p.gradient() }
         if let t = e.total {
             if t.value.scalar.isFinite {
-                g.backward(t)
+                g.backwardReleasingTape(t)
             } else {
                 e.terms.flags.append("non-finite total \(t.value.scalar): backward skipped")
             }

@@ -94,7 +94,8 @@ public final class KeypointNet: Module {
             block(v, g, training: training, leakySlope: KeypointNet.leakySlope)
         }
         func drop(_ v: Variable) -> Variable {
-            dropping ? g.dropout2d(v, p: KeypointNet.dropoutProbability, training: true, rng: &dropoutRandom) : v
+            // In place: every v here is a block's BatchNorm+LeakyReLU output, read by nothing else.
+            dropping ? g.dropout2dInPlace(v, p: KeypointNet.dropoutProbability, training: true, rng: &dropoutRandom) : v
         }
 
         // Encoder: (B,C,H,W) -> (B,c4,H/8,W/8), skip (B,c3,H/4,W/4)

@@ -6,6 +6,11 @@ import TensorEngine
 /// The fast conv kernels (im2col + sgemm, 1x1 direct) against their naive twins, and the conv2d op
 /// against finite differences.
 final class ConvTests: XCTestCase {
+    // These test the im2col + sgemm path; the direct kernel for few input channels has DirectConvTests.
+    private var directWasEnabled = true
+    override func setUp() { directWasEnabled = DirectConvKernels.enabled; DirectConvKernels.enabled = false }
+    override func tearDown() { DirectConvKernels.enabled = directWasEnabled }
+
     /// Fast vs naive forward and backward (which must ADD into pre-filled gradients).
     func compareWithNaive(_ s: Conv2dShape, bias: Bool = true, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
         var rnd = TestRandom(seed)
@@ -216,6 +221,11 @@ final class GradientCheckTests: XCTestCase {
 /// The conv output epilogue (bias, folded eval BatchNorm + LeakyReLU) against the naive conv followed by
 /// the same map applied naively, on every kernel path.
 final class ConvEpilogueTests: XCTestCase {
+    // These test the im2col + sgemm path; the direct kernel for few input channels has DirectConvTests.
+    private var directWasEnabled = true
+    override func setUp() { directWasEnabled = DirectConvKernels.enabled; DirectConvKernels.enabled = false }
+    override func tearDown() { DirectConvKernels.enabled = directWasEnabled }
+
     func testAffineLeakyReLUMatchesNaiveConvThenMap() {
         let saved = (ConvKernels.columnChunkFloats, ConvKernels.workers)
         defer { (ConvKernels.columnChunkFloats, ConvKernels.workers) = saved }

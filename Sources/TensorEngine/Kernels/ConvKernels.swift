@@ -209,6 +209,7 @@ public enum ConvKernels {
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
         if WinogradKernels.applies(s) { WinogradKernels.forward(y, x, w, s, epilogue: e); return }
+        if DirectConvKernels.applies(s) { DirectConvKernels.forward(y, x, w, s, epilogue: e); return }
         let fused = !e.isIdentity
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let perCoreChunk = rowsPerChunk(s)
@@ -266,6 +267,11 @@ public enum ConvKernels {
         if dx == nil && dw == nil { return }
         if let dx, WinogradKernels.applies(s) {
             WinogradKernels.inputGradient(dx, dy, w, s)
+            if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
+            return
+        }
+        if let dx, DirectConvKernels.appliesTransposed(s) {
+            DirectConvKernels.inputGradient(dx, dy, w, s)
             if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
             return
         }
