@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Modules, lowest first. A module imports only modules listed above it (scripts/check-layers enforces it).
@@ -18,18 +19,20 @@ import PackageDescription
 //   kp2d-tui       the executable: subcommands
 
 // Language modes. Every library module and the executable build in Swift 6 mode (complete concurrency
-// checking) except TensorEngine, and the test targets (XCTest code, not shipped).
-// TensorEngine stays in Swift 5 mode for now: Swift 6.3 reports 14 errors there, all from
-// DispatchQueue.concurrentPerform, whose closure is @Sendable, capturing non-Sendable values:
-//   - Kernels/KernelSupport.swift (1): KernelParallel.forRanges captures its non-Sendable `body` closure;
-//   - Kernels/ConvKernels.swift (13): the raw pointers x, w, y, dw and `partials` (UnsafeMutablePointer is not
-//     Sendable), the local function `image` (must be @Sendable), and the captured `var done`.
-// Those two files are being rewritten by the perf work (one sgemm wrapper, Winograd, one buffer pool);
-// the fix is to pass the pointers in a small @unchecked Sendable box (the workers write disjoint ranges),
-// make `image` @Sendable, capture `done` as a `let`, and wrap forRanges' body the same way. Then switch
-// TensorEngine to v6 (check the new perf files, e.g. WinogradKernels.swift and its tuning `static var`s,
-// in the same build).
+// checking); only the test targets stay in Swift 5 mode (see the note above the test targets). The kernels' worker threads get their raw
+// pointers through one audited door, KernelParallel.perform (TensorEngine/Kernels/KernelSupport.swift): a
+// worker closure captures non-Sendable pointers, so it crosses to DispatchQueue.concurrentPerform in a
+// KernelShared box (@unchecked Sendable; the workers read shared inputs and write disjoint ranges or private
+// buffers). Tuning knobs the bench and tests set are `nonisolated(unsafe) static var`s, set before a kernel runs.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+// TensorEngine's kernels are written with SIMD8/SIMD16<Float>; Swift compiles them for the target CPU only, and
+// for a baseline x86-64 that is SSE2 (a SIMD16 is four 128-bit operations). So the engine is compiled for the
+// build machine's CPU (AVX-512 here; docs/perf.md, Round 3: 2.8x on the direct convolution kernel), like
+// `-march=native`: the binary runs on this CPU and newer ones of its kind. To build for other machines set
+// KP2D_TARGET_CPU to an LLVM CPU name (e.g. x86-64, haswell, znver4) or `generic` for the compiler's default.
+let engineCPU = ProcessInfo.processInfo.environment["KP2D_TARGET_CPU"] ?? "native"
+let engineTarget: [SwiftSetting] = engineCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", engineCPU])]
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -48,9 +51,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v5),
-        // Distributed stays in Swift 5 mode: it came from its own branch in v5 and was not rebuilt in v6 mode in this round.
-        .target(name: "Distributed", dependencies: ["CMPI", "TensorEngine"], swiftSettings: v5),
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v6 + engineTarget),
+        .target(name: "Distributed", dependencies: ["CMPI", "TensorEngine"], swiftSettings: v6),
         .target(name: "NN", dependencies: ["TensorEngine"], swiftSettings: v6),
         .target(name: "Geometry", swiftSettings: v6),
         .target(name: "Datasets", dependencies: ["TensorEngine", "Geometry", "CPNG", "CJPEG"], swiftSettings: v6),
@@ -68,19 +70,27 @@ let package = Package(
             ],
             swiftSettings: v6),
 
-        // Test helpers (finite differences, random tensors, fixture lookup); depends on the engine only.
+        // The test targets and their helpers stay in Swift 5 mode: they ship nothing, and moving them would mean
+        // auditing every XCTestCase's mutable state shared with worker threads and Process/pipe handlers (e.g.
+        // the trainer and loader tests, the end-to-end output sinks); not attempted in issue 12.
+        // Test helpers, one home each. TestSupport: finite differences, random tensors, fixture lookup (the engine
+        // only). ProcessSupport: the checkout's paths, running the built binary and other programs, temporary
+        // folders, private tmux servers (no module of ours). EvaluationTestSupport: a fixed grid detector and a
+        // synthetic photo for the HPatches evaluation tests.
         .target(name: "TestSupport", dependencies: ["TensorEngine"], path: "Tests/TestSupport", swiftSettings: v5),
+        .target(name: "ProcessSupport", path: "Tests/ProcessSupport", swiftSettings: v5),
+        .target(name: "EvaluationTestSupport", dependencies: ["Datasets", "KP2D"], path: "Tests/EvaluationTestSupport", swiftSettings: v5),
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NNTests", dependencies: ["NN", "TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Geometry", "TensorEngine", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "KP2DTests", dependencies: ["KP2D", "NN", "Datasets", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KP2D", "Datasets", "Geometry", "NN", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "EvaluationTestSupport", "KP2D", "Datasets", "Geometry", "NN", "TensorEngine", "Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Datasets", "Geometry", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation"], swiftSettings: v5),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Bench", "Geometry", "Training", "Datasets", "KP2D", "Evaluation", "EvaluationTestSupport", "ProcessSupport"], swiftSettings: v5),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "KP2D", "NN", "TensorEngine"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", swiftSettings: v5),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Datasets", "KP2D", "NN", "TensorEngine", "ProcessSupport"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["ProcessSupport", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -32,6 +32,26 @@ public final class KP2DModel: Module {
     /// Dropout draws come from `keypointNet.dropoutRandom` (the trainer reseeds it per step).
     public func loss(image: Tensor, imageAug: Tensor, homography: Tensor, lossWeights: LossWeights,
                      graph g: Graph, training: Bool) -> KP2DLossEvaluation {
+        loss(image: image, imageAug: imageAug, homography: homography, lossWeights: lossWeights, graph: g,
+             mode: training ? .training : .batchStatistics)
+    }
+
+    /// How `loss` runs the networks.
+    public enum LossMode: Sendable {
+        /// Training: BatchNorm with batch statistics (running statistics updated), dropout, the tape recorded.
+        case training
+        /// `training: false`: the training-mode forward, nothing recorded, BatchNorm buffers restored.
+        case batchStatistics
+        /// Eval mode (PyTorch's `model.eval()` for the layers): BatchNorm with its running statistics, no dropout,
+        /// nothing recorded, nothing changed; KeypointNet still returns its dense descriptor map, which the loss
+        /// needs (the eval-mode head samples it at the keypoints instead). The fixed probe batch uses this.
+        case eval
+    }
+
+    public func loss(image: Tensor, imageAug: Tensor, homography: Tensor, lossWeights: LossWeights,
+                     graph g: Graph, mode: LossMode) -> KP2DLossEvaluation {
+        let training = mode == .training
+        let networkTraining = mode != .eval
         let (b, c, h, w) = image.nchw
         precondition(imageAug.shape == image.shape, "loss: image \(image.shape) and image_aug \(imageAug.shape) differ")
         precondition(c == 3 && h % KP2DLoss.cell == 0 && w % KP2DLoss.cell == 0 && b >= 1,
@@ -43,7 +63,7 @@ public final class KP2DModel: Module {
         g.isRecording = training
         defer { g.isRecording = recording }
         // Validation: keep the running statistics as they were.
-        let buffers = training ? [] : stateEntries().filter { if case .parameter = $0.kind { return false }; return true }
+        let buffers = mode != .batchStatistics ? [] : stateEntries().filter { if case .parameter = $0.kind { return false }; return true }
         let savedBuffers = buffers.map { $0.tensor.copy() }
         defer { for (e, saved) in zip(buffers, savedBuffers) { e.tensor.assign(saved) } }
 
@@ -56,8 +76,8 @@ public final class KP2DModel: Module {
         }
 
         // 1. Source (image_aug) first: the BatchNorm running statistics are updated in this order.
-        let source = keypointNet(Variable(KeypointNet.normalize(imageAug)), g, training: true)
-        let target = keypointNet(Variable(KeypointNet.normalize(image)), g, training: true)
+        let source = keypointNet(Variable(KeypointNet.normalize(imageAug)), g, training: networkTraining, denseDescriptors: true)
+        let target = keypointNet(Variable(KeypointNet.normalize(image)), g, training: networkTraining, denseDescriptors: true)
         timings.networkForward = lap()
 
         let inputs = KP2DLoss.Inputs(source: source, target: target, homography: homography, imageHeight: h, imageWidth: w)
@@ -66,7 +86,7 @@ public final class KP2DModel: Module {
         let desc = KP2DLoss.descriptorLoss(inputs, corr, g)
         let usp = KP2DLoss.uspLoss(inputs, corr, g)
         let cons = KP2DLoss.scoreConsistencyLoss(inputs, corr, g)
-        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: true, g)
+        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: networkTraining, g)
         let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: lossWeights, g)
 
         var terms = LossTerms()
@@ -87,13 +107,15 @@ public final class KP2DModel: Module {
 
     /// Backpropagate a training evaluation's total into the parameters' .grad (which are NOT zeroed here).
     /// Like PyTorch, every parameter takes part (a skipped IO term gives zero gradients). A non-finite total is
-    /// flagged in `terms.flags` and nothing is backpropagated.
+    /// flagged in `terms.flags` and nothing is backpropagated. The graph's tape is consumed as it goes
+    /// (`Graph.backwardReleasingTape`: activations are freed once their ops have run); the evaluation's own
+    /// values stay readable.
     public func backward(_ e: inout KP2DLossEvaluation, graph g: Graph) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         for p in parameters() { _ = p.gradient() }
         if let t = e.total {
             if t.value.scalar.isFinite {
-                g.backward(t)
+                g.backwardReleasingTape(t)
             } else {
                 e.terms.flags.append("non-finite total \(t.value.scalar): backward skipped")
             }

@@ -85,7 +85,8 @@ public final class KeypointNet: Module {
     }
 
     /// x: normalised images (B,3,H,W) = (image - 0.5) * 0.225; H and W multiples of 8.
-    public func callAsFunction(_ x: Variable, _ g: Graph, training: Bool) -> KeypointNetOutput {
+    /// `denseDescriptors` (default: `training`) returns the dense descriptor map; an eval-mode loss sets it.
+    public func callAsFunction(_ x: Variable, _ g: Graph, training: Bool, denseDescriptors: Bool? = nil) -> KeypointNetOutput {
         if let p = inputProblem(x.shape) { preconditionFailure("KeypointNet: \(p)") }
         let (_, _, imageH, imageW) = x.value.nchw
         let dropping = config.withDrop && training
@@ -93,7 +94,8 @@ public final class KeypointNet: Module {
             block(v, g, training: training, leakySlope: KeypointNet.leakySlope)
         }
         func drop(_ v: Variable) -> Variable {
-            dropping ? g.dropout2d(v, p: KeypointNet.dropoutProbability, training: true, rng: &dropoutRandom) : v
+            // In place: every v here is a block's BatchNorm+LeakyReLU output, read by nothing else.
+            dropping ? g.dropout2dInPlace(v, p: KeypointNet.dropoutProbability, training: true, rng: &dropoutRandom) : v
         }
 
         // Encoder: (B,C,H,W) -> (B,c4,H/8,W/8), skip (B,c3,H/4,W/4)
@@ -126,7 +128,7 @@ public final class KeypointNet: Module {
         f = act(convFaa, f)
         var feat = convFbb(f, g)
 
-        if !training {
+        if !(denseDescriptors ?? training) {
             let grid = g.pixelsToGrid(coord, imageHeight: imageH, imageWidth: imageW)
             feat = g.l2Normalize(g.gridSample(feat, grid: grid, mode: .bilinear))
         }

@@ -148,12 +148,12 @@ public enum BLASCore {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     fast.withUnsafeMutableBufferPointer { pc in
-                        MatmulKernels.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
-                                            b: pb.baseAddress!, ldb: ldb, beta: 0, c: pc.baseAddress!, ldc: n)
+                        MatmulKernels.sgemm(c: pc.baseAddress!, ldc: n, transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
+                                            b: pb.baseAddress!, ldb: ldb, beta: 0)
                     }
                     slow.withUnsafeMutableBufferPointer { pc in
-                        MatmulKernels.sgemmNaive(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
-                                                 b: pb.baseAddress!, ldb: ldb, beta: 0, c: pc.baseAddress!, ldc: n)
+                        MatmulKernels.sgemmNaive(c: pc.baseAddress!, ldc: n, transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
+                                                 b: pb.baseAddress!, ldb: ldb, beta: 0)
                     }
                 }
             }
@@ -207,7 +207,7 @@ public enum BLASCore {
 
     /// execv this same executable with the same arguments and the current environment. Returns only on failure.
     private static func reexec() {
-        fflush(stdout); fflush(stderr)
+        fflush(nil)   // every output stream (stdout and stderr are not concurrency-safe to name in Swift 6 mode)
         let argv = CommandLine.unsafeArgv
         execv("/proc/self/exe", argv)
     }

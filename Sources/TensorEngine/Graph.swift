@@ -84,6 +84,22 @@ public final class Graph {
         backwardFromSeeded()
     }
 
+    /// Backpropagate from a scalar loss like `backward(_:)`, consuming the tape: each op's backward closure is
+    /// dropped as soon as it has run, and with it the activations only that op still kept alive, which go back
+    /// to the StoragePool and are reused by the gradients of the ops before it (PyTorch's backward without
+    /// retain_graph). Lowers a training step's peak memory; the graph is empty afterwards (as after `reset`),
+    /// so it cannot be backpropagated again.
+    public func backwardReleasingTape(_ loss: Variable) {
+        precondition(loss.count == 1, "backwardReleasingTape(loss): loss must have one element, shape is \(loss.shape)")
+        loss.gradient().add(Tensor(shape: loss.shape, repeating: 1))
+        while let entry = tape.popLast() {
+            if let g = entry.output.grad {
+                entry.backward(g)
+                entry.output.grad = nil
+            }
+        }
+    }
+
     /// Run the tape in reverse, assuming output gradients were already seeded (e.g. several outputs).
     /// Each op output's gradient is released once it has been propagated (like PyTorch's non-leaf .grad):
     /// only leaves (parameters, inputs) keep gradients. So a second backward on the same tape, e.g. for

@@ -2,7 +2,10 @@ import Foundation
 import TensorEngine
 
 // The JSON-lines metrics log: one StepRecord per line, appended and handed to the OS after every step
-// (so `tail -f` and a crash both see every finished step).
+// (so `tail -f` and a crash both see every finished step). The same file holds the run's other records, each
+// a line of its own kind tagged `"kind"` (LogEntry): held-out validations (`"validation"`) and fixed probe
+// batch evaluations (`"probe"`), written by their monitors' threads through the same lock; a line without
+// `"kind"` is a step record. `read` returns the step records, `readAll` every kind.
 //
 // Nothing in it is ever lost:
 // * a fresh run does not touch an existing file until its first step is written (then it starts the file
@@ -31,6 +34,8 @@ public final class MetricsLog {
     /// A fresh log starts the file at the first append (O_TRUNC then), not at open.
     private var startFresh: Bool
     private let encoder = TrainingCheckpoint.jsonEncoder()
+    /// Appends come from the trainer thread (steps) and the monitors' threads (validation, probe).
+    private let writeLock = NSLock()
     /// What opening did to the file (lines moved to a side file), one line each, for the user.
     public private(set) var notices: [String] = []
 
@@ -60,6 +65,13 @@ public final class MetricsLog {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Append a record of any kind (thread-safe; see `append(_: StepRecord)` for the failure rules).
+    public func append(_ entry: LogEntry) throws {
+        var line = try entry.encoded(with: encoder)
+        line.append(0x0A)
+        try appendLine(line)
+    }
+
     private func openForAppend(truncating: Bool) throws {
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncating ? O_TRUNC : 0)
         fd = open(path, flags, 0o644)
@@ -72,7 +84,7 @@ public final class MetricsLog {
             throw MetricsLogError.cannotOpen(path: path, reason: "cannot read it")
         }
         let parsed = try MetricsLog.parse(data, path: path)
-        var moved = parsed.lines.filter { $0.record.step > keep }.map { $0.raw }
+        var moved = parsed.lines.filter { $0.entry.step > keep }.map { $0.raw }
         if let torn = parsed.tornTail { moved.append(torn) }
         let endsWithNewline = data.last == 0x0A || data.isEmpty
         if moved.isEmpty {
@@ -88,7 +100,7 @@ public final class MetricsLog {
         var sideData = Data()
         for m in moved { sideData.append(m); sideData.append(0x0A) }
         var keptData = Data()
-        for l in parsed.lines where l.record.step <= keep { keptData.append(l.raw); keptData.append(0x0A) }
+        for l in parsed.lines where l.entry.step <= keep { keptData.append(l.raw); keptData.append(0x0A) }
         // Side file first: if the rewrite then fails, the lines exist twice, never zero times.
         do {
             try AtomicFile.write(sideData, to: side)
@@ -96,8 +108,13 @@ public final class MetricsLog {
         } catch {
             throw MetricsLogError.cannotOpen(path: path, reason: "cannot set aside the lines after step \(keep): \(error)")
         }
-        let steps = parsed.lines.filter { $0.record.step > keep }.map { $0.record.step }
+        let steps = parsed.lines.compactMap { l -> Int? in if case let .step(r) = l.entry, r.step > keep { return r.step }; return nil }
         var what = steps.isEmpty ? "" : "\(steps.count) records of steps \(steps.min()!)-\(steps.max()!) (after the checkpoint's step \(keep))"
+        let others = parsed.lines.filter { l in if case .step = l.entry { return false }; return l.entry.step > keep }
+        if !others.isEmpty {
+            let kinds = Set(others.map(\.entry.kind)).sorted().joined(separator: "/")
+            what += (what.isEmpty ? "" : ", ") + "\(others.count) \(kinds) records of later steps"
+        }
         if parsed.tornTail != nil { what += (what.isEmpty ? "" : " and ") + "a torn last line" }
         notices.append("\(path): moved \(what) to \(side), so the resumed run continues the log at step \(keep + 1)")
     }
@@ -114,6 +131,11 @@ public final class MetricsLog {
     public func append(_ record: StepRecord) throws {
         var line = try encoder.encode(record)
         line.append(0x0A)
+        try appendLine(line)
+    }
+
+    private func appendLine(_ line: Data) throws {
+        writeLock.lock(); defer { writeLock.unlock() }
         if fd < 0 {
             do { try openForAppend(truncating: startFresh) } catch {
                 throw MetricsLogError.writeFailed(path: path, reason: "\(error)")
@@ -138,8 +160,14 @@ public final class MetricsLog {
 
     /// Every record of a log (empty if the file does not exist). A torn last line (a write cut short by a
     /// kill or a full disk) is skipped with a warning through `warn`; a bad line elsewhere is an error.
+    /// Only the step records; see `readAll` for the other kinds.
     public static func read(_ path: String, warn: (String) -> Void = MetricsLog.warnOnStderr) throws -> [StepRecord] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        try readAll(path, warn: warn).steps
+    }
+
+    /// Every record of a log by kind, in file order (the same rules as `read`).
+    public static func readAll(_ path: String, warn: (String) -> Void = MetricsLog.warnOnStderr) throws -> LogContents {
+        guard FileManager.default.fileExists(atPath: path) else { return LogContents() }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MetricsLogError.cannotOpen(path: path, reason: "cannot read it")
         }
@@ -147,13 +175,22 @@ public final class MetricsLog {
         if let torn = parsed.tornTail {
             warn("warning: \(path): skipped a torn last line (\(torn.count) bytes, cut off mid-write); the steps before it are intact")
         }
-        return parsed.lines.map { $0.record }
+        var out = LogContents()
+        for l in parsed.lines {
+            switch l.entry {
+            case let .step(r): out.steps.append(r)
+            case let .validation(r): out.validation.append(r)
+            case let .probe(r): out.probes.append(r)
+            case .other: out.otherKinds += 1
+            }
+        }
+        return out
     }
 
     public static func warnOnStderr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
     struct Parsed {
-        var lines: [(raw: Data, record: StepRecord)]
+        var lines: [(raw: Data, entry: LogEntry)]
         var tornTail: Data?
     }
 
@@ -164,7 +201,7 @@ public final class MetricsLog {
         let last = rawLines.count - 1
         for (i, line) in rawLines.enumerated() {
             if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            do { out.lines.append((Data(line), try decoder.decode(StepRecord.self, from: Data(line)))) }
+            do { out.lines.append((Data(line), try LogEntry.decode(Data(line), with: decoder))) }
             catch {
                 // Only the last line, without a newline after it, can be a cut-off write.
                 if i == last { out.tornTail = Data(line); continue }

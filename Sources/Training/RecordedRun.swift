@@ -10,13 +10,15 @@ public struct RecordedRun: Sendable {
     public var checkpointPath: String?
     public var history: [StepRecord]
     public var checkpoint: CheckpointRunState?
-    /// Held-out evaluations during the run (validation.jsonl beside the log), if any.
+    /// Held-out evaluations during the run (the log's validation records, and a legacy validation.jsonl beside it), if any.
     public var validation: [ValidationRecord]
+    /// Fixed probe batch evaluations during the run (the log's probe records), if any.
+    public var probes: [ProbeRecord]
 
     public init(name: String, logPath: String, checkpointPath: String?, history: [StepRecord], checkpoint: CheckpointRunState?,
-                validation: [ValidationRecord] = []) {
+                validation: [ValidationRecord] = [], probes: [ProbeRecord] = []) {
         self.name = name; self.logPath = logPath; self.checkpointPath = checkpointPath
-        self.history = history; self.checkpoint = checkpoint; self.validation = validation
+        self.history = history; self.checkpoint = checkpoint; self.validation = validation; self.probes = probes
     }
 
     /// DIR/metrics.jsonl and DIR/checkpoint.safetensors (else the one checkpoint in DIR, if any).
@@ -34,10 +36,11 @@ public struct RecordedRun: Sendable {
     /// A log and, optionally, its checkpoint. A missing log is an error naming it.
     public static func load(log: String, checkpoint: String?, name: String? = nil) throws -> RecordedRun {
         guard FileManager.default.fileExists(atPath: log) else { throw RecordedRunError.noLog(log) }
-        let history = try MetricsLog.read(log)
+        let contents = try MetricsLog.readAll(log)
         let state = try checkpoint.map { try TrainingCheckpoint.readState(path: $0) }
-        return RecordedRun(name: name ?? log, logPath: log, checkpointPath: checkpoint, history: history, checkpoint: state,
-                           validation: ValidationLog.read(ValidationLog.path(besideLog: log)))
+        return RecordedRun(name: name ?? log, logPath: log, checkpointPath: checkpoint, history: contents.steps, checkpoint: state,
+                           validation: ValidationLog.merged(contents.validation, legacy: ValidationLog.read(ValidationLog.path(besideLog: log))),
+                           probes: contents.probes)
     }
 
     /// The parameter changes: the checkpoint's record, else the steps where the log's loss weights or learning

@@ -112,7 +112,9 @@ public enum RunFiles {
     /// Remove temporaries left by an interrupted save of the run's files; one notice per file removed.
     public static func removeStaleTemporaries(_ o: TrainingOptions) -> [String] {
         var notices: [String] = []
-        for (_, p) in paths(o) {
+        // The preview beside the checkpoint is written the same way (at every save): a SIGKILL mid-save can leave its temporary too.
+        let preview = o.checkpointPath.map { [("training preview", PreviewFile.path(forCheckpoint: $0))] } ?? []
+        for (_, p) in paths(o) + preview {
             for t in AtomicFile.staleTemporaries(of: p) {
                 var st = stat()
                 let size = stat(t, &st) == 0 ? Int(st.st_size) : 0

@@ -54,6 +54,8 @@ public final class Trainer: @unchecked Sendable {
     private var recentDurations: [Double] = []
     var lastSavedStep: Int?
     private var log: MetricsLog?
+    /// The same log for the monitors' threads (set once in init, before any thread starts).
+    private(set) var logForMonitors: MetricsLog?
     /// Step records the metrics log could not take (a full disk); saved in the checkpoint, appended on resume.
     private var unloggedRecords: [StepRecord] = []
     /// What the start did to the run's files (stale temporaries removed, log lines set aside), one line each.
@@ -124,6 +126,7 @@ public final class Trainer: @unchecked Sendable {
             let l = try MetricsLog(path: path, truncate: !resuming, keepThroughStep: resuming ? step : nil)
             startNotices += l.notices
             log = l
+            logForMonitors = l
             if resuming {
                 var notes: [String] = []
                 history = try MetricsLog.read(path, warn: { notes.append($0) }).filter { $0.step <= step }
@@ -171,13 +174,36 @@ public final class Trainer: @unchecked Sendable {
 
     /// The same, with the number of steps the copied weights have had (the workbench's pinned baseline says it).
     public func copyKeypointNetStateAndStep(timeout: Double = 120) throws -> (state: [String: StoredTensor], step: Int) {
-        let request = KeypointNetStateRequest()
-        let threadAlive = started.withLock { s -> Bool in
-            guard s, !isFinished else { return false }
+        let r = try copyState(KeypointNetStateRequest(whole: false), timeout: timeout)
+        return (r.result, r.step)
+    }
+
+    /// A copy of the whole model (KeypointNet and IO-Net: parameters and BatchNorm buffers, keys
+    /// `keypoint_net.*` / `io_net.*`), taken between two steps like `copyKeypointNetState`, with the step it
+    /// belongs to (the number of steps trained into it) and the loss weights then in use.
+    public func copyModelState(timeout: Double = 120) throws -> (step: Int, lossWeights: LossWeights, state: [String: StoredTensor]) {
+        let r = try copyState(KeypointNetStateRequest(whole: true), timeout: timeout)
+        return (r.step, r.lossWeights, r.result)
+    }
+
+    /// Append a validation or probe record to the run's metrics log (any thread; the log takes one line at a
+    /// time). False when the run keeps no log (no --log, or a rank other than 0).
+    @discardableResult
+    public func appendToLog(_ entry: LogEntry) throws -> Bool {
+        guard let log = logForMonitors else { return false }
+        try log.append(entry)
+        return true
+    }
+
+    private func copyState(_ request: KeypointNetStateRequest, timeout: Double) throws -> KeypointNetStateRequest {
+        // Without a trainer thread (not started yet, or ended) the copy is made here, under the lock that
+        // start() takes: a start() meanwhile waits for it.
+        let servedHere = started.withLock { s -> Bool in
+            guard s, !isFinished else { fill([request]); return true }
             stateRequests.withLock { $0.append(request) }
-            return true
+            return false
         }
-        if !threadAlive { return (Trainer.stateDict(of: model.keypointNet), step) }
+        if servedHere { return request }
         wake.signal()
         while request.done.wait(timeout: .now() + 0.2) == .timedOut {
             // The run may end with the request still queued: then nobody else will serve it.
@@ -186,13 +212,13 @@ public final class Trainer: @unchecked Sendable {
                     guard let i = q.firstIndex(where: { $0 === request }) else { return false }
                     q.remove(at: i); return true
                 }
-                if stillQueued { return (Trainer.stateDict(of: model.keypointNet), step) }
+                if stillQueued { fill([request]); return request }
             }
             if request.waited() > timeout {
                 throw TrainerError.noAnswer("the trainer did not hand over its weights within \(Int(timeout)) s (a step is taking longer)")
             }
         }
-        return (request.result, request.step)
+        return request
     }
 
     static func stateDict(of net: KeypointNet) -> [String: StoredTensor] {
@@ -203,8 +229,24 @@ public final class Trainer: @unchecked Sendable {
     private func serveStateRequests() {
         let pending = stateRequests.withLock { q -> [KeypointNetStateRequest] in defer { q.removeAll() }; return q }
         guard !pending.isEmpty else { return }
-        let copy = Trainer.stateDict(of: model.keypointNet)
-        for r in pending { r.result = copy; r.step = step; r.done.signal() }
+        fill(pending)
+        for r in pending { r.done.signal() }
+    }
+
+    /// Fill requests with copies of the current state (the trainer thread between steps, or a thread that
+    /// knows the trainer thread is not running).
+    private func fill(_ requests: [KeypointNetStateRequest]) {
+        var net: [String: StoredTensor]?, whole: [String: StoredTensor]?
+        for r in requests {
+            if r.whole {
+                if whole == nil { whole = Dictionary(model.stateDict().map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a }) }
+                r.result = whole!
+            } else {
+                if net == nil { net = Trainer.stateDict(of: model.keypointNet) }
+                r.result = net!
+            }
+            r.step = step; r.lossWeights = lossWeights
+        }
     }
 
     public var isFinished: Bool { finished.withLock { $0 } }
@@ -508,10 +550,14 @@ public final class Trainer: @unchecked Sendable {
 
 /// One pending `copyKeypointNetState` call: filled in and signalled by the trainer thread.
 final class KeypointNetStateRequest: @unchecked Sendable {
+    /// The whole model (KeypointNet and IO-Net) rather than the KeypointNet alone.
+    let whole: Bool
+    init(whole: Bool) { self.whole = whole }
+    var step = 0
+    var lossWeights = LossWeights()
     let done = DispatchSemaphore(value: 0)
     let start = DispatchTime.now().uptimeNanoseconds
     var result: [String: StoredTensor] = [:]
-    var step = 0
     func waited() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }
 

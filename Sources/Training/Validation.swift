@@ -7,8 +7,9 @@ import TensorEngine
 // Validation while training: the number that matters (held-out HPatches metrics), not the per-step losses on a
 // few images. A ValidationMonitor evaluates a copy of the live weights (taken between steps, as the browser
 // does) on a held-out HPatches-format set on a thread of its own, every `every` steps; by default the interval
-// adapts so that evaluation costs at most `budget` (5%) of the wall time. Each evaluation is one line of
-// validation.jsonl beside the metrics log, which `snapshot` and `--compare-run` read back.
+// adapts so that evaluation costs at most `budget` (5%) of the wall time. Each evaluation is one
+// `"kind":"validation"` line of the metrics log (LogEntry), which `snapshot` reads back; runs made before that
+// kept them in validation.jsonl beside the log, which is still read (ValidationLog).
 
 /// One held-out evaluation of the weights after `step` steps.
 public struct ValidationRecord: Sendable, Codable, Equatable {
@@ -40,6 +41,7 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
     /// Fixed interval in steps, or nil: adaptive (evaluation at most `budget` of the wall time).
     public let every: Int?
     public let budget: Double
+    /// The run's metrics log (read for a resumed run's earlier evaluations; written through the trainer).
     public let logPath: String?
     private let config: KeypointNetConfig
     private let lock = NSLock()
@@ -54,7 +56,7 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
                 budget: Double = 0.05, logPath: String?) {
         self.dataset = dataset; self.settings = settings; self.config = config; self.every = every
         self.budget = budget; self.logPath = logPath
-        if let logPath { records = ValidationLog.read(logPath) }   // a resumed run keeps its curve
+        if let logPath { records = ValidationLog.records(ofRun: logPath) }   // a resumed run keeps its curve
     }
 
     public var validationRecords: [ValidationRecord] { lock.lock(); defer { lock.unlock() }; return records }
@@ -87,6 +89,17 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
         while running, Date() < end { Thread.sleep(forTimeInterval: 0.02) }
     }
 
+    /// One held-out evaluation of a whole-model state dict (`Trainer.copyModelState`): the record of `step`.
+    public static func evaluate(state: [String: StoredTensor], step: Int, dataset: HPatchesDataset, settings: HPatchesEvalSettings,
+                                config: KeypointNetConfig, started: Date = Date(), shouldStop: @escaping () -> Bool = { false }) throws -> ValidationRecord {
+        var rng = SeededRandom(seed: 0)
+        let net = KeypointNet(config: config, rng: &rng)
+        try net.loadStateDict(state, prefix: "keypoint_net.", strict: true, source: "the live model")
+        let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) },
+                                                shouldStop: shouldStop)
+        return ValidationRecord(step: step, summary: report.all, seconds: Date().timeIntervalSince(started))
+    }
+
     private var running: Bool { lock.lock(); defer { lock.unlock() }; return threadRunning }
     private var threadRunning = false
     private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
@@ -102,23 +115,25 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
             guard status.step >= next, status.step > 0 || next == 0 else { Thread.sleep(forTimeInterval: 0.25); continue }
             do {
                 let start = Date()
-                let state = try trainer.copyKeypointNetState()
-                let step = trainer.snapshot().status.step
+                // The step the copy belongs to comes with it (the trainer may have moved on since).
+                let copy = try trainer.copyModelState()
+                let step = copy.step
                 set("validation: evaluating step \(step) on \(dataset.root)" + "…")
-                var rng = SeededRandom(seed: 0)
-                let net = KeypointNet(config: config, rng: &rng)
-                try net.loadStateDict(state, strict: true, source: "the live model")
-                let report = try HPatchesEvaluation.run(dataset: dataset, settings: settings, detect: { KeypointNetDetector.detect(net, $0) },
-                                                        shouldStop: { [weak self] in self?.isStopped ?? true })
+                let record = try ValidationMonitor.evaluate(state: copy.state, step: step, dataset: dataset, settings: settings,
+                                                            config: config, started: start,
+                                                            shouldStop: { [weak self] in self?.isStopped ?? true })
                 if isStopped { return }
-                let seconds = Date().timeIntervalSince(start)
-                let record = ValidationRecord(step: step, summary: report.all, seconds: seconds)
-                if let logPath { try ValidationLog.append(record, to: logPath) }
+                let seconds = record.seconds
+                var note = ""
+                do { try trainer.appendToLog(.validation(record)) } catch {
+                    trainer.postFromLoader("warning: validation record not logged: \(error)")
+                    note = " (not logged)"
+                }
                 next = ValidationMonitor.nextStep(after: step, seconds: seconds, stepsPerSecond: trainer.snapshot().status.stepsPerSecond,
                                                   every: every, budget: budget)
                 lock.lock(); records.append(record); lock.unlock()
                 onRecord?(record)
-                set(String(format: "validation: step %d, %d pairs in %.0f s; next at step %d", step, report.all.pairs, seconds, next))
+                set(String(format: "validation: step %d, %d pairs in %.0f s; next at step %d", step, record.pairs, seconds, next) + note)
             } catch {
                 set("validation failed: \(error)")
                 return
@@ -127,13 +142,28 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
     }
 }
 
-/// validation.jsonl: one ValidationRecord per line, appended.
+/// Validation records of a run: `"kind":"validation"` lines of its metrics log, and (runs made before those
+/// existed) validation.jsonl beside it, one ValidationRecord per line.
 public enum ValidationLog {
-    /// The validation log beside a metrics log.
+    /// The legacy validation log beside a metrics log.
     public static func path(besideLog log: String) -> String {
         ((log as NSString).deletingLastPathComponent as NSString).appendingPathComponent("validation.jsonl")
     }
 
+    /// The run's validation records: the metrics log's and a legacy validation.jsonl's, by step (the log's
+    /// record wins where both have a step). A metrics log that cannot be read gives the legacy file's alone.
+    public static func records(ofRun metricsLog: String) -> [ValidationRecord] {
+        let inLog = (try? MetricsLog.readAll(metricsLog, warn: { _ in }).validation) ?? []
+        return merged(inLog, legacy: read(path(besideLog: metricsLog)))
+    }
+
+    static func merged(_ log: [ValidationRecord], legacy: [ValidationRecord]) -> [ValidationRecord] {
+        guard !legacy.isEmpty else { return log }
+        let steps = Set(log.map(\.step))
+        return (legacy.filter { !steps.contains($0.step) } + log).sorted { $0.step < $1.step }
+    }
+
+    /// Append to a legacy-format file (tests that make old runs).
     public static func append(_ r: ValidationRecord, to path: String) throws {
         let data = try TrainingCheckpoint.jsonEncoder().encode(r) + Data("\n".utf8)
         if !FileManager.default.fileExists(atPath: path) {

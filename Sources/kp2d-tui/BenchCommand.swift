@@ -23,6 +23,8 @@ struct BenchCommand: ParsableCommand {
         HPatchesEvalBenchSection(root: TrainingFlags.sampleFolderIfPresent("hpatches")),
         RenderBenchSection(),
         WorkbenchTrainingBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train")),
+        ValidationBenchSection(dataPath: TrainingFlags.sampleFolderIfPresent("train"),
+                               validationSet: TrainingFlags.sampleFolderIfPresent("heldout") ?? TrainingFlags.sampleFolderIfPresent("hpatches")),
         MPIBenchSection(executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
                         dataPath: TrainingFlags.sampleFolderIfPresent("train")),
     ]
@@ -48,6 +50,8 @@ struct BenchCommand: ParsableCommand {
     var convPerCoreMaxWeights: Int?
     @Option(name: .long, help: "Conv A/B: smallest channel count that uses the Winograd forward; 0 turns it off (default \(WinogradKernels.minChannels)).")
     var convWinogradMinChannels: Int?
+    @Option(name: .long, help: "Conv A/B: largest input channel count whose 3x3 convolutions use the direct kernel (no im2col); 0 turns it off (default \(DirectConvKernels.maxInputChannels)).")
+    var convDirectMaxChannels: Int?
 
     func validate() throws {
         guard batch >= 1, height >= 8, width >= 8, repeats >= 1, warmup >= 0, sgemmSize >= 16 else {
@@ -72,6 +76,10 @@ struct BenchCommand: ParsableCommand {
         if let m = convWinogradMinChannels {
             WinogradKernels.enabled = m > 0
             WinogradKernels.minChannels = max(1, m)
+        }
+        if let m = convDirectMaxChannels {
+            DirectConvKernels.enabled = m > 0
+            DirectConvKernels.maxInputChannels = max(1, m)
         }
         var options = BenchOptions()
         options.batch = batch; options.height = height; options.width = width

@@ -30,12 +30,15 @@ extension WorkbenchCommand {
         // Validation copies rank 0's live weights between steps, like the browser.
         let monitor = try? validation.makeMonitor(o, byDefault: true)
         monitor?.start(trainer: trainer)
-        defer { monitor?.stop() }
+        let probe = try? validation.makeProbe(trainer, byDefault: true)
+        probe?.start(trainer: trainer)
+        defer { monitor?.stop(); probe?.stop() }
         let pictures = o.checkpointPath.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pictures") }
         let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try? screen.comparisonRun(),
                                                      picturesDirectory: pictures ?? "kp2d-pictures"),
                            hpatches: browser ?? nil)
         wb.validation = monitor
+        wb.probe = probe
         do { try wb.run(source: trainer, send: trainer.send) } catch { trainer.send(.quit); trainer.waitUntilFinished(); throw error }
         trainer.waitUntilFinished()
         termination?.cancel()

@@ -69,12 +69,23 @@ enum HeadlessTraining {
         if let monitor {
             say("validation: \(monitor.dataset.root) at \(options.height)x\(options.width), top 300, " +
                 (monitor.every.map { "every \($0) steps" } ?? "adaptive (at most 5% of the wall time)") +
-                (monitor.logPath.map { "; log: \($0)" } ?? ""))
+                (monitor.logPath.map { "; logged in \($0)" } ?? ""))
+        }
+        let probe = try validation.makeProbe(trainer, byDefault: false)
+        probe?.onRecord = { r in
+            let t = r.terms
+            say(String(format: "probe at step %d (%d pairs, eval mode, %.1f s): loss %.4f (loc %.3f desc %.4f score %.4f io %.4f)  recall %.3f  inliers %d",
+                       r.step, r.pairs, r.seconds, t.total, t.loc, t.desc, r.scoreLoss, t.io, t.recall, t.ioInliers))
+        }
+        if let probe {
+            say("probe: \(probe.pairs) fixed training pairs, eval mode, " +
+                (probe.every.map { "every \($0) steps" } ?? "adaptive (at most 2% of the wall time)") + (options.logPath.map { "; log: \($0)" } ?? ""))
         }
         for c in flags.resumeCommands(options) { trainer.send(c) }
+        probe?.start(trainer: trainer)   // before the trainer: its first record is step 0
         trainer.start()
         monitor?.start(trainer: trainer)
-        defer { monitor?.stop() }
+        defer { monitor?.stop(); probe?.stop() }
         trainer.waitUntilFinished()
         signals.cancel()
         termination?.cancel()

@@ -60,9 +60,11 @@ struct SnapshotCommand: ParsableCommand {
         }
         let size = screen.frameSize
         let validation = run.validation.isEmpty ? nil
-            : StoredValidation(records: run.validation, status: "validation: \(run.validation.count) evaluations from \(ValidationLog.path(besideLog: run.logPath))")
+            : StoredValidation(records: run.validation, status: "validation: \(run.validation.count) evaluations from \(run.logPath)")
+        let probe = run.probes.isEmpty ? nil
+            : StoredProbe(records: run.probes, status: "probe: \(run.probes.last!.pairs) fixed pairs, \(run.probes.count) evaluations from \(run.logPath)")
         print(renderOnce(snap, width: size.width, height: size.height,
                          options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun()),
-                         validation: validation))
+                         validation: validation, probe: probe))
     }
 }

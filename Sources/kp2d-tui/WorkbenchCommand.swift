@@ -88,16 +88,19 @@ struct WorkbenchCommand: ParsableCommand {
         let trainer = try training.makeTrainer(o)
         let browser = try makeBrowser(trainer: trainer, hpatches: hpatches)
         let monitor = try validation.makeMonitor(o, byDefault: true)
+        let probe = try validation.makeProbe(trainer, byDefault: true)
         for c in training.resumeCommands(o) { trainer.send(c) }
+        probe?.start(trainer: trainer)   // before the trainer: its first record is step 0
         trainer.start()
         monitor?.start(trainer: trainer)
-        defer { monitor?.stop() }
+        defer { monitor?.stop(); probe?.stop() }
         // The picture key writes beside the run: <checkpoint folder>/pictures.
         let pictures = o.checkpointPath.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pictures") }
         let wb = Workbench(options: WorkbenchOptions(themeName: screen.theme, ascii: screen.ascii, compareRun: try screen.comparisonRun(),
                                                      picturesDirectory: pictures ?? "kp2d-pictures"),
                            hpatches: browser)
         wb.validation = monitor
+        wb.probe = probe
         // SIGTERM / SIGHUP (and a SIGINT from outside: in the UI Ctrl-C is a key) save and stop, as Ctrl-C does
         // headless; the UI closes and the trainer finishes its step and save.
         let signals = StopSignals { _ in trainer.send(.save); trainer.send(.quit) }

@@ -1,56 +1,31 @@
 import Foundation
+import ProcessSupport
 import TensorEngine
 import Training
 import XCTest
 
 /// `mpirun --oversubscribe -np 2 kp2d-tui train --headless ...` on localhost (the proof of issue 10).
 /// Skips when mpirun or the built binary is missing. Tiny runs: fast preset, batch 1 per rank.
-final class MPIRunTests: XCTestCase {
+final class MPIRunTests: TempDirTestCase {
     // MARK: running the binary under mpirun
 
-    static var repoRoot: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }
-
-    static func binary() throws -> String {
-        if let p = ProcessInfo.processInfo.environment["KP2D_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
-        for config in ["release", "debug"] {
-            let p = "\(MPIRunTests.repoRoot)/.build/\(config)/kp2d-tui"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        throw XCTSkip("kp2d-tui binary not built: run scripts/test (it builds it and sets KP2D_BIN)")
-    }
-
     static func mpirun() throws -> String {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin"] {
-            let p = "\(dir)/mpirun"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        throw XCTSkip("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev; scripts/setup does) to run the MPI tests")
+        try Binary.program("mpirun", install: "install Open MPI (apt-get install openmpi-bin libopenmpi-dev; scripts/setup does) to run the MPI tests")
     }
 
     struct Run { var status: Int32; var stderr: String; var seconds: Double }
 
-    final class Sink: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
-        var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
-    }
-
     /// Start `mpirun -np ranks kp2d-tui args` (or the binary alone with ranks == 0).
-    func start(ranks: Int, _ args: [String], sink: Sink) throws -> Process {
+    func start(ranks: Int, _ args: [String], sink: OutputSink) throws -> Process {
         let p = Process()
         if ranks > 0 {
             p.executableURL = URL(fileURLWithPath: try Self.mpirun())
-            p.arguments = ["--oversubscribe", "-np", "\(ranks)", try Self.binary()] + args
+            p.arguments = ["--oversubscribe", "-np", "\(ranks)", try Binary.path()] + args
         } else {
-            p.executableURL = URL(fileURLWithPath: try Self.binary())
+            p.executableURL = URL(fileURLWithPath: try Binary.path())
             p.arguments = args
         }
-        p.currentDirectoryURL = URL(fileURLWithPath: MPIRunTests.repoRoot)
+        p.currentDirectoryURL = URL(fileURLWithPath: Binary.repoRoot)
         var env = ProcessInfo.processInfo.environment
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         // No MPI variables of an outer launcher (the test itself might run under one).
@@ -66,7 +41,7 @@ final class MPIRunTests: XCTestCase {
     }
 
     func run(ranks: Int, _ args: [String], timeout: Double = 300) throws -> Run {
-        let sink = Sink()
+        let sink = OutputSink()
         let t0 = Date()
         let p = try start(ranks: ranks, args, sink: sink)
         while p.isRunning && Date().timeIntervalSince(t0) < timeout { usleep(20_000) }
@@ -76,14 +51,9 @@ final class MPIRunTests: XCTestCase {
         return Run(status: p.terminationStatus, stderr: sink.text, seconds: Date().timeIntervalSince(t0))
     }
 
-    var data: String { MPIRunTests.repoRoot + "/sample-data/train" }
+    var data: String { Binary.repoRoot + "/sample-data/train" }
 
-    func tempDir() throws -> String {
-        let d = NSTemporaryDirectory() + "kp2d-mpi-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
+    func tempDir() throws -> String { try tempDir("mpi") }
 
     func trainArgs(_ dir: String, steps: Int?, extra: [String] = []) -> [String] {
         ["train", "--headless", "--data", data, "--batch-size", "1", "--checkpoint", dir + "/ck.safetensors",
@@ -182,14 +152,17 @@ final class MPIRunTests: XCTestCase {
 
     func testKillingOneRankStopsTheOtherWithAMessageNamingIt() throws {
         let dir = try tempDir()
-        let sink = Sink()
+        let sink = OutputSink()
         let t0 = Date()
         let p = try start(ranks: 2, trainArgs(dir, steps: nil, extra: ["--checkpoint-every", "0"]), sink: sink)
         defer { if p.isRunning { p.terminate() } }
         // Wait for a few global steps, then SIGKILL rank 1.
         while Date().timeIntervalSince(t0) < 120, !sink.text.contains("step 3 ") { usleep(50_000) }
         XCTAssertTrue(sink.text.contains("step 3 "), sink.text)
-        let rank1 = try rankPid(1, under: p.processIdentifier)
+        let launcher = p.processIdentifier
+        guard let rank1 = mpiRankPid(1, { _, parent in parent == launcher }) else {
+            throw XCTSkip("could not find rank 1's process below mpirun \(launcher)")
+        }
         kill(rank1, SIGKILL)
         let killed = Date()
         while p.isRunning && Date().timeIntervalSince(killed) < 30 { usleep(20_000) }
@@ -241,7 +214,7 @@ final class MPIRunTests: XCTestCase {
         for f in try FileManager.default.contentsOfDirectory(atPath: data).sorted().dropFirst() {
             try FileManager.default.copyItem(atPath: data + "/" + f, toPath: fewer + "/" + f)
         }
-        let bin = try Self.binary()
+        let bin = try Binary.path()
         func mpmd(_ second: [String]) throws -> Run {
             let common = ["train", "--headless", "--steps", "2", "--checkpoint", dir + "/ck.safetensors"]
             return try run(ranks: 1, common + ["--data", data, "--batch-size", "1", ":", "-np", "1", bin] + common + second, timeout: 120)
@@ -252,22 +225,5 @@ final class MPIRunTests: XCTestCase {
         r = try mpmd(["--data", data, "--batch-size", "2"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("rank 1 has --batch-size 2, rank 0 has 1"), r.stderr)
-    }
-
-    /// The pid of the kp2d-tui process of `rank` below mpirun (from /proc: its OMPI_COMM_WORLD_RANK).
-    func rankPid(_ rank: Int, under launcher: Int32) throws -> Int32 {
-        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
-            guard let pid = Int32(entry),
-                  let env = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
-                  let cmd = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
-            let vars = env.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard String(decoding: cmd, as: UTF8.self).contains("kp2d-tui"),
-                  vars.contains("OMPI_COMM_WORLD_RANK=\(rank)"),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8) else { continue }
-            // Our own job only: the process's parent is the launcher.
-            let fields = stat.split(separator: ")").last!.split(separator: " ")
-            if fields.count > 1, Int32(fields[1]) == launcher { return pid }
-        }
-        throw XCTSkip("could not find rank \(rank)'s process below mpirun \(launcher)")
     }
 }

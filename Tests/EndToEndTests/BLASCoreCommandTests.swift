@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Start-up's choice of OpenBLAS core as a user sees it: `--version` names it, an environment's slower

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Issue 13, crashes, silent wrong results and unclear messages: each bad input ends with one clear line

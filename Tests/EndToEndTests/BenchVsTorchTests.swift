@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// scripts/bench-vs-torch without PyTorch says so in one line and measures nothing; `bench trainstep`

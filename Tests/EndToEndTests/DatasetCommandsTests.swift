@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// make-sequences / prepare-images / eval argument and error handling through the real binary.

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// `kp2d-tui detect` on a hand-made weights file whose output is known exactly:

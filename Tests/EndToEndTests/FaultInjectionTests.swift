@@ -1,4 +1,6 @@
 import Foundation
+import ProcessSupport
+import TestSupport
 import XCTest
 
 /// Kill a training run (SIGKILL, SIGTERM, SIGHUP, at random) at random moments while it saves a checkpoint
@@ -11,18 +13,6 @@ import XCTest
 /// KP2D_FAULT_ITERATIONS (default 4) sets the number of kills, KP2D_FAULT_SEED the random moments
 /// (docs/reliability.md: how to run it for hours).
 final class FaultInjectionTests: XCTestCase {
-    struct Rand {   // splitmix64
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53) }
-    }
-
     func checkpointStep(_ path: String) throws -> Int {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
@@ -53,7 +43,7 @@ final class FaultInjectionTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let iterations = Int(env["KP2D_FAULT_ITERATIONS"] ?? "") ?? 4
         let seed = UInt64(env["KP2D_FAULT_SEED"] ?? "") ?? UInt64(Date().timeIntervalSince1970)
-        var rng = Rand(s: seed)
+        var rng = TestRNG(state: seed)   // splitmix64
         let dir = NSTemporaryDirectory() + "kp2d-e2e-fault-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

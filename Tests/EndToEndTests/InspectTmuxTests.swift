@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// `kp2d-tui inspect` in tmux: the HPatches browser alone on a weights file, evaluated at once; training keys

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// Issue 13, data loss: nothing a run made (checkpoint, log) is lost or half-written, whatever the user

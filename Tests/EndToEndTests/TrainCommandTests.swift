@@ -1,16 +1,13 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// `kp2d-tui train --headless` end to end: errors, a short run with checkpoint/export/log, resume, Ctrl-C.
-final class TrainCommandTests: XCTestCase {
-    var dirs: [String] = []
-    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
-
+final class TrainCommandTests: TempDirTestCase {
     /// A folder of textured binary PPM images.
     func makeData(count: Int) throws -> String {
-        let dir = NSTemporaryDirectory() + "kp2d-e2e-train-\(UUID().uuidString)"
+        let dir = try tempDir("train")
         try FileManager.default.createDirectory(atPath: dir + "/nested", withIntermediateDirectories: true)
-        dirs.append(dir)
         let w = 120, h = 90
         for i in 0..<count {
             var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
@@ -24,9 +21,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testErrorsAreOneClearLine() throws {
-        let empty = NSTemporaryDirectory() + "kp2d-e2e-empty-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        dirs.append(empty)
+        let empty = try tempDir("empty")
         var r = try Binary.run(["train", "--headless", empty, "--steps", "1"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("no PNG, JPEG or PPM images found"), r.stderr)

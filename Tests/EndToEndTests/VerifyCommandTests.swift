@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// `kp2d-tui verify` as a user runs it: every reference fixture passes, and bad input fails clearly.

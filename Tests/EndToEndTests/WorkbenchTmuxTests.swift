@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// The real `kp2d-tui` workbench driven inside tmux (a private server, `tmux -L kp2d-e2e-<pid>`): training on
@@ -168,72 +169,4 @@ final class WorkbenchTmuxTests: TmuxTestCase {
         XCTAssertNotEqual(w.status, 0)
         XCTAssertTrue(w.messages.contains("metrics.jsonl") && w.messages.split(separator: "\n").count == 1, w.stderr)
     }
-
-
-    /// The step number of the status line ("step N · epoch" or "step N/TOTAL · epoch").
-    static func step(_ screen: String) -> Int? {
-        guard let r = screen.range(of: #"step [0-9]+(/[0-9]+)? · epoch"#, options: .regularExpression) else { return nil }
-        return Int(screen[r].split(separator: " ")[1].split(separator: "/")[0])
-    }
 }
-
-/// A private tmux server (its own socket name): sessions, keys, captures. Never touches the default server.
-struct Tmux {
-    let path: String
-    let socket: String
-
-    static func find() -> String? {
-        for p in ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"] where FileManager.default.isExecutableFile(atPath: p) { return p }
-        return nil
-    }
-
-    @discardableResult
-    func run(_ args: [String]) throws -> String {
-        // posix_spawn + waitpid, output to a file: new-session starts the server as a daemon, which would keep
-        // a pipe (and Foundation.Process's exit monitoring) open for ever.
-        let outPath = NSTemporaryDirectory() + "kp2d-tmux-\(getpid())-\(UUID().uuidString.prefix(8)).out"
-        defer { try? FileManager.default.removeItem(atPath: outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([path, "-L", socket, "-f", "/dev/null"] + args).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv + [nil], environ)
-        guard rc == 0 else { throw TmuxError(message: "cannot start \(path): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        // Exited normally with status 0 (WIFEXITED && WEXITSTATUS == 0).
-        if status & 0x7f != 0 || (status >> 8) & 0xff != 0 {
-            throw TmuxError(message: "tmux \(args.joined(separator: " ")) failed (status \(status)): \(text)")
-        }
-        return text
-    }
-
-    func newSession(width: Int, height: Int, command: String) throws {
-        try run(["new-session", "-d", "-s", "wb", "-x", "\(width)", "-y", "\(height)", command])
-    }
-
-    func send(_ key: String) throws { try run(["send-keys", "-t", "wb", key]) }
-    func capture() throws -> String { try run(["capture-pane", "-p", "-t", "wb"]) }
-    func resize(width: Int, height: Int) throws { try run(["resize-window", "-t", "wb", "-x", "\(width)", "-y", "\(height)"]) }
-    func killServer() { _ = try? run(["kill-server"]) }
-
-    /// Poll the screen every 0.25 s until `condition` holds; fail with the last screen after `timeout` s.
-    func waitFor(_ what: String, timeout: Double, _ condition: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var screen = ""
-        while Date() < deadline {
-            screen = try capture()
-            if condition(screen) { return screen }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
-        throw TmuxError(message: "timed out after \(Int(timeout)) s waiting for \(what); the screen:\n\(screen)")
-    }
-}
-
-struct TmuxError: Error, CustomStringConvertible { var message: String; var description: String { message } }

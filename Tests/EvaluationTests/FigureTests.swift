@@ -75,9 +75,9 @@ final class FigureTests: XCTestCase {
     }
 
     func testWrapBreaksAtSpacesAndSplitsLongWords() {
-        XCTAssertEqual(BitmapFont.wrap("aa bb cc", maxChars: 5), ["aa bb", "cc"])
-        XCTAssertEqual(BitmapFont.wrap("abcdefgh", maxChars: 3), ["abc", "def", "gh"])
-        XCTAssertEqual(BitmapFont.wrap("", maxChars: 3), [""])
+        XCTAssertEqual(TextWrap.lines("aa bb cc", width: 5), ["aa bb", "cc"])
+        XCTAssertEqual(TextWrap.lines("abcdefgh", width: 3), ["abc", "def", "gh"])
+        XCTAssertEqual(TextWrap.lines("", width: 3), [""])
     }
 
     func testPairFigureLinesAreGreenWhenCorrectAndRedWhenWrong() throws {

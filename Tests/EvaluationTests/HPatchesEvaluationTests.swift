@@ -1,6 +1,7 @@
 import XCTest
 import Datasets
 import Evaluation
+import EvaluationTestSupport
 import Geometry
 import KP2D
 
@@ -11,32 +12,9 @@ final class HPatchesEvaluationTests: XCTestCase {
         return dir
     }
 
-    func photo(_ w: Int, _ h: Int) -> Image {
-        var img = Image(width: w, height: h, channels: 3)
-        for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-            img.pixels[(c * h + y) * w + x] = Float(0.5 + 0.3 * sin(Double(x) * 0.2 + Double(c)) * cos(Double(y) * 0.13))
-        } } }
-        return img
-    }
-
-    /// Fixed grid detector: one point per 8x8 cell centre, descriptor = normalised 5x5 gray patch.
-    func gridDetector(_ img: Image) -> KeypointSet {
-        var kps = [Keypoint](), desc = [Float]()
-        for cy in stride(from: 8, to: img.height - 8, by: 8) { for cx in stride(from: 8, to: img.width - 8, by: 8) {
-            var d = [Float]()
-            for dy in -2...2 { for dx in -2...2 { d.append((0..<3).reduce(0) { $0 + img.at($1, cy + dy, cx + dx) }) } }
-            let mean = d.reduce(0, +) / 25
-            d = d.map { $0 - mean }
-            let norm = max(d.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
-            desc += d.map { $0 / norm }
-            kps.append(Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
-        } }
-        return KeypointSet(keypoints: kps, descriptors: desc, dimension: 25)
-    }
-
     func testRunsOverSequencesAndSummarises() throws {
         let dir = try tempDir()
-        for i in 0..<2 { try ImageIO.savePNG(photo(200 + 10 * i, 160), to: "\(dir)/p\(i).png") }
+        for i in 0..<2 { try ImageIO.savePNG(syntheticPhoto(200 + 10 * i, 160), to: "\(dir)/p\(i).png") }
         let root = dir + "/hp"
         try SequenceGenerator.generate(photos: ["\(dir)/p0.png", "\(dir)/p1.png"], viewpoint: 1, illumination: 1, root: root,
                                        options: SequenceGeneratorOptions(width: 80, height: 64, seed: 2))

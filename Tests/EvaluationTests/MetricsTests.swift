@@ -6,17 +6,6 @@ import KP2D
 import TensorEngine
 import Verification
 
-struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func set(_ pts: [(Float, Float, Float)], dim: Int = 2, desc: [Float]? = nil) -> KeypointSet {
     let kps = pts.map { Keypoint(x: $0.0, y: $0.1, score: $0.2) }
     return KeypointSet(keypoints: kps, descriptors: desc ?? [Float](repeating: 0, count: pts.count * dim), dimension: dim)

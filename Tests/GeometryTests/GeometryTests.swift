@@ -1,18 +1,6 @@
 import XCTest
 import Geometry
-
-/// Small deterministic generator for the tests (SplitMix64).
-struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) * 0x1.0p-53 }
-}
+import TestSupport
 
 let truthH = Homography([1.02, 0.05, 12.5, -0.03, 0.97, -7.25, 1.0e-4, -2.0e-4, 1])
 

@@ -2,45 +2,23 @@ import KP2D
 import XCTest
 import Datasets
 import Evaluation
+import EvaluationTestSupport
 import Training
 import TUI
 
 /// The browser source backed by the real evaluator, on two generated HPatches-format sequences.
 final class EvaluatorSourceTests: XCTestCase {
-    func photo(_ w: Int, _ h: Int, _ k: Int) -> Image {
-        var img = Image(width: w, height: h, channels: 3)
-        for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-            img.pixels[(c * h + y) * w + x] = Float(0.5 + 0.3 * sin(Double(x) * 0.2 + Double(c + k)) * cos(Double(y) * 0.13))
-        } } }
-        return img
-    }
-
-    /// One point per 8x8 cell centre, descriptor = normalised 5x5 gray patch.
-    static func gridDetector(_ img: Image) -> KeypointSet {
-        var kps = [Keypoint](), desc = [Float]()
-        for cy in stride(from: 8, to: img.height - 8, by: 8) { for cx in stride(from: 8, to: img.width - 8, by: 8) {
-            var d = [Float]()
-            for dy in -2...2 { for dx in -2...2 { d.append((0..<3).reduce(0) { $0 + img.at($1, cy + dy, cx + dx) }) } }
-            let mean = d.reduce(0, +) / 25
-            d = d.map { $0 - mean }
-            let norm = max(d.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-6)
-            desc += d.map { $0 / norm }
-            kps.append(Keypoint(x: Float(cx), y: Float(cy), score: Float(kps.count + 1)))
-        } }
-        return KeypointSet(keypoints: kps, descriptors: desc, dimension: 25)
-    }
-
     func testEvaluatesAndServesPairs() throws {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kp2d-tui-hp-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for i in 0..<2 { try ImageIO.savePNG(photo(200, 160, i), to: "\(dir)/p\(i).png") }
+        for i in 0..<2 { try ImageIO.savePNG(syntheticPhoto(200, 160, phase: i), to: "\(dir)/p\(i).png") }
         try SequenceGenerator.generate(photos: ["\(dir)/p0.png", "\(dir)/p1.png"], viewpoint: 1, illumination: 1, root: dir + "/hp",
                                        options: SequenceGeneratorOptions(width: 80, height: 64, seed: 3))
         let ds = try HPatchesDataset(root: dir + "/hp")
         var detectorsMade = 0
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 300),
-                                             makeDetector: { detectorsMade += 1; return EvaluatorSourceTests.gridDetector })
+                                             makeDetector: { detectorsMade += 1; return gridDetector })
         // Before evaluation: sequences with NaN metrics, pairs with images but no keypoints.
         XCTAssertEqual(source.sequences().count, 2)
         XCTAssertTrue(source.sequences().allSatisfy { $0.metrics.repeatability.isNaN && $0.pairCount == 5 })
@@ -79,7 +57,7 @@ final class EvaluatorSourceTests: XCTestCase {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kp2d-tui-hp2-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try ImageIO.savePNG(photo(120, 100, 0), to: "\(dir)/p0.png")
+        try ImageIO.savePNG(syntheticPhoto(120, 100), to: "\(dir)/p0.png")
         try SequenceGenerator.generate(photos: ["\(dir)/p0.png"], viewpoint: 1, illumination: 0, root: dir + "/hp",
                                        options: SequenceGeneratorOptions(width: 64, height: 48, seed: 1))
         struct NoModel: Error, CustomStringConvertible { var description: String { "no checkpoint yet" } }
@@ -95,7 +73,7 @@ final class EvaluatorSourceTests: XCTestCase {
     func twoSequences(_ tag: String) throws -> (HPatchesDataset, String) {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kp2d-tui-\(tag)-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for i in 0..<2 { try ImageIO.savePNG(photo(200, 160, i), to: "\(dir)/p\(i).png") }
+        for i in 0..<2 { try ImageIO.savePNG(syntheticPhoto(200, 160, phase: i), to: "\(dir)/p\(i).png") }
         try SequenceGenerator.generate(photos: ["\(dir)/p0.png", "\(dir)/p1.png"], viewpoint: 1, illumination: 1, root: dir + "/hp",
                                        options: SequenceGeneratorOptions(width: 80, height: 64, seed: 3))
         return (try HPatchesDataset(root: dir + "/hp"), dir)
@@ -110,7 +88,7 @@ final class EvaluatorSourceTests: XCTestCase {
         XCTAssertLessThanOrEqual(EvaluatorHPatchesSource.threadName.utf8.count, 15)
         let release = DispatchSemaphore(value: 0)
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100),
-                                             makeDetector: { release.wait(); return EvaluatorSourceTests.gridDetector })
+                                             makeDetector: { release.wait(); return gridDetector })
         source.requestEvaluation()
         Thread.sleep(forTimeInterval: 0.2)
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
@@ -130,7 +108,7 @@ final class EvaluatorSourceTests: XCTestCase {
         let calls = Counter()
         let source = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100),
                                              otherSizes: [(32, 48, 50, "small")], makeDetector: {
-            { img in calls.add(); Thread.sleep(forTimeInterval: 0.02); return EvaluatorSourceTests.gridDetector(img) }
+            { img in calls.add(); Thread.sleep(forTimeInterval: 0.02); return gridDetector(img) }
         })
         for round in 0..<3 {
             source.requestEvaluation()
@@ -157,7 +135,7 @@ final class EvaluatorSourceTests: XCTestCase {
                 if busy.add() > 1 { overlap.add() }
                 Thread.sleep(forTimeInterval: 0.005)
                 busy.sub()
-                return EvaluatorSourceTests.gridDetector(img)
+                return gridDetector(img)
             }
         }
         let a = EvaluatorHPatchesSource(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 100), gate: NSLock(),

@@ -1,8 +1,10 @@
 import XCTest
 import Datasets
 import Evaluation
+import EvaluationTestSupport
 import Geometry
 import KP2D
+import ProcessSupport
 import Training
 import TUI
 
@@ -142,7 +144,7 @@ final class PicturesLayoutTests: XCTestCase {
                                              otherSizes: [(32, 48, 50, "training size")],
                                              makeDetector: { { img in
                                                  lock.lock(); sizesSeen.append(img.width); lock.unlock()
-                                                 return EvaluatorSourceTests.gridDetector(img)
+                                                 return gridDetector(img)
                                              } })
         XCTAssertEqual(source.evaluationSize, "48x64 top-50")
         XCTAssertEqual(try XCTUnwrap(source.pair(sequence: ds.sequences[0], index: 0)).pair.source.width, 64)
@@ -159,14 +161,6 @@ final class PicturesLayoutTests: XCTestCase {
         XCTAssertFalse(source.sequences()[0].metrics.repeatability.isNaN, "re-evaluated at the new size")
         XCTAssertEqual(source.nextEvaluationSize(), "HPatches browser now evaluates at 48x64 top-50")
         XCTAssertTrue(source.waitUntilIdle())
-    }
-}
-
-enum Binary {
-    static var repoRoot: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
     }
 }
 

@@ -6,28 +6,33 @@ import TensorEngine
 /// The fast conv kernels (im2col + sgemm, 1x1 direct) against their naive twins, and the conv2d op
 /// against finite differences.
 final class ConvTests: XCTestCase {
+    // These test the im2col + sgemm path; the direct kernel for few input channels has DirectConvTests.
+    private var directWasEnabled = true
+    override func setUp() { directWasEnabled = DirectConvKernels.enabled; DirectConvKernels.enabled = false }
+    override func tearDown() { DirectConvKernels.enabled = directWasEnabled }
+
     /// Fast vs naive forward and backward (which must ADD into pre-filled gradients).
     func compareWithNaive(_ s: Conv2dShape, bias: Bool = true, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
         var rnd = TestRandom(seed)
         let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, s.kh, s.kw])
         let b = rnd.tensor([s.cout]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
         let yFast = Tensor(shape: dy.shape), yNaive = Tensor(shape: dy.shape)
-        ConvKernels.forward(x.data, w.data, bias ? b.data : nil, yFast.data, s)
-        ConvKernels.forwardNaive(x.data, w.data, bias ? b.data : nil, yNaive.data, s)
+        ConvKernels.forward(yFast.data, x.data, w.data, bias ? b.data : nil, s)
+        ConvKernels.forwardNaive(yNaive.data, x.data, w.data, bias ? b.data : nil, s)
         XCTAssertLessThan(relativeMaxError(yFast.array, yNaive.array), 1e-5, "forward \(s)", file: file, line: line)
 
         let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape), db0 = rnd.tensor(b.shape)
         let (dxF, dwF, dbF) = (dx0.copy(), dw0.copy(), db0.copy())
         let (dxN, dwN, dbN) = (dx0.copy(), dw0.copy(), db0.copy())
-        ConvKernels.backward(x.data, w.data, dy.data, dxF.data, dwF.data, bias ? dbF.data : nil, s)
-        ConvKernels.backwardNaive(x.data, w.data, dy.data, dxN.data, dwN.data, bias ? dbN.data : nil, s)
+        ConvKernels.backward(dxF.data, dwF.data, bias ? dbF.data : nil, dy.data, x.data, w.data, s)
+        ConvKernels.backwardNaive(dxN.data, dwN.data, bias ? dbN.data : nil, dy.data, x.data, w.data, s)
         XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx \(s)", file: file, line: line)
         XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)", file: file, line: line)
         XCTAssertLessThan(relativeMaxError(dbF.array, dbN.array), 1e-5, "db \(s)", file: file, line: line)
         // Only some gradients requested.
         let dxOnly = dx0.copy(), dwOnly = dw0.copy()
-        ConvKernels.backward(x.data, w.data, dy.data, dxOnly.data, nil, nil, s)
-        ConvKernels.backward(x.data, w.data, dy.data, nil, dwOnly.data, nil, s)
+        ConvKernels.backward(dxOnly.data, nil, nil, dy.data, x.data, w.data, s)
+        ConvKernels.backward(nil, dwOnly.data, nil, dy.data, x.data, w.data, s)
         XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)", file: file, line: line)
         XCTAssertLessThan(relativeMaxError(dwOnly.array, dwN.array), 1e-5, "dw alone \(s)", file: file, line: line)
     }
@@ -89,8 +94,8 @@ final class ConvTests: XCTestCase {
         let inputs = shapes.map { s in (rnd.tensor([s.n, s.cin, s.h, s.w]), rnd.tensor([s.cout, s.cin, s.kh, s.kw]), rnd.tensor([s.n, s.cout, s.ho, s.wo])) }
         let expected: [[Float]] = zip(shapes, inputs).map { s, t in
             let y = Tensor(shape: t.2.shape), dx = Tensor(shape: t.0.shape), dw = Tensor(shape: t.1.shape)
-            ConvKernels.forwardNaive(t.0.data, t.1.data, nil, y.data, s)
-            ConvKernels.backwardNaive(t.0.data, t.1.data, t.2.data, dx.data, dw.data, nil, s)
+            ConvKernels.forwardNaive(y.data, t.0.data, t.1.data, nil, s)
+            ConvKernels.backwardNaive(dx.data, dw.data, nil, t.2.data, t.0.data, t.1.data, s)
             return y.array + dx.array + dw.array
         }
         let errors = UnsafeMutablePointer<Double>.allocate(capacity: 2)
@@ -100,8 +105,8 @@ final class ConvTests: XCTestCase {
             for _ in 0..<20 {
                 let (s, t) = (shapes[i], inputs[i])
                 let y = Tensor(shape: t.2.shape), dx = Tensor(shape: t.0.shape), dw = Tensor(shape: t.1.shape)
-                ConvKernels.forward(t.0.data, t.1.data, nil, y.data, s)
-                ConvKernels.backward(t.0.data, t.1.data, t.2.data, dx.data, dw.data, nil, s)
+                ConvKernels.forward(y.data, t.0.data, t.1.data, nil, s)
+                ConvKernels.backward(dx.data, dw.data, nil, t.2.data, t.0.data, t.1.data, s)
                 worst = max(worst, relativeMaxError(y.array + dx.array + dw.array, expected[i]))
             }
             errors[i] = worst
@@ -118,8 +123,8 @@ final class ConvTests: XCTestCase {
         var results: [[Float]] = []
         for _ in 0..<2 {
             let y = Tensor(shape: dy.shape), dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape)
-            ConvKernels.forward(x.data, w.data, nil, y.data, s)
-            ConvKernels.backward(x.data, w.data, dy.data, dx.data, dw.data, nil, s)
+            ConvKernels.forward(y.data, x.data, w.data, nil, s)
+            ConvKernels.backward(dx.data, dw.data, nil, dy.data, x.data, w.data, s)
             results.append(y.array + dx.array + dw.array)
         }
         XCTAssertEqual(results[0], results[1])
@@ -130,12 +135,12 @@ final class ConvTests: XCTestCase {
         let s = Conv2dShape(n: 2, cin: 4, h: 12, w: 12, cout: 6, kh: 3, kw: 3, pad: 1)
         let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), y = Tensor(shape: [s.n, s.cout, s.ho, s.wo])
         let pool = StoragePool.shared
-        ConvKernels.forward(x.data, w.data, nil, y.data, s)
-        ConvKernels.backward(x.data, w.data, y.data, nil, w.data, nil, s)
+        ConvKernels.forward(y.data, x.data, w.data, nil, s)
+        ConvKernels.backward(nil, w.data, nil, y.data, x.data, w.data, s)
         let idle = pool.idleBytes
         for _ in 0..<5 {
-            ConvKernels.forward(x.data, w.data, nil, y.data, s)
-            ConvKernels.backward(x.data, w.data, y.data, nil, w.data, nil, s)
+            ConvKernels.forward(y.data, x.data, w.data, nil, s)
+            ConvKernels.backward(nil, w.data, nil, y.data, x.data, w.data, s)
         }
         XCTAssertEqual(pool.idleBytes, idle, "steady-state convolutions must reuse their scratch buffers")
 
@@ -216,6 +221,11 @@ final class GradientCheckTests: XCTestCase {
 /// The conv output epilogue (bias, folded eval BatchNorm + LeakyReLU) against the naive conv followed by
 /// the same map applied naively, on every kernel path.
 final class ConvEpilogueTests: XCTestCase {
+    // These test the im2col + sgemm path; the direct kernel for few input channels has DirectConvTests.
+    private var directWasEnabled = true
+    override func setUp() { directWasEnabled = DirectConvKernels.enabled; DirectConvKernels.enabled = false }
+    override func tearDown() { DirectConvKernels.enabled = directWasEnabled }
+
     func testAffineLeakyReLUMatchesNaiveConvThenMap() {
         let saved = (ConvKernels.columnChunkFloats, ConvKernels.workers)
         defer { (ConvKernels.columnChunkFloats, ConvKernels.workers) = saved }
@@ -231,8 +241,8 @@ final class ConvEpilogueTests: XCTestCase {
                 let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, s.kh, s.kw])
                 let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
                 let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo]), ref = Tensor(shape: y.shape)
-                ConvKernels.forwardAffineLeakyReLU(x.data, w.data, scale.data, shift.data, y.data, s, slope: 0.01)
-                ConvKernels.forwardNaive(x.data, w.data, nil, ref.data, s)
+                ConvKernels.forwardAffineLeakyReLU(y.data, x.data, w.data, scale.data, shift.data, s, slope: 0.01)
+                ConvKernels.forwardNaive(ref.data, x.data, w.data, nil, s)
                 for j in 0..<ref.count {
                     let co = (j / s.p) % s.cout
                     let t = ref.data[j] * scale.data[co] + shift.data[co]
@@ -282,11 +292,11 @@ final class WinogradTests: XCTestCase {
                 var rnd = TestRandom(UInt64(60 + i))
                 let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), b = rnd.tensor([s.cout])
                 let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo], repeating: .nan), ref = Tensor(shape: y.shape)
-                ConvKernels.forward(x.data, w.data, b.data, y.data, s)
-                ConvKernels.forwardNaive(x.data, w.data, b.data, ref.data, s)
+                ConvKernels.forward(y.data, x.data, w.data, b.data, s)
+                ConvKernels.forwardNaive(ref.data, x.data, w.data, b.data, s)
                 XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "\(s) chunk \(chunk) workers \(workers)")
                 let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
-                ConvKernels.forwardAffineLeakyReLU(x.data, w.data, scale.data, shift.data, y.data, s, slope: 0.01)
+                ConvKernels.forwardAffineLeakyReLU(y.data, x.data, w.data, scale.data, shift.data, s, slope: 0.01)
                 for j in 0..<ref.count {
                     let co = (j / s.p) % s.cout
                     let t = (ref.data[j] - b.data[co]) * scale.data[co] + shift.data[co]
@@ -310,12 +320,12 @@ final class WinogradTests: XCTestCase {
                 let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
                 let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
                 let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
-                ConvKernels.backward(x.data, w.data, dy.data, dxF.data, dwF.data, nil, s)
-                ConvKernels.backwardNaive(x.data, w.data, dy.data, dxN.data, dwN.data, nil, s)
+                ConvKernels.backward(dxF.data, dwF.data, nil, dy.data, x.data, w.data, s)
+                ConvKernels.backwardNaive(dxN.data, dwN.data, nil, dy.data, x.data, w.data, s)
                 XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx adds, \(s) chunk \(chunk)")
                 XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)")
                 let dxOnly = dx0.copy()
-                ConvKernels.backward(x.data, w.data, dy.data, dxOnly.data, nil, nil, s)
+                ConvKernels.backward(dxOnly.data, nil, nil, dy.data, x.data, w.data, s)
                 XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)")
             }
         }

@@ -10,10 +10,10 @@ final class MatmulTests: XCTestCase {
                 let a = randn(tA ? [k, m] : [m, k], seed: 31), b = randn(tB ? [n, k] : [k, n], seed: 32)
                 for beta: Float in [0, 1, 0.5] {
                     let c1 = randn([m, n], seed: 33), c2 = c1.copy()
-                    MatmulKernels.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.75, a: a.data, lda: tA ? m : k,
-                                        b: b.data, ldb: tB ? k : n, beta: beta, c: c1.data, ldc: n)
-                    MatmulKernels.sgemmNaive(transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.75, a: a.data, lda: tA ? m : k,
-                                             b: b.data, ldb: tB ? k : n, beta: beta, c: c2.data, ldc: n)
+                    MatmulKernels.sgemm(c: c1.data, ldc: n, transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.75, a: a.data, lda: tA ? m : k,
+                                        b: b.data, ldb: tB ? k : n, beta: beta)
+                    MatmulKernels.sgemmNaive(c: c2.data, ldc: n, transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.75, a: a.data, lda: tA ? m : k,
+                                             b: b.data, ldb: tB ? k : n, beta: beta)
                     assertClose(c1.array, c2.array.map(Double.init), atol: 1e-5, rtol: 1e-5, "sgemm tA \(tA) tB \(tB) \(m)x\(n)x\(k) beta \(beta)")
                 }
             }
@@ -23,8 +23,8 @@ final class MatmulTests: XCTestCase {
     func testSgemmWithEmptyInnerDimensionScalesC() {
         let c = Tensor(shape: [2, 2], values: [1, 2, 3, 4])
         let dummy = Tensor(shape: [1])
-        MatmulKernels.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: dummy.data, lda: 1,
-                            b: dummy.data, ldb: 2, beta: 0.5, c: c.data, ldc: 2)
+        MatmulKernels.sgemm(c: c.data, ldc: 2, transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: dummy.data, lda: 1,
+                            b: dummy.data, ldb: 2, beta: 0.5)
         XCTAssertEqual(c.array, [0.5, 1, 1.5, 2])
     }
 

@@ -6,6 +6,22 @@ import TensorEngine
 // ones from central differences through the Float kernels, evaluated in Double, with Richardson
 // extrapolation ((4 D(h/2) - D(h)) / 3) so that the truncation error is O(h^4).
 
+/// Small deterministic generator for tests that want a RandomNumberGenerator (SplitMix64), e.g. for
+/// `Float.random(in:using:)` or RANSAC's sampling.
+public struct TestRNG: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [lo, hi) from the top 53 bits.
+    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) * 0x1.0p-53 }
+}
+
 public struct TestRandom {
     public var rng: SeededRandom
     public init(_ seed: UInt64) { rng = SeededRandom(seed: seed) }

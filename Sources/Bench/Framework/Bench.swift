@@ -122,8 +122,8 @@ public final class BenchContext {
     /// One plain square cblas_sgemm (options.sgemmSize): the ceiling problem, for interleaving.
     public func runCeilingSgemm() {
         let n = options.sgemmSize, (a, b, c) = sgemmOperands
-        MatmulKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
-                            beta: 0, c: c.data, ldc: n)
+        MatmulKernels.sgemm(c: c.data, ldc: n, transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
+                            beta: 0)
     }
 
     /// GFLOP/s of the plain square sgemm, measured on first use in this run.
@@ -188,6 +188,7 @@ public enum BenchRunner {
             ("conv_chunk_floats", .number(Double(ConvKernels.columnChunkFloats), format: "%.0f")),
             ("conv_per_core_max_weights", .number(Double(ConvKernels.perCoreMaxWeights), format: "%.0f")),
             ("conv_winograd_min_channels", .number(WinogradKernels.enabled ? Double(WinogradKernels.minChannels) : 0, format: "%.0f")),
+            ("conv_direct_max_channels", .number(DirectConvKernels.enabled ? Double(DirectConvKernels.maxInputChannels) : 0, format: "%.0f")),
             ("warmup", .number(Double(options.warmup), format: "%.0f")),
         ]
     }

@@ -69,8 +69,8 @@ public struct ConvBenchSection: BenchSection {
             for i in 0..<dy.count { dy.data[i] = Float(rng.uniform(-1, 1)) }
             let t = context.measureInterleaved([
                 { context.runCeilingSgemm() },
-                { ConvKernels.forward(x.data, w.data, nil, y.data, s) },
-                { ConvKernels.backward(x.data, w.data, dy.data, dx?.data, dw.data, nil, s) },
+                { ConvKernels.forward(y.data, x.data, w.data, nil, s) },
+                { ConvKernels.backward(dx?.data, dw.data, nil, dy.data, x.data, w.data, s) },
             ])
             let (sg, fwd, bwd) = (t[0], t[1], t[2])
             let ceiling = context.sgemmFlops / sg.best / 1e9

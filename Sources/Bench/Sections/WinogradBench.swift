@@ -25,10 +25,10 @@ public struct WinogradBenchSection: BenchSection {
             for i in 0..<w.count { w.data[i] = Float(rng.uniform(-0.1, 0.1)) }
             for i in 0..<y.count { y.data[i] = Float(rng.uniform(-1, 1)) }
             let t = context.measureInterleaved([
-                { WinogradKernels.enabled = false; ConvKernels.forward(x.data, w.data, nil, y.data, s) },
-                { WinogradKernels.enabled = true; WinogradKernels.minChannels = 1; ConvKernels.forward(x.data, w.data, nil, y.data, s) },
-                { WinogradKernels.enabled = false; ConvKernels.backward(x.data, w.data, y.data, dx.data, nil, nil, s) },
-                { WinogradKernels.enabled = true; WinogradKernels.minChannels = 1; ConvKernels.backward(x.data, w.data, y.data, dx.data, nil, nil, s) },
+                { WinogradKernels.enabled = false; ConvKernels.forward(y.data, x.data, w.data, nil, s) },
+                { WinogradKernels.enabled = true; WinogradKernels.minChannels = 1; ConvKernels.forward(y.data, x.data, w.data, nil, s) },
+                { WinogradKernels.enabled = false; ConvKernels.backward(dx.data, nil, nil, y.data, x.data, w.data, s) },
+                { WinogradKernels.enabled = true; WinogradKernels.minChannels = 1; ConvKernels.backward(dx.data, nil, nil, y.data, x.data, w.data, s) },
             ])
             total.direct += t[0].best + t[2].best; total.winograd += t[1].best + t[3].best
             rows.append(BenchRow([

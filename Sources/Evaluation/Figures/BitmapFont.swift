@@ -20,22 +20,6 @@ public enum BitmapFont {
         return glyphs[Int(a) - 32]
     }
 
-    /// Break `text` into lines of at most `maxChars` characters, at spaces where possible.
-    public static func wrap(_ text: String, maxChars: Int) -> [String] {
-        guard maxChars > 0 else { return [] }
-        var lines: [String] = [], current = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
-            var w = word
-            let candidate = current.isEmpty ? w : current + " " + w
-            if candidate.count <= maxChars { current = candidate; continue }
-            if !current.isEmpty { lines.append(current); current = "" }
-            while w.count > maxChars { lines.append(String(w.prefix(maxChars))); w = String(w.dropFirst(maxChars)) }
-            current = w
-        }
-        if !current.isEmpty || lines.isEmpty { lines.append(current) }
-        return lines
-    }
-
     static let glyphs: [[UInt8]] = [
         [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], // space
         [0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04], // !

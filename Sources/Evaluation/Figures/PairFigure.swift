@@ -47,7 +47,7 @@ public enum PairFigure {
         let scale = max(1, width / 640)
         let thickness = scale
         let maxChars = max(1, (width - 8 * scale) / (BitmapFont.advance * scale))
-        let lines = caption.flatMap { BitmapFont.wrap($0, maxChars: maxChars) }
+        let lines = caption.flatMap { TextWrap.lines($0, width: maxChars) }
         let captionHeight = lines.isEmpty ? 0 : lines.count * BitmapFont.lineHeight * scale + 6 * scale
         let imagesHeight = max(first.height, second.height)
         var canvas = Canvas(width: width, height: imagesHeight + captionHeight, background: style.background)
@@ -98,7 +98,7 @@ public enum KeypointFigure {
     public static func render(image: Image, keypoints: [Keypoint], caption: [String], style: FigureStyle = FigureStyle()) -> Canvas {
         let scale = max(1, image.width / 640)
         let maxChars = max(1, (image.width - 8 * scale) / (BitmapFont.advance * scale))
-        let lines = caption.flatMap { BitmapFont.wrap($0, maxChars: maxChars) }
+        let lines = caption.flatMap { TextWrap.lines($0, width: maxChars) }
         let captionHeight = lines.isEmpty ? 0 : lines.count * BitmapFont.lineHeight * scale + 6 * scale
         var canvas = Canvas(width: image.width, height: image.height + captionHeight, background: style.background)
         canvas.draw(image, x: 0, y: 0)

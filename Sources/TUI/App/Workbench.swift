@@ -46,6 +46,8 @@ public final class Workbench {
     let chartData = ChartData()
     /// Held-out evaluations of the run, drawn beside the total loss (nil: the run does not validate).
     public var validation: ValidationSource?
+    /// The fixed probe batch's eval-mode losses, drawn as a second series on the loss charts.
+    public var probe: ProbeSource?
 
     public init(options: WorkbenchOptions = WorkbenchOptions(), hpatches: HPatchesBrowserSource? = nil) {
         self.options = options
@@ -305,7 +307,7 @@ public final class Workbench {
         case .training:
             chartData.updateComparison(options.compareRun, smoothing: state.smoothing)
             TrainingView.draw(into: &grid, rect: body, snapshot: snapshot, state: state, params: currentParameters(snapshot),
-                              charts: chartData, env: env, validation: validation)
+                              charts: chartData, env: env, validation: validation, probe: probe)
         case .hpatches:
             drawHPatches(into: &grid, rect: body)
         }

@@ -1,3 +1,4 @@
+import KP2D
 import Training
 
 /// The five loss series of a run and their EMAs, extended incrementally as the history grows (a frame then
@@ -57,5 +58,18 @@ public final class ChartData {
         }
         comparison = (run.name, overlays)
         comparisonKey = (run.name, run.history.count, s)
+    }
+}
+
+extension ChartID {
+    /// The chart's value of a set of loss terms (a probe record's), as `value(_: StepRecord)` takes it from a step.
+    public func value(terms t: LossTerms) -> Double {
+        switch self {
+        case .total: return Double(t.total)
+        case .loc: return Double(t.loc)
+        case .desc: return Double(t.desc)
+        case .score: return Double(t.usp + 2 * t.consistency)
+        case .io: return Double(t.io)
+        }
     }
 }

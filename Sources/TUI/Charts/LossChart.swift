@@ -29,6 +29,14 @@ public struct ChartOverlay: Sendable {
     }
 }
 
+/// The fixed probe batch's values of this chart's loss (eval mode, the same pairs every time), drawn as a line of
+/// its own over the training curve.
+public struct ChartProbe: Sendable {
+    public var steps: [Int]
+    public var values: [Double]
+    public init(steps: [Int], values: [Double]) { self.steps = steps; self.values = values }
+}
+
 /// What a chart shows, computed without a terminal.
 public struct ChartRaster: Sendable {
     public var raw: BrailleCanvas
@@ -50,6 +58,9 @@ public struct ChartRaster: Sendable {
     public var latestRaw: Double?
     public var latestSmooth: Double?
     public var nonFiniteCount: Int
+    /// The probe series (empty without a probe) and its latest value in the window.
+    public var probe = BrailleCanvas(widthCells: 0, heightCells: 0)
+    public var latestProbe: Double? = nil
 }
 
 public enum LossChart {
@@ -58,7 +69,7 @@ public enum LossChart {
     /// `overlay` is another run's smoothed curve: in the y range, drawn on its own canvas; with the whole run shown
     /// the x range covers both runs.
     public static func rasterize(steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
-                                 widthCells: Int, heightCells: Int, overlay: ChartOverlay? = nil) -> ChartRaster {
+                                 widthCells: Int, heightCells: Int, overlay: ChartOverlay? = nil, probe: ChartProbe? = nil) -> ChartRaster {
         var raw = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
         var smooth = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
         var other = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
@@ -102,6 +113,9 @@ public enum LossChart {
                     if let o, o.n > 0, options.window == nil {
                         x0 = Swift.min(x0, Double(o.steps[0])); x1 = Swift.max(x1, Double(o.steps[o.n - 1]))
                     }
+                    // ... and the probe's first evaluation (step 0: the untrained weights, before the first step).
+                    let pr = probe.map { p in (steps: p.steps, values: p.values, n: Swift.min(p.steps.count, p.values.count)) }
+                    if let pr, pr.n > 0, options.window == nil { x0 = Swift.min(x0, Double(pr.steps[0])) }
 
                     // Y range.
                     var lo = Double.infinity, hi = -Double.infinity
@@ -110,6 +124,12 @@ public enum LossChart {
                     if let o {
                         for i in 0..<o.n where Double(o.steps[i]) >= x0 && Double(o.steps[i]) <= x1 {
                             let v = f(o.values[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+                        }
+                    }
+                    // The probe points in the window belong to the range too (a few dozen points, no spikes to fear).
+                    if let pr {
+                        for i in 0..<pr.n where Double(pr.steps[i]) >= x0 && Double(pr.steps[i]) <= x1 {
+                            let v = f(pr.values[i]); if v.isFinite { lo = min(lo, v); hi = max(hi, v) }
                         }
                     }
                     if options.fit == .smoothed && !lo.isFinite {
@@ -170,6 +190,20 @@ public enum LossChart {
                         }
                     }
 
+                    // The probe: its points joined by straight lines (one evaluation every few dozen steps).
+                    var probeCanvas = BrailleCanvas(widthCells: widthCells, heightCells: heightCells)
+                    if let pr {
+                        prev = nil
+                        for i in 0..<pr.n {
+                            let v = f(pr.values[i])
+                            guard v.isFinite, let c = Series.column(of: Double(pr.steps[i]), x0: x0, x1: x1, columns: cols) else { continue }
+                            if let p = prev { probeCanvas.line(p.x, p.y, c, dotY(v)) } else { probeCanvas.set(c, dotY(v)) }
+                            prev = (c, dotY(v))
+                            result.latestProbe = pr.values[i]
+                        }
+                    }
+                    result.probe = probeCanvas
+
                     // Best (lowest) smoothed value in the window.
                     var bestIndex = -1
                     for i in 0..<count where E[i].isFinite && (bestIndex < 0 || E[i] < E[bestIndex]) { bestIndex = i }
@@ -192,7 +226,7 @@ public enum LossChart {
     /// Draw a chart with its frame into `rect` of the grid.
     public static func draw(into grid: inout CellGrid, rect: Rect, title: String, role: ThemeRole,
                             steps: [Int], values: [Double], ema: [Double]? = nil, changeSteps: [Int], options: ChartOptions,
-                            theme: Theme, glyphs: Glyphs, focused: Bool, overlay: ChartOverlay? = nil) {
+                            theme: Theme, glyphs: Glyphs, focused: Bool, overlay: ChartOverlay? = nil, probe: ChartProbe? = nil) {
         guard rect.width >= 12, rect.height >= 4 else { return }
         let color = theme.style(role)
         Frame.draw(into: &grid, rect: rect, theme: theme, glyphs: glyphs, focused: focused)
@@ -202,7 +236,7 @@ public enum LossChart {
         let (plotRows, axisRow) = plotAndAxis.splitBottom(inner.height >= 5 ? 1 : 0)
         let (labels, plot) = plotRows.splitLeft(inner.width >= 30 ? labelWidth : 0)
         let r = rasterize(steps: steps, values: values, ema: ema, changeSteps: changeSteps, options: options,
-                          widthCells: plot.width, heightCells: plot.height, overlay: overlay)
+                          widthCells: plot.width, heightCells: plot.height, overlay: overlay, probe: probe)
 
         // Title on the top border: name, latest raw and smoothed, best, flags.
         var x = rect.x + 2
@@ -211,6 +245,9 @@ public enum LossChart {
         if let v = r.latestRaw { info += Series.format(v) }
         if let s = r.latestSmooth { info += " ema " + Series.format(s) }
         x = grid.put(x, rect.y, info + " ", theme.style(.text), maxWidth: rect.maxX - 2 - x)
+        if let p = r.latestProbe {
+            x = grid.put(x, rect.y, "probe " + Series.format(p) + " ", theme.style(.probe), maxWidth: rect.maxX - 2 - x)
+        }
         if let b = r.best {
             x = grid.put(x, rect.y, String(glyphs.best) + Series.format(b.value) + "@" + Series.formatSteps(b.step) + " ",
                          theme.style(.ema_best), maxWidth: rect.maxX - 2 - x)
@@ -252,6 +289,14 @@ public enum LossChart {
                 let ch = BrailleCanvas.glyph(bits: rb | sb, ascii: !glyphs.unicode)
                 grid.set(plot.x + cx, plot.y + cy, glyphs.unicode ? ch : (sb != 0 ? BrailleCanvas.glyph(bits: sb, ascii: true) : ch),
                          sb != 0 ? color : rawStyle)
+            }
+        }
+        // The probe on top of the training curves: the line to read across the batch noise.
+        let probeStyle = theme.style(.probe)
+        for cy in 0..<plot.height where r.probe.heightCells == plot.height && r.probe.widthCells == plot.width {
+            for cx in 0..<plot.width {
+                let pb = r.probe.cellBits(cx, cy)
+                if pb != 0 { grid.set(plot.x + cx, plot.y + cy, BrailleCanvas.glyph(bits: pb, ascii: !glyphs.unicode), probeStyle) }
             }
         }
         // Non-finite markers on the top row (-inf at the bottom).

@@ -20,6 +20,7 @@ enum BuiltInThemes {
         loss_total = bold 231
         raw = 240
         ema_best = bold 226
+        probe = bold 208
         keypoint = 226
         keypoint_low = 130
         inlier = bold 46
@@ -50,6 +51,7 @@ enum BuiltInThemes {
         loss_total = bold 16
         raw = 251
         ema_best = bold 166
+        probe = bold 202
         keypoint = 166
         keypoint_low = 180
         inlier = bold 28
@@ -80,6 +82,7 @@ enum BuiltInThemes {
         loss_total = bold
         raw = dim
         ema_best = bold underline
+        probe = underline
         keypoint = bold
         keypoint_low = default
         inlier = bold
@@ -110,6 +113,7 @@ enum BuiltInThemes {
         loss_total = bold 231
         raw = 240
         ema_best = bold 227
+        probe = bold 214
         keypoint = 227
         keypoint_low = 94
         inlier = bold 39

@@ -8,7 +8,7 @@ import Foundation
 
 public enum ThemeRole: String, CaseIterable, Sendable {
     case background, text, dim, border, title, status, hint_key, hint_text
-    case loss_loc, loss_desc, loss_score, loss_io, loss_total, raw, ema_best
+    case loss_loc, loss_desc, loss_score, loss_io, loss_total, raw, ema_best, probe
     case keypoint, keypoint_low, inlier, outlier, grid, marker, nan
     case selected, dialog, good, warning, error
 }

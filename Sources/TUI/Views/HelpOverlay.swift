@@ -1,3 +1,5 @@
+import Evaluation
+
 // The help overlay: every key of the key table, the current view first. Descriptions wrap onto indented
 // continuation lines instead of being cut; the box takes the fewest columns (up to 160 cells wide) in which
 // everything fits. Only when even the current view's keys do not fit wrapped (e.g. at 80x24) are the
@@ -14,22 +16,6 @@ enum HelpOverlay {
 
     static let keyWidth = 11
     static let maxBoxWidth = 160
-
-    /// Words of `text` in lines of at most `width` cells (a word longer than that is split).
-    static func wrap(_ text: String, width: Int) -> [String] {
-        guard width > 0 else { return [] }
-        var out: [String] = [], line = ""
-        for word in text.split(separator: " ").map(String.init) {
-            var w = word
-            let candidate = line.isEmpty ? w : line + " " + w
-            if candidate.count <= width { line = candidate; continue }
-            if !line.isEmpty { out.append(line); line = "" }
-            while w.count > width { out.append(String(w.prefix(width))); w = String(w.dropFirst(width)) }
-            line = w
-        }
-        if !line.isEmpty || out.isEmpty { out.append(line) }
-        return out
-    }
 
     /// The entries (key label, description, is heading) of `contexts`, each binding once; `inspectOnly`
     /// leaves out the keys that need a trainer.
@@ -54,7 +40,7 @@ enum HelpOverlay {
         for e in entries {
             var lines: [Line]
             if e.2 { lines = [Line(key: e.0, text: "", heading: true)] } else {
-                let parts = wrapping ? wrap(e.1, width: descWidth) : [e.1]
+                let parts = wrapping ? TextWrap.lines(e.1, width: descWidth) : [e.1]
                 lines = parts.enumerated().map { Line(key: $0.offset == 0 ? e.0 : "", text: $0.element, heading: false) }
             }
             if lines.count > height { return nil }

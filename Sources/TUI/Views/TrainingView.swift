@@ -76,14 +76,15 @@ public enum TrainingView {
 
     public static func draw(into grid: inout CellGrid, rect: Rect, snapshot: TrainerSnapshot, state: UIState,
                             params: (lossWeights: LossWeights, lr: Float), charts: ChartData, env: RenderEnv,
-                            validation: ValidationSource? = nil) {
+                            validation: ValidationSource? = nil, probe: ProbeSource? = nil) {
         let l = layout(rect, validation: validation != nil)
         if let v = l.validation, let validation {
             ValidationChart.draw(into: &grid, rect: v, records: validation.validationRecords, status: validation.validationStatus,
                                  theme: env.theme, glyphs: env.glyphs)
         }
         charts.update(history: snapshot.history, smoothing: state.smoothing)
-        drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env)
+        drawCharts(into: &grid, layout: l, snapshot: snapshot, state: state, charts: charts, env: env,
+                   probe: probe.map { ($0.probeRecords, $0.probeStatus) })
         if let p = l.preview { drawPreview(into: &grid, rect: p, snapshot: snapshot, state: state, env: env) }
         StatsPane.draw(into: &grid, rect: l.stats, pair: snapshot.preview?.stats, recent: snapshot.recentStats,
                        title: "Match statistics", env: env)
@@ -92,7 +93,7 @@ public enum TrainingView {
     }
 
     static func drawCharts(into grid: inout CellGrid, layout l: Layout, snapshot: TrainerSnapshot, state: UIState,
-                           charts: ChartData, env: RenderEnv) {
+                           charts: ChartData, env: RenderEnv, probe: (records: [ProbeRecord], status: String)? = nil) {
         let t = env.theme, st = snapshot.status, sep = env.glyphs.separator
         let rest = sep + "x: step" + sep + "trained " + Series.formatDuration(st.elapsed) + " (pauses excluded)" + sep
             + String(format: "%.2f steps/s", st.stepsPerSecond) + sep + "EMA " + String(UIState.smoothingLevels[state.smoothingIndex])
@@ -104,13 +105,22 @@ public enum TrainingView {
             let steps = c.overlays[.total]?.steps.last.map { Series.formatSteps($0) } ?? "0"
             x = grid.put(x, h.y, sep + "faint: " + c.name + " (\(steps) steps)", t.style(.dim), maxWidth: h.maxX - x)
         }
+        if let probe {
+            // Legend of the probe line, in its colour, before the rest (it must survive a narrow pane).
+            let pairs = probe.records.last?.pairs
+            let text = pairs.map { "probe: \($0) fixed pairs, eval mode" } ?? "probe: waiting"
+            x = grid.put(x, h.y, sep, t.style(.title), maxWidth: h.maxX - x)
+            x = grid.put(x, h.y, text, t.style(.probe), maxWidth: h.maxX - x)
+        }
         grid.put(x, h.y, rest, t.style(.title), maxWidth: h.maxX - x)
         let changes = snapshot.changes.map(\.step)
+        let probeSteps = probe?.records.map(\.step) ?? []
         for id in ChartID.allCases {
             guard let r = l.charts[id] else { continue }
             LossChart.draw(into: &grid, rect: r, title: id.title, role: id.role, steps: charts.steps, values: charts.values[id] ?? [],
                            ema: charts.ema[id], changeSteps: changes, options: state.chartOptions(id), theme: t, glyphs: env.glyphs,
-                           focused: state.focusedChart == id, overlay: charts.comparison?.overlays[id])
+                           focused: state.focusedChart == id, overlay: charts.comparison?.overlays[id],
+                           probe: probe.map { ChartProbe(steps: probeSteps, values: $0.records.map { id.value(terms: $0.terms) }) })
         }
     }
 

@@ -5,7 +5,6 @@ import Foundation
 // with momentum and the UNBIASED variance. Eval: the running statistics normalise.
 // x, y, dy, dx are (N,C,HW); the per-channel arrays are (C). Work is split over channels.
 // Outputs first (for a backward: the gradients it adds into), read-only inputs as UnsafePointer.
-// (KernelSums, in KernelSupport.swift, still takes mutable pointers; it only reads them.)
 
 public enum BatchNormKernels {
     /// Batch statistics: mean[c] and invStd[c] = 1/sqrt(biasedVar + eps); biasedVar[c] is written
@@ -14,7 +13,6 @@ public enum BatchNormKernels {
                                        _ invStd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                        n: Int, c: Int, hw: Int, eps: Float) {
         let m = Double(n * hw)
-        let x = UnsafeMutablePointer(mutating: x)   // for KernelSums (read only)
         KernelParallel.forRanges(c, costPerItem: 2 * n * hw) { range in
             for ch in range {
                 var s: Double = 0
@@ -49,9 +47,9 @@ public enum BatchNormKernels {
 
     /// Eval-mode BatchNorm as y = scale[c] * x + shift[c]: scale = weight / sqrt(var + eps),
     /// shift = bias - mean * scale (computed in Double).
-    public static func foldedAffine(_ weight: UnsafeMutablePointer<Float>, _ bias: UnsafeMutablePointer<Float>,
-                                    _ runningMean: UnsafeMutablePointer<Float>, _ runningVar: UnsafeMutablePointer<Float>,
-                                    _ scale: UnsafeMutablePointer<Float>, _ shift: UnsafeMutablePointer<Float>, c: Int, eps: Float) {
+    public static func foldedAffine(_ scale: UnsafeMutablePointer<Float>, _ shift: UnsafeMutablePointer<Float>,
+                                    _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                    _ runningMean: UnsafePointer<Float>, _ runningVar: UnsafePointer<Float>, c: Int, eps: Float) {
         for ch in 0..<c {
             let a = Double(weight[ch]) / (Double(runningVar[ch]) + Double(eps)).squareRoot()
             scale[ch] = Float(a)
@@ -84,7 +82,6 @@ public enum BatchNormKernels {
                                 _ invStd: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                 n: Int, c: Int, hw: Int, training: Bool) {
         let m = Double(n * hw)
-        let x = UnsafeMutablePointer(mutating: x), dy = UnsafeMutablePointer(mutating: dy)   // for KernelSums (read only)
         KernelParallel.forRanges(c, costPerItem: 3 * n * hw) { range in
             for ch in range {
                 let mu = mean[ch], istd = invStd[ch]

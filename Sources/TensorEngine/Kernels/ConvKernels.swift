@@ -20,6 +20,9 @@ import Foundation
 // Small problems, and layers with many weights, use one multi-threaded sgemm per chunk instead.
 //
 // The naive twins are plain loops with Double accumulators; tests compare the two.
+//
+// Argument order (docs/kernels.md): outputs first, then dy, then the forward's read-only inputs:
+// forward(y, x, w, b, s), backward(dx, dw, db, dy, x, w, s), im2col(col, xn, ...), col2imAdd(dxn, dcol, ...).
 
 /// Geometry of a stride-1 convolution. x (n,cin,h,w), weight (cout,cin,kh,kw) -> y (n,cout,ho,wo).
 public struct Conv2dShape: Equatable, Sendable, CustomStringConvertible {
@@ -49,11 +52,11 @@ public struct Conv2dShape: Equatable, Sendable, CustomStringConvertible {
 /// leakySlope is set). A bias is `shift`; an eval-mode BatchNorm folded into the conv is
 /// scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
 public struct ConvEpilogue {
-    public var scale: UnsafeMutablePointer<Float>?
-    public var shift: UnsafeMutablePointer<Float>?
+    public var scale: UnsafePointer<Float>?
+    public var shift: UnsafePointer<Float>?
     public var leakySlope: Float?
 
-    public init(scale: UnsafeMutablePointer<Float>? = nil, shift: UnsafeMutablePointer<Float>? = nil, leakySlope: Float? = nil) {
+    public init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil, leakySlope: Float? = nil) {
         self.scale = scale; self.shift = shift; self.leakySlope = leakySlope
     }
 
@@ -123,21 +126,21 @@ public enum ConvKernels {
     // MARK: im2col / col2im over a band of output rows of one image
 
     /// col (K, rows*Wo) <- patches of image xn (Cin,H,W) for output rows r0..<r0+rows.
-    public static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+    public static func im2col(_ col: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>,
                               _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
         KernelParallel.forRanges(s.k, costPerItem: rows * s.wo) { range in
-            im2col(xn, col, s, rowStart: r0, rows: rows, kRange: range)
+            im2col(col, xn, s, rowStart: r0, rows: rows, kRange: range)
         }
     }
 
     /// `im2col` on the calling thread only.
-    public static func im2colSerial(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+    public static func im2colSerial(_ col: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>,
                                     _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
-        im2col(xn, col, s, rowStart: r0, rows: rows, kRange: 0..<s.k)
+        im2col(col, xn, s, rowStart: r0, rows: rows, kRange: 0..<s.k)
     }
 
     /// The rows `kRange` of the column matrix.
-    static func im2col(_ xn: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+    static func im2col(_ col: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>,
                        _ s: Conv2dShape, rowStart r0: Int, rows: Int, kRange: Range<Int>) {
         let cols = rows * s.wo, kk = s.kh * s.kw
         for k in kRange {
@@ -157,15 +160,15 @@ public enum ConvKernels {
     }
 
     /// dxn (Cin,H,W) += col2im(dcol (K, rows*Wo)) for output rows r0..<r0+rows. Parallel over channels.
-    public static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
+    public static func col2imAdd(_ dxn: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>,
                                  _ s: Conv2dShape, rowStart r0: Int, rows: Int) {
         KernelParallel.forRanges(s.cin, costPerItem: s.kh * s.kw * rows * s.wo) { range in
-            col2imAdd(dcol, dxn, s, rowStart: r0, rows: rows, channels: range)
+            col2imAdd(dxn, dcol, s, rowStart: r0, rows: rows, channels: range)
         }
     }
 
     /// The channels `channels` of col2imAdd, on the calling thread.
-    static func col2imAdd(_ dcol: UnsafeMutablePointer<Float>, _ dxn: UnsafeMutablePointer<Float>,
+    static func col2imAdd(_ dxn: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>,
                           _ s: Conv2dShape, rowStart r0: Int, rows: Int, channels: Range<Int>) {
         let cols = rows * s.wo
         for c in channels {
@@ -189,24 +192,24 @@ public enum ConvKernels {
     // MARK: forward / backward (fast)
 
     /// y (N,Cout,Ho,Wo) = conv(x (N,Cin,H,W), w (Cout,Cin,kH,kW)) + b (Cout). Overwrites y.
-    public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                               _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
-                               _ s: Conv2dShape) {
-        forward(x, w, y, s, epilogue: ConvEpilogue(shift: b))
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ s: Conv2dShape) {
+        forward(y, x, w, s, epilogue: ConvEpilogue(shift: b))
     }
 
     /// Inference: y = leakyReLU(scale[co] * conv(x, w) + shift[co], slope), in one pass over the output
     /// (an eval-mode BatchNorm folded into the convolution, then its activation). Overwrites y.
-    public static func forwardAffineLeakyReLU(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                                              _ scale: UnsafeMutablePointer<Float>, _ shift: UnsafeMutablePointer<Float>,
-                                              _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, slope: Float) {
-        forward(x, w, y, s, epilogue: ConvEpilogue(scale: scale, shift: shift, leakySlope: slope))
+    public static func forwardAffineLeakyReLU(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                              _ w: UnsafePointer<Float>, _ scale: UnsafePointer<Float>,
+                                              _ shift: UnsafePointer<Float>, _ s: Conv2dShape, slope: Float) {
+        forward(y, x, w, s, epilogue: ConvEpilogue(scale: scale, shift: shift, leakySlope: slope))
     }
 
     /// y = epilogue(conv(x, w)), the epilogue applied chunk by chunk right after each sgemm.
-    public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                               _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
-        if WinogradKernels.applies(s) { WinogradKernels.forward(x, w, y, s, epilogue: e); return }
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+        if WinogradKernels.applies(s) { WinogradKernels.forward(y, x, w, s, epilogue: e); return }
+        if DirectConvKernels.applies(s) { DirectConvKernels.forward(y, x, w, s, epilogue: e); return }
         let fused = !e.isIdentity
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let perCoreChunk = rowsPerChunk(s)
@@ -216,7 +219,7 @@ public enum ConvKernels {
         let t = workers
         if s.isPointwise {
             for n in 0..<s.n {
-                MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: s.p, k: s.cin, alpha: 1, a: w, lda: s.cin, b: x + n * xStride, ldb: s.p, beta: 0, c: y + n * yStride, ldc: s.p)
+                MatmulKernels.sgemm(c: y + n * yStride, ldc: s.p, transA: false, transB: false, m: s.cout, n: s.p, k: s.cin, alpha: 1, a: w, lda: s.cin, b: x + n * xStride, ldb: s.p, beta: 0)
                 if fused {
                     KernelParallel.forRanges(s.cout, costPerItem: s.p) { e.apply(y + n * yStride, s, rowStart: 0, rows: s.ho, channels: $0) }
                 }
@@ -225,13 +228,13 @@ public enum ConvKernels {
             // One worker per core pulling (image, chunk) items, single-threaded sgemm.
             let items = KernelWorkCounter(count: s.n * chunks)
             KernelParallel.withSingleThreadedBLAS {
-                DispatchQueue.concurrentPerform(iterations: t) { _ in
+                KernelParallel.perform(workers: t) { _ in
                     StoragePool.shared.with(count: s.k * chunk * s.wo) { col in
                         while let item = items.take() {
                             let n = item / chunks, r0 = (item % chunks) * chunk
                             let rows = min(chunk, s.ho - r0), cols = rows * s.wo
-                            im2colSerial(x + n * xStride, col, s, rowStart: r0, rows: rows)
-                            MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0, c: y + n * yStride + r0 * s.wo, ldc: s.p)
+                            im2colSerial(col, x + n * xStride, s, rowStart: r0, rows: rows)
+                            MatmulKernels.sgemm(c: y + n * yStride + r0 * s.wo, ldc: s.p, transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0)
                             if fused { e.apply(y + n * yStride, s, rowStart: r0, rows: rows, channels: 0..<s.cout) }
                         }
                     }
@@ -242,8 +245,8 @@ public enum ConvKernels {
                 for n in 0..<s.n {
                     for r0 in stride(from: 0, to: s.ho, by: chunk) {
                         let rows = min(chunk, s.ho - r0), cols = rows * s.wo
-                        im2col(x + n * xStride, col, s, rowStart: r0, rows: rows)
-                        MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0, c: y + n * yStride + r0 * s.wo, ldc: s.p)
+                        im2col(col, x + n * xStride, s, rowStart: r0, rows: rows)
+                        MatmulKernels.sgemm(c: y + n * yStride + r0 * s.wo, ldc: s.p, transA: false, transB: false, m: s.cout, n: cols, k: s.k, alpha: 1, a: w, lda: s.k, b: col, ldb: cols, beta: 0)
                         if fused {
                             KernelParallel.forRanges(s.cout, costPerItem: cols) {
                                 e.apply(y + n * yStride, s, rowStart: r0, rows: rows, channels: $0)
@@ -257,23 +260,27 @@ public enum ConvKernels {
 
     /// Backward of `forward`, adding into whichever gradients are given:
     /// dx (N,Cin,H,W) += dL/dx, dw (Cout,Cin,kH,kW) += dL/dw, db (Cout) += dL/db, from dy (N,Cout,Ho,Wo).
-    public static func backward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                                _ dy: UnsafeMutablePointer<Float>,
-                                _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
-                                _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
-        if let db { biasGradient(dy, db, s) }
+    public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
+                                _ db: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
+                                _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
+        if let db { biasGradient(db, dy, s) }
         if dx == nil && dw == nil { return }
         if let dx, WinogradKernels.applies(s) {
-            WinogradKernels.inputGradient(w, dy, dx, s)
-            if dw != nil { backward(x, w, dy, nil, dw, nil, s) }
+            WinogradKernels.inputGradient(dx, dy, w, s)
+            if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
+            return
+        }
+        if let dx, DirectConvKernels.appliesTransposed(s) {
+            DirectConvKernels.inputGradient(dx, dy, w, s)
+            if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
             return
         }
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         if s.isPointwise {
             for n in 0..<s.n {
                 let xn = x + n * xStride, dyn = dy + n * yStride
-                if let dw { MatmulKernels.sgemm(transA: false, transB: true, m: s.cout, n: s.cin, k: s.p, alpha: 1, a: dyn, lda: s.p, b: xn, ldb: s.p, beta: 1, c: dw, ldc: s.cin) }
-                if let dx { MatmulKernels.sgemm(transA: true, transB: false, m: s.cin, n: s.p, k: s.cout, alpha: 1, a: w, lda: s.cin, b: dyn, ldb: s.p, beta: 1, c: dx + n * xStride, ldc: s.p) }
+                if let dw { MatmulKernels.sgemm(c: dw, ldc: s.cin, transA: false, transB: true, m: s.cout, n: s.cin, k: s.p, alpha: 1, a: dyn, lda: s.p, b: xn, ldb: s.p, beta: 1) }
+                if let dx { MatmulKernels.sgemm(c: dx + n * xStride, ldc: s.p, transA: true, transB: false, m: s.cin, n: s.p, k: s.cout, alpha: 1, a: w, lda: s.cin, b: dyn, ldb: s.p, beta: 1) }
             }
             return
         }
@@ -283,35 +290,35 @@ public enum ConvKernels {
         let wCount = s.cout * s.k
 
         /// All chunks of image n on the calling thread, dW into dwTarget.
-        func image(_ n: Int, _ col: UnsafeMutablePointer<Float>, _ dwTarget: UnsafeMutablePointer<Float>?, serial: Bool) {
+        func image(_ dwTarget: UnsafeMutablePointer<Float>?, _ col: UnsafeMutablePointer<Float>, _ n: Int, serial: Bool) {
             let xn = x + n * xStride, dyn = dy + n * yStride
             for r0 in stride(from: 0, to: s.ho, by: chunk) {
                 let rows = min(chunk, s.ho - r0), cols = rows * s.wo
                 let dyChunk = dyn + r0 * s.wo
                 if let dwTarget {
-                    if serial { im2colSerial(xn, col, s, rowStart: r0, rows: rows) } else { im2col(xn, col, s, rowStart: r0, rows: rows) }
-                    MatmulKernels.sgemm(transA: false, transB: true, m: s.cout, n: s.k, k: cols, alpha: 1, a: dyChunk, lda: s.p, b: col, ldb: cols, beta: 1, c: dwTarget, ldc: s.k)
+                    if serial { im2colSerial(col, xn, s, rowStart: r0, rows: rows) } else { im2col(col, xn, s, rowStart: r0, rows: rows) }
+                    MatmulKernels.sgemm(c: dwTarget, ldc: s.k, transA: false, transB: true, m: s.cout, n: s.k, k: cols, alpha: 1, a: dyChunk, lda: s.p, b: col, ldb: cols, beta: 1)
                 }
                 if let dx {
-                    MatmulKernels.sgemm(transA: true, transB: false, m: s.k, n: cols, k: s.cout, alpha: 1, a: w, lda: s.k, b: dyChunk, ldb: s.p, beta: 0, c: col, ldc: cols)
-                    if serial { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows, channels: 0..<s.cin) }
-                    else { col2imAdd(col, dx + n * xStride, s, rowStart: r0, rows: rows) }
+                    MatmulKernels.sgemm(c: col, ldc: cols, transA: true, transB: false, m: s.k, n: cols, k: s.cout, alpha: 1, a: w, lda: s.k, b: dyChunk, ldb: s.p, beta: 0)
+                    if serial { col2imAdd(dx + n * xStride, col, s, rowStart: r0, rows: rows, channels: 0..<s.cin) }
+                    else { col2imAdd(dx + n * xStride, col, s, rowStart: r0, rows: rows) }
                 }
             }
         }
 
         let t = workers
-        var done = 0
+        // Images done by the per-core workers (whole rounds of t); the rest run on the calling thread.
+        let done = perCore ? s.n - s.n % t : 0
         if perCore {
             // One worker per core over whole images; workers > 0 accumulate dW privately.
-            done = s.n - s.n % t
             StoragePool.shared.with(count: dw == nil ? 1 : (t - 1) * wCount) { partials in
                 if dw != nil { partials.update(repeating: 0, count: (t - 1) * wCount) }
                 KernelParallel.withSingleThreadedBLAS {
-                    DispatchQueue.concurrentPerform(iterations: t) { worker in
+                    KernelParallel.perform(workers: t) { worker in
                         let target = dw.map { worker == 0 ? $0 : partials + (worker - 1) * wCount }
                         StoragePool.shared.with(count: colCount) { col in
-                            for n in stride(from: worker, to: done, by: t) { image(n, col, target, serial: true) }
+                            for n in stride(from: worker, to: done, by: t) { image(target, col, n, serial: true) }
                         }
                     }
                 }
@@ -325,13 +332,13 @@ public enum ConvKernels {
         }
         if done < s.n {
             StoragePool.shared.with(count: colCount) { col in
-                for n in done..<s.n { image(n, col, dw, serial: false) }
+                for n in done..<s.n { image(dw, col, n, serial: false) }
             }
         }
     }
 
     /// db[co] += sum over n and positions of dy[n, co, :]
-    static func biasGradient(_ dy: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
+    static func biasGradient(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ s: Conv2dShape) {
         let p = s.p
         KernelParallel.forRanges(s.cout, costPerItem: s.n * p) { range in
             for co in range {
@@ -345,9 +352,8 @@ public enum ConvKernels {
     // MARK: naive twins (plain loops, Double accumulation)
 
     /// Same contract as `forward`.
-    public static func forwardNaive(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                                    _ b: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
-                                    _ s: Conv2dShape) {
+    public static func forwardNaive(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                    _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ s: Conv2dShape) {
         for n in 0..<s.n {
             for co in 0..<s.cout {
                 for oh in 0..<s.ho {
@@ -373,10 +379,9 @@ public enum ConvKernels {
     }
 
     /// Same contract as `backward`.
-    public static func backwardNaive(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                                     _ dy: UnsafeMutablePointer<Float>,
-                                     _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
-                                     _ db: UnsafeMutablePointer<Float>?, _ s: Conv2dShape) {
+    public static func backwardNaive(_ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
+                                     _ db: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>,
+                                     _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         func dyAt(_ n: Int, _ co: Int, _ oh: Int, _ ow: Int) -> Double { Double(dy[((n * s.cout + co) * s.ho + oh) * s.wo + ow]) }
         if let db {
             for co in 0..<s.cout {

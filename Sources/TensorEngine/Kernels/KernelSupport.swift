@@ -52,11 +52,33 @@ public enum KernelParallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+        perform(workers: tasks) { t in
             let lo = count * t / tasks, hi = count * (t + 1) / tasks
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Run `body(0)`, ..., `body(workers - 1)` concurrently and return when all are done
+    /// (DispatchQueue.concurrentPerform). `body` is a kernel's worker: it captures the kernel's raw
+    /// pointers, which are not Sendable, so it cannot be the @Sendable closure concurrentPerform asks
+    /// for; it goes to the threads in a `KernelShared` box instead. The kernel guarantees what the
+    /// compiler cannot check: the workers only read shared inputs and write disjoint ranges (or
+    /// private buffers), so there is no data race.
+    public static func perform(workers: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let shared = KernelShared(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+        }
+    }
+}
+
+/// A value handed to the worker threads of one kernel call (`KernelParallel.perform`): raw pointers
+/// and non-@Sendable closures, which Swift 6 does not let a @Sendable closure capture. @unchecked:
+/// safe only because a kernel's workers read shared memory and write disjoint ranges, and the box
+/// never outlives the call that made it.
+public struct KernelShared<Value>: @unchecked Sendable {
+    public let value: Value
+    @inline(__always) public init(_ value: Value) { self.value = value }
 }
 
 /// Hands out 0, 1, 2, ... to workers that pull items until `count` is reached (dynamic
@@ -80,12 +102,12 @@ public final class KernelWorkCounter: @unchecked Sendable {
 /// so long sums (a 240x320 plane times a batch) stay accurate and vectorised.
 public enum KernelSums {
     @inline(__always)
-    private static func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    private static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
         UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     /// sum p[i]
-    public static func sum(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Double {
+    public static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
         var total: Double = 0
         var start = 0
         while start < count {
@@ -102,7 +124,7 @@ public enum KernelSums {
     }
 
     /// sum (p[i] - mu)^2
-    public static func sumSquaredDeviation(_ p: UnsafeMutablePointer<Float>, _ count: Int, mean mu: Float) -> Double {
+    public static func sumSquaredDeviation(_ p: UnsafePointer<Float>, _ count: Int, mean mu: Float) -> Double {
         var total: Double = 0
         var start = 0
         let m = SIMD8<Float>(repeating: mu)
@@ -120,7 +142,7 @@ public enum KernelSums {
     }
 
     /// sum a[i] * (b[i] - mu)
-    public static func sumProductCentered(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+    public static func sumProductCentered(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                           _ count: Int, mean mu: Float) -> Double {
         var total: Double = 0
         var start = 0

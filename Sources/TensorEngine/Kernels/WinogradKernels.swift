@@ -32,7 +32,7 @@ public enum WinogradKernels {
     }
 
     /// U (16, Cout, Cin) = G g G^T for every filter g = w[co][ci] (3x3).
-    static func transformWeights(_ w: UnsafeMutablePointer<Float>, _ u: UnsafeMutablePointer<Float>, cout: Int, cin: Int) {
+    static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
         let plane = cout * cin
         KernelParallel.forRanges(cout, costPerItem: cin * 64) { range in
             for co in range {
@@ -62,7 +62,7 @@ public enum WinogradKernels {
     }
 
     /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld = t1 - t0 rounded as given.
-    static func transformInput(_ xn: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ s: Conv2dShape,
+    static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
         let tw = (s.wo + 1) / 2, plane = s.cin * ld
         for ci in 0..<s.cin {
@@ -142,7 +142,7 @@ public enum WinogradKernels {
     }
 
     /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0].
-    static func transformOutput(_ mm: UnsafeMutablePointer<Float>, _ yn: UnsafeMutablePointer<Float>, _ s: Conv2dShape,
+    static func transformOutput(_ yn: UnsafeMutablePointer<Float>, _ mm: UnsafePointer<Float>, _ s: Conv2dShape,
                                 tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue, accumulate: Bool) {
         let tw = (s.wo + 1) / 2, plane = s.cout * ld
         let slope = e.leakySlope
@@ -219,8 +219,8 @@ public enum WinogradKernels {
 
     /// dx (N,Cin,H,W) += dL/dx of y = conv3x3pad1(x, w), from dy (N,Cout,H,W). For stride 1 and padding 1 this
     /// is itself a 3x3 pad-1 convolution of dy with the flipped, transposed filters w'[ci][co] = rot180(w[co][ci]).
-    public static func inputGradient(_ w: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
-                                     _ dx: UnsafeMutablePointer<Float>, _ s: Conv2dShape) {
+    public static func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                     _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
         StoragePool.shared.with(count: s.cout * s.cin * 9) { wt in
@@ -230,14 +230,14 @@ public enum WinogradKernels {
                     for k in 0..<9 { dst[k] = src[8 - k] }
                 }
             }
-            forward(dy, wt, dx, t, epilogue: ConvEpilogue(), accumulate: true)
+            forward(dx, dy, wt, t, epilogue: ConvEpilogue(), accumulate: true)
         }
     }
 
     /// y = epilogue(conv3x3pad1(x, w)) for a shape where `applies(s)`. Overwrites y, or adds into it
     /// (epilogue ignored) when `accumulate`.
-    public static func forward(_ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                               _ y: UnsafeMutablePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue,
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue,
                                accumulate: Bool = false) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let th = (s.ho + 1) / 2, tw = (s.wo + 1) / 2, tiles = th * tw
@@ -250,7 +250,7 @@ public enum WinogradKernels {
         let uCount = 16 * s.cout * s.cin
         let vCount = 16 * s.cin * perChunk, mCount = 16 * s.cout * perChunk
         StoragePool.shared.with(count: uCount) { u in
-            transformWeights(w, u, cout: s.cout, cin: s.cin)
+            transformWeights(u, w, cout: s.cout, cin: s.cin)
             let items = KernelWorkCounter(count: s.n * chunks)
             let workers = min(ConvKernels.workers, s.n * chunks)
             func work() {
@@ -259,13 +259,13 @@ public enum WinogradKernels {
                         while let item = items.take() {
                             let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
                             let ld = t1 - t0
-                            transformInput(x + n * xStride, v, s, tiles: t0, t1, ld: ld)
+                            transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
                             for xi in 0..<16 {
-                                MatmulKernels.sgemm(transA: false, transB: false, m: s.cout, n: ld, k: s.cin, alpha: 1,
+                                MatmulKernels.sgemm(c: m + xi * s.cout * ld, ldc: ld, transA: false, transB: false, m: s.cout, n: ld, k: s.cin, alpha: 1,
                                                     a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld,
-                                                    beta: 0, c: m + xi * s.cout * ld, ldc: ld)
+                                                    beta: 0)
                             }
-                            transformOutput(m, y + n * yStride, s, tiles: t0, t1, ld: ld,
+                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: ld,
                                             epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
                         }
                     }
@@ -275,7 +275,7 @@ public enum WinogradKernels {
             // 16 times (and wait for a descheduled helper thread on a loaded machine).
             KernelParallel.withSingleThreadedBLAS {
                 if workers > 1 {
-                    DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
+                    KernelParallel.perform(workers: workers) { _ in work() }
                 } else {
                     work()
                 }

@@ -64,6 +64,27 @@ extension Graph {
         return y
     }
 
+    /// `dropout2d` written into x's own storage (PyTorch's `Dropout2d(inplace=True)`): the same values, draws and
+    /// gradient, without a second tensor of x's size alive until backward. The result is a new variable over
+    /// x's storage, so x's values are gone: use it only where nothing reads x after this op, its producer's
+    /// backward included (the output of `batchNormLeakyReLU` qualifies: its backward reads its input).
+    public func dropout2dInPlace(_ x: Variable, p: Float, training: Bool, rng: inout SeededRandom) -> Variable {
+        precondition(p >= 0 && p <= 1, "dropout2dInPlace: probability \(p) is outside [0, 1]")
+        precondition(x.value.rank >= 2, "dropout2dInPlace: input must be (N,C,...), got \(x.shape)")
+        if !training || p == 0 { return x }
+        let planes = x.shape[0] * x.shape[1]
+        let hw = planes == 0 ? 0 : x.count / planes
+        let keepScale: Float = p < 1 ? 1 / (1 - p) : 0
+        let scale = Tensor(shape: [planes])
+        LayoutKernels.dropout2dScales(scale.data, planes: planes, p: p, keepScale: keepScale, rng: &rng)
+        let y = output(x.value, from: [x])
+        LayoutKernels.dropout2dForward(y.value.data, x.value.data, scale.data, planes: planes, hw: hw)
+        record(y) { dy in
+            LayoutKernels.dropout2dBackward(x.gradient().data, dy.data, scale.data, planes: planes, hw: hw)
+        }
+        return y
+    }
+
     /// All elements of `xs`, one after another, as a flat tensor [sum of counts].
     public func concatenateFlat(_ xs: [Variable]) -> Variable {
         let total = xs.reduce(0) { $0 + $1.count }

@@ -16,12 +16,12 @@ extension Graph {
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let y = output(Tensor(shape: [n, cout, s.ho, s.wo]), from: inputs)
-        ConvKernels.forward(x.value.data, weight.value.data, bias?.value.data, y.value.data, s)
+        ConvKernels.forward(y.value.data, x.value.data, weight.value.data, bias?.value.data, s)
         record(y) { dy in
-            ConvKernels.backward(x.value.data, weight.value.data, dy.data,
-                                 x.requiresGrad ? x.gradient().data : nil,
+            ConvKernels.backward(x.requiresGrad ? x.gradient().data : nil,
                                  weight.requiresGrad ? weight.gradient().data : nil,
-                                 bias.flatMap { $0.requiresGrad ? $0.gradient().data : nil }, s)
+                                 bias.flatMap { $0.requiresGrad ? $0.gradient().data : nil },
+                                 dy.data, x.value.data, weight.value.data, s)
         }
         return y
     }

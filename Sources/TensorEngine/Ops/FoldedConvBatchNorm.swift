@@ -26,10 +26,10 @@ extension Graph {
         let s = Conv2dShape(n: n, cin: cin, h: h, w: w, cout: cout, kh: kh, kw: kw, pad: padding)
         precondition(s.ho > 0 && s.wo > 0, "conv2dFoldedBatchNormLeakyReLU: kernel does not fit input \(x.shape)")
         let scale = Tensor(shape: [cout]), shift = Tensor(shape: [cout])
-        BatchNormKernels.foldedAffine(bnWeight.value.data, bnBias.value.data, runningMean.data, runningVar.data,
-                                      scale.data, shift.data, c: cout, eps: eps)
+        BatchNormKernels.foldedAffine(scale.data, shift.data, bnWeight.value.data, bnBias.value.data,
+                                      runningMean.data, runningVar.data, c: cout, eps: eps)
         let y = Variable(Tensor(shape: [n, cout, s.ho, s.wo]))
-        ConvKernels.forwardAffineLeakyReLU(x.value.data, weight.value.data, scale.data, shift.data, y.value.data, s, slope: slope)
+        ConvKernels.forwardAffineLeakyReLU(y.value.data, x.value.data, weight.value.data, scale.data, shift.data, s, slope: slope)
         return y
     }
 }

@@ -49,8 +49,8 @@ extension Graph {
         record(y) { dy in
             let ds = Tensor(shape: [n, m])   // zero-filled; the kernel adds into it
             LossKernels.descriptorDistanceBackward(ds.data, dy.data, y.value.data, s.data, count: n * m)
-            MatmulKernels.matmulBackward(ds.data, pa, pb, a.requiresGrad ? a.gradient().data : nil,
-                                         b.requiresGrad ? b.gradient().data : nil, m: n, n: m, k: d, transA: true, transB: false)
+            MatmulKernels.matmulBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                         ds.data, pa, pb, m: n, n: m, k: d, transA: true, transB: false)
         }
         return y
     }

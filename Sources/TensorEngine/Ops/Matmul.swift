@@ -11,9 +11,8 @@ extension Graph {
         let pa = a.value.data, pb = b.value.data
         MatmulKernels.matmulForward(y.value.data, pa, pb, m: m, n: n, k: k, transA: transposeA, transB: transposeB)
         record(y) { dy in
-            MatmulKernels.matmulBackward(dy.data, pa, pb,
-                                         a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
-                                         m: m, n: n, k: k, transA: transposeA, transB: transposeB)
+            MatmulKernels.matmulBackward(a.requiresGrad ? a.gradient().data : nil, b.requiresGrad ? b.gradient().data : nil,
+                                         dy.data, pa, pb, m: m, n: n, k: k, transA: transposeA, transB: transposeB)
         }
         return y
     }

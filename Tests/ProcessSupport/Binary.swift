@@ -1,15 +1,19 @@
 import Foundation
 import XCTest
 
+// Helpers for the tests that run programs: the built kp2d-tui binary (EndToEndTests, DistributedTests under
+// mpirun), scripts, tmux (Tmux.swift). Depends on no module of ours, so any test target may use it.
+
 /// Runs the built `kp2d-tui` binary ($KP2D_BIN, else .build/release or .build/debug of this checkout).
-enum Binary {
-    static var repoRoot: String {
+public enum Binary {
+    /// The checkout this file belongs to.
+    public static var repoRoot: String {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }
 
-    static func path() throws -> String {
+    public static func path() throws -> String {
         if let p = ProcessInfo.processInfo.environment["KP2D_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
         for config in ["release", "debug"] {
             let p = "\(repoRoot)/.build/\(config)/kp2d-tui"
@@ -18,34 +22,34 @@ enum Binary {
         throw XCTSkip("kp2d-tui binary not built: run scripts/test (it builds it and sets KP2D_BIN)")
     }
 
-    static var fixturesDir: String? {
+    public static var fixturesDir: String? {
         let env = ProcessInfo.processInfo.environment["KP2D_FIXTURES"]
         if let env, FileManager.default.fileExists(atPath: env) { return env }
         let p = URL(fileURLWithPath: repoRoot).deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
         return FileManager.default.fileExists(atPath: p) ? p : nil
     }
 
-    struct Result {
-        var status: Int32; var stdout: String
+    public struct Result {
+        public var status: Int32; public var stdout: String
         /// stderr as the process wrote it.
-        var rawStderr: String
+        public var rawStderr: String
         /// stderr without start-up's BLAS core notice (printed when the environment forces a slower
         /// OpenBLAS core, e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 machine, as CI's does; see BLASCore):
         /// what every test but the BLAS-core ones reads, so they pass whatever the environment sets.
-        var stderr: String {
+        public var stderr: String {
             rawStderr.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("kp2d-tui: using OpenBLAS core ") }.joined(separator: "\n")
         }
-        var messages: String { stderr }
+        public var messages: String { stderr }
     }
 
     /// Run kp2d-tui with arguments, no terminal, stdin closed; returns status and output.
-    static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 600) throws -> Result {
+    public static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 600) throws -> Result {
         try run(executable: try path(), args, cwd: cwd, env: env, timeout: timeout)
     }
 
     /// Run any program (e.g. a script of ours through bash) the same way.
-    static func run(executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
+    public static func run(executable: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
                     timeout: TimeInterval = 600) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
@@ -73,14 +77,32 @@ enum Binary {
         return Result(status: p.terminationStatus, stdout: String(decoding: outSink.data, as: UTF8.self),
                       rawStderr: String(decoding: errSink.data, as: UTF8.self))
     }
+
+    /// The path of program `name` on $PATH (or in /usr/bin), or XCTSkip saying how to install it.
+    public static func program(_ name: String, install: String) throws -> String {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw XCTSkip("\(name) not found: \(install)")
+    }
+}
+
+/// Collects what a running process writes (from a pipe's readability handler), readable at any time.
+public final class OutputSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    public init() {}
+    public func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    public var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
 
 /// End-to-end tests that make temporary folders: `tempDir` creates one, tearDown removes them all.
-class TempDirTestCase: XCTestCase {
-    var dirs: [String] = []
-    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
+open class TempDirTestCase: XCTestCase {
+    public var dirs: [String] = []
+    open override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
 
-    func tempDir(_ tag: String) throws -> String {
+    public func tempDir(_ tag: String) throws -> String {
         let dir = NSTemporaryDirectory() + "kp2d-e2e-\(tag)-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         dirs.append(dir)

@@ -1,0 +1,90 @@
+import TestSupport
+import XCTest
+import TensorEngine
+
+/// The direct 3x3 kernel (DirectConvKernels) against the naive twin: pixel blocks with tails, channel blocks
+/// with fewer than 8 channels, bands of 1..8 rows, 1 and 2 workers, bias and folded-BatchNorm epilogues, and
+/// the input gradient (which must ADD into dx).
+final class DirectConvTests: XCTestCase {
+    private var saved = (enabled: true, maxInputChannels: 32, bandRows: 8, workers: 1, winograd: true)
+
+    override func setUp() {
+        saved = (DirectConvKernels.enabled, DirectConvKernels.maxInputChannels, DirectConvKernels.bandRows,
+                 ConvKernels.workers, WinogradKernels.enabled)
+        DirectConvKernels.enabled = true
+        DirectConvKernels.maxInputChannels = 32
+        WinogradKernels.enabled = false
+    }
+
+    override func tearDown() {
+        (DirectConvKernels.enabled, DirectConvKernels.maxInputChannels, DirectConvKernels.bandRows,
+         ConvKernels.workers, WinogradKernels.enabled) = saved
+    }
+
+    static let shapes = [
+        Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),
+        Conv2dShape(n: 1, cin: 5, h: 1, w: 1, cout: 2, kh: 3, kw: 3, pad: 1),
+        Conv2dShape(n: 1, cin: 32, h: 12, w: 70, cout: 32, kh: 3, kw: 3, pad: 1),   // 32-pixel blocks + a tail of 6
+        Conv2dShape(n: 2, cin: 3, h: 17, w: 33, cout: 9, kh: 3, kw: 3, pad: 1),     // 8 + 1 channels, 32 + 1 pixels
+        Conv2dShape(n: 1, cin: 1, h: 24, w: 64, cout: 16, kh: 3, kw: 3, pad: 1),     // whole blocks only
+        Conv2dShape(n: 3, cin: 7, h: 5, w: 48, cout: 13, kh: 3, kw: 3, pad: 1),
+    ]
+
+    func testForwardMatchesNaiveTwin() {
+        for (i, s) in Self.shapes.enumerated() {
+            XCTAssertTrue(DirectConvKernels.applies(s), "\(s)")
+            for (rows, workers) in [(8, saved.workers), (3, 2), (1, 1)] {
+                DirectConvKernels.bandRows = rows; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(100 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3]), b = rnd.tensor([s.cout])
+                let y = Tensor(shape: [s.n, s.cout, s.ho, s.wo], repeating: .nan), ref = Tensor(shape: y.shape)
+                ConvKernels.forward(y.data, x.data, w.data, b.data, s)
+                ConvKernels.forwardNaive(ref.data, x.data, w.data, b.data, s)
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "\(s) band \(rows) workers \(workers)")
+
+                let scale = rnd.tensor([s.cout]), shift = rnd.tensor([s.cout])
+                y.data.update(repeating: .nan, count: y.count)
+                ConvKernels.forwardAffineLeakyReLU(y.data, x.data, w.data, scale.data, shift.data, s, slope: 0.01)
+                for j in 0..<ref.count {
+                    let co = (j / s.p) % s.cout
+                    let t = (ref.data[j] - b.data[co]) * scale.data[co] + shift.data[co]
+                    ref.data[j] = t > 0 ? t : t * 0.01
+                }
+                XCTAssertLessThan(relativeMaxError(y.array, ref.array), 1e-5, "epilogue \(s) band \(rows)")
+            }
+        }
+    }
+
+    func testInputGradientAddsAndMatchesNaiveTwin() {
+        for (i, s) in Self.shapes.enumerated() {
+            XCTAssertTrue(DirectConvKernels.appliesTransposed(s), "\(s)")
+            for (rows, workers) in [(8, saved.workers), (2, 2)] {
+                DirectConvKernels.bandRows = rows; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(200 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3])
+                let dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
+                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
+                ConvKernels.backward(dxF.data, dwF.data, nil, dy.data, x.data, w.data, s)
+                ConvKernels.backwardNaive(dxN.data, dwN.data, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx adds, \(s) band \(rows)")
+                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)")
+                let dxOnly = dx0.copy()
+                ConvKernels.backward(dxOnly.data, nil, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dxOnly.array, dxN.array), 1e-5, "dx alone \(s)")
+            }
+        }
+    }
+
+    func testUsedOnlyForFewInputChannels3x3Pad1() {
+        XCTAssertTrue(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 33, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 0)))
+        XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 1, kw: 1, pad: 0)))
+        // dx of 32 -> 64 is a 64-channel-input convolution: im2col (or Winograd) keeps it.
+        XCTAssertFalse(DirectConvKernels.appliesTransposed(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        DirectConvKernels.enabled = false
+        XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+    }
+}
