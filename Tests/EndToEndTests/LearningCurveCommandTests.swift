@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import XCTest
 
 /// `kp2d-tui learning-curve` end to end: the rows, and the files a run with --checkpoint leaves.
