@@ -258,6 +258,26 @@ public enum ConvKernels {
         }
     }
 
+    /// dx (N,Cin,H,W) += dL/dx of a 3x3 pad-1 stride-1 convolution, computed as what it is: the 3x3 pad-1
+    /// convolution of dy (N,Cout,H,W) with the flipped, transposed filters w'[ci][co] = rot180(w[co][ci]) (Cout
+    /// input channels, Cin output channels). `accumulatingForward(dx, dy, w', t)` is the caller's forward kernel
+    /// for shape t, adding into dx. Shared by the Winograd and direct kernels' `inputGradient`.
+    static func inputGradientAsConvolution(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Conv2dShape,
+        accumulatingForward: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Conv2dShape) -> Void
+    ) {
+        let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
+        StoragePool.shared.with(count: s.cout * s.cin * 9) { wt in
+            for co in 0..<s.cout {
+                for ci in 0..<s.cin {
+                    let src = w + (co * s.cin + ci) * 9, dst = wt + (ci * s.cout + co) * 9
+                    for k in 0..<9 { dst[k] = src[8 - k] }
+                }
+            }
+            accumulatingForward(dx, dy, UnsafePointer(wt), t)
+        }
+    }
+
     /// Backward of `forward`, adding into whichever gradients are given:
     /// dx (N,Cin,H,W) += dL/dx, dw (Cout,Cin,kH,kW) += dL/dw, db (Cout) += dL/db, from dy (N,Cout,Ho,Wo).
     public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,

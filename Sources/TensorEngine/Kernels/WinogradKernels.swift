@@ -222,16 +222,7 @@ public enum WinogradKernels {
     public static func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                      _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
-        let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
-        StoragePool.shared.with(count: s.cout * s.cin * 9) { wt in
-            for co in 0..<s.cout {
-                for ci in 0..<s.cin {
-                    let src = w + (co * s.cin + ci) * 9, dst = wt + (ci * s.cout + co) * 9
-                    for k in 0..<9 { dst[k] = src[8 - k] }
-                }
-            }
-            forward(dx, dy, wt, t, epilogue: ConvEpilogue(), accumulate: true)
-        }
+        ConvKernels.inputGradientAsConvolution(dx, dy, w, s) { forward($0, $1, $2, $3, epilogue: ConvEpilogue(), accumulate: true) }
     }
 
     /// y = epilogue(conv3x3pad1(x, w)) for a shape where `applies(s)`. Overwrites y, or adds into it
