@@ -10,9 +10,7 @@ final class MPIWorkbenchTests: TmuxTestCase {
 
     func testWorkbenchOnRankZeroSteersBothRanksAndThePausedRankSleeps() throws {
         let bin = try Binary.path(), mpirun = try MPIRunTests.mpirun()
-        guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (scripts/setup installs it)") }
-        let t = Tmux(path: tmuxPath, socket: "kp2d-mpi-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let data = Binary.repoRoot + "/sample-data/train"
         let script = "cd \(q(workDir)) && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 TERM=xterm-256color && "
             + "\(q(mpirun)) --stdin none --oversubscribe -np 2 \(q(bin)) --data \(q(data)) --batch-size 1 --checkpoint \(q(workDir + "/ck.safetensors")) 2> err.txt; "
@@ -44,12 +42,9 @@ final class MPIWorkbenchTests: TmuxTestCase {
         try t.send("q")
         _ = try waitFor("the save prompt", timeout: 30) { $0.contains("save+quit") }
         try t.send("s")
-        let exitFile = workDir + "/exit.txt"
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 0.3)
+        let exit = waitForExitFile(timeout: 120)
         let err = (try? String(contentsOfFile: workDir + "/err.txt", encoding: .utf8)) ?? ""
-        XCTAssertEqual((try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT=0", err)
+        XCTAssertEqual(exit, "EXIT=0", err)
         XCTAssertTrue(err.contains("rank 1 of 2: loss weights set to alpha 1.1") && err.contains("at step \(paused + 1) (from rank 0)"), err)
         XCTAssertTrue(err.contains("rank 1 of 2: parameters bit-identical on all 2 ranks at step \(paused + 2)"), err)
         // Step records only: the workbench's validation and probe records share the log (lines with "kind").

@@ -25,7 +25,6 @@ final class CompareTmuxTests: TmuxTestCase {
     }
 
     func testInspectCompareShowsBothModelsAndTheirDifferences() throws {
-        guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }
         let bin = try Binary.path()
         try trainOneStep(workDir + "/a", seed: 1)
         try trainOneStep(workDir + "/b", seed: 2)
@@ -33,8 +32,7 @@ final class CompareTmuxTests: TmuxTestCase {
         let a = workDir + "/a/checkpoint.keypointnet.safetensors", b = workDir + "/b/checkpoint.safetensors"
         let before = try [a, b].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
 
-        let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-compare-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let script = "cd \(q(workDir)) && TERM=xterm-256color \(q(bin)) inspect --weights \(q(a)) --compare \(q(b)); "
             + "echo EXIT=$? > exit.txt; sleep 600"
         try t.newSession(width: 200, height: 60, command: "sh -c \(q(script))")
@@ -57,19 +55,13 @@ final class CompareTmuxTests: TmuxTestCase {
         XCTAssertTrue(screen.contains("A vs B"), screen)
 
         try t.send("q")
-        let exitFile = workDir + "/exit.txt"
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual((try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT=0")
+        XCTAssertEqual(waitForExitFile(timeout: 60), "EXIT=0")
         XCTAssertEqual(try [a, b].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before, "inspect --compare changed a weights file")
     }
 
     func testPinFollowedByStepsShowsDeltas() throws {
-        guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }
         let bin = try Binary.path()
-        let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-pin-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let ck = workDir + "/run/checkpoint.safetensors"
         let script = "cd \(q(workDir)) && TERM=xterm-256color \(q(bin)) --preset fast --validate-every 0 --checkpoint \(q(ck)); "
             + "echo EXIT=$? > exit.txt; sleep 600"
@@ -109,11 +101,7 @@ final class CompareTmuxTests: TmuxTestCase {
         try t.send("q")
         screen = try t.waitFor("the quit dialog", timeout: 30) { $0.contains("Quit?") }
         try t.send("y")
-        let exitFile = workDir + "/exit.txt"
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual((try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT=0")
+        XCTAssertEqual(waitForExitFile(timeout: 120), "EXIT=0")
     }
 
     func testCompareWithABadFileIsOneLineNamingIt() throws {

@@ -8,7 +8,6 @@ final class InspectTmuxTests: TmuxTestCase {
     override var workDirTag: String { "inspect" }
 
     func testInspectBrowsesWithoutTrainingAndLeavesTheWeightsAlone() throws {
-        guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }
         let bin = try Binary.path()
         // Weights: one real training step, exported.
         let ck = workDir + "/run/checkpoint.safetensors"
@@ -18,8 +17,7 @@ final class InspectTmuxTests: TmuxTestCase {
         let before = try Data(contentsOf: URL(fileURLWithPath: weights))
         let listing = try FileManager.default.contentsOfDirectory(atPath: workDir + "/run").sorted()
 
-        let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-inspect-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let pics = workDir + "/pics"
         let script = "cd \(q(workDir)) && TERM=xterm-256color \(q(bin)) inspect --weights \(q(weights)) --pictures \(q(pics)); "
             + "echo EXIT=$? > exit.txt; echo SHELL-BACK; sleep 600"
@@ -52,11 +50,7 @@ final class InspectTmuxTests: TmuxTestCase {
 
         // q quits at once (nothing is unsaved).
         try t.send("q")
-        let exitFile = workDir + "/exit.txt"
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual((try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT=0")
+        XCTAssertEqual(waitForExitFile(timeout: 60), "EXIT=0")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: weights)), before, "the weights file changed")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: workDir + "/run").sorted(), listing, "inspect wrote into the run folder")
     }

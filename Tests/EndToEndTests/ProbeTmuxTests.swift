@@ -8,12 +8,8 @@ final class ProbeTmuxTests: TmuxTestCase {
     override var workDirTag: String { "probe" }
 
     func testWorkbenchDrawsAndLogsTheProbe() throws {
-        guard let tmuxPath = Tmux.find() else {
-            throw XCTSkip("tmux is not installed: the end-to-end workbench test needs it (scripts/setup installs it; apt-get install tmux)")
-        }
         let bin = try Binary.path()
-        let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-probe-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let ck = workDir + "/run/checkpoint.safetensors"
         // Validation off (it is slow and not what this test is about); the probe every 2 steps, 4 pairs.
         let script = "cd \(q(workDir)) && TERM=xterm-256color \(q(bin)) --checkpoint \(q(ck)) --steps 6 --batch-size 1 "
@@ -25,10 +21,7 @@ final class ProbeTmuxTests: TmuxTestCase {
         XCTAssertTrue(screen.contains("probe: 4 fixed pairs, eval mode"), screen)
         XCTAssertTrue(screen.range(of: #"L_loc -?[0-9.]+ ema -?[0-9.]+ probe -?[0-9.]+"#, options: .regularExpression) != nil, screen)
         try t.send("q")
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: workDir + "/exit.txt") && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual((try? String(contentsOfFile: workDir + "/exit.txt", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT=0")
+        XCTAssertEqual(waitForExitFile(timeout: 60), "EXIT=0")
         let lines = try String(contentsOfFile: workDir + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         let objects = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         XCTAssertEqual(objects.filter { $0["kind"] == nil }.compactMap { $0["step"] as? Int }, Array(1...6))

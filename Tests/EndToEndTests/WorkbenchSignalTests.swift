@@ -8,13 +8,11 @@ final class WorkbenchSignalTests: TmuxTestCase {
     override var workDirTag: String { "wbsig" }
 
     func testSIGTERMAndSIGHUPSaveAndRestoreTheTerminal() throws {
-        guard let tmuxPath = Tmux.find() else { throw XCTSkip("tmux is not installed (apt-get install tmux)") }
         let bin = try Binary.path()
         for (sig, name) in [(SIGTERM, "term"), (SIGHUP, "hup")] {
             let dir = workDir + "/" + name
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-sig-\(getpid())-\(name)")
-            tmux = t
+            let t = try startTmux(name)
             let ck = dir + "/run/checkpoint.safetensors"
             // The inner shell becomes kp2d-tui (exec), so pid.txt holds the workbench's pid.
             try ("echo $$ > pid.txt; exec \(q(bin)) --preset fast --batch-size 1 --checkpoint \(q(ck)) --checkpoint-every 0\n")

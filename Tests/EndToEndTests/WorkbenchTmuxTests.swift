@@ -10,12 +10,8 @@ final class WorkbenchTmuxTests: TmuxTestCase {
     override var workDirTag: String { "wb" }
 
     func testWorkbenchInTmux() throws {
-        guard let tmuxPath = Tmux.find() else {
-            throw XCTSkip("tmux is not installed: the end-to-end workbench test needs it (scripts/setup installs it; apt-get install tmux)")
-        }
         let bin = try Binary.path()
-        let t = Tmux(path: tmuxPath, socket: "kp2d-e2e-\(getpid())")
-        tmux = t
+        let t = try startTmux()
         let ck = workDir + "/run/checkpoint.safetensors"
         // No --data / --hpatches: the workbench finds the bundled sample data beside the executable.
         let script = "cd \(q(workDir)) && TERM=xterm-256color \(q(bin)) --preset fast --checkpoint \(q(ck)); "

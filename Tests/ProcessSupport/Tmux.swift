@@ -20,6 +20,27 @@ open class TmuxTestCase: XCTestCase {
         try? FileManager.default.removeItem(atPath: workDir)
     }
 
+    /// A private tmux server for this test (socket `kp2d-e2e-<tag>[-name]-<pid>`), killed by tearDown; skips the
+    /// test where tmux is not installed.
+    public func startTmux(_ name: String = "") throws -> Tmux {
+        guard let path = Tmux.find() else {
+            throw XCTSkip("tmux is not installed: the end-to-end terminal tests need it (scripts/setup installs it; apt-get install tmux)")
+        }
+        let t = Tmux(path: path, socket: "kp2d-e2e-\(workDirTag)" + (name.isEmpty ? "" : "-" + name) + "-\(getpid())")
+        tmux = t
+        return t
+    }
+
+    /// What the test's shell wrote to `workDir/exit.txt` ("EXIT=<status>", trimmed) once the program has ended,
+    /// waiting up to `timeout` seconds; nil if it never appeared.
+    public func waitForExitFile(timeout: TimeInterval) -> String? {
+        let exitFile = workDir + "/exit.txt"
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 0.3)   // the shell writes the line just after creating the file
+        return (try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// `s` as one single-quoted shell word.
     public func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
