@@ -285,6 +285,11 @@ public enum ConvKernels {
                                 _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         if let db { biasGradient(db, dy, s) }
         if dx == nil && dw == nil { return }
+        if let dw, WinogradWeightGradientKernels.applies(s) {
+            WinogradWeightGradientKernels.weightGradient(dw, dy, x, s)
+            if dx != nil { backward(dx, nil, nil, dy, x, w, s) }
+            return
+        }
         if let dx, WinogradKernels.applies(s) {
             WinogradKernels.inputGradient(dx, dy, w, s)
             if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
