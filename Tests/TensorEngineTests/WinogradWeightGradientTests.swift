@@ -6,7 +6,7 @@ import XCTest
 /// (partial tiles at the bottom and right), rows of 8-tile SIMD blocks with tails, chunks that end mid-row, 1 and 2
 /// workers, more workers than items, and dW ADDED into a pre-filled gradient; dx alongside stays right.
 final class WinogradWeightGradientTests: XCTestCase {
-    private var saved = (enabled: true, minChannels: 64, chunkFloats: 1 << 20, workers: 1)
+    private var saved = (enabled: true, minChannels: 32, chunkFloats: 1 << 20, workers: 1)
 
     override func setUp() {
         saved = (WinogradWeightGradientKernels.enabled, WinogradWeightGradientKernels.minChannels,
@@ -78,9 +78,12 @@ final class WinogradWeightGradientTests: XCTestCase {
     }
 
     func testUsedOnlyForWide3x3Pad1() {
-        WinogradWeightGradientKernels.minChannels = 64
+        WinogradWeightGradientKernels.minChannels = saved.minChannels   // the default: KeyPointNet's 3x3 layers but conv1a
+        XCTAssertEqual(saved.minChannels, 32)
         XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
-        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
         XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 0)))
         XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 1, kw: 1, pad: 0)))
         WinogradWeightGradientKernels.enabled = false

@@ -16,13 +16,14 @@ import Foundation
 // does not depend on timing (same convention as ConvKernels.backward). Rounding differs from im2col + sgemm by a
 // few float ulps times the number of summed terms; tests compare with ConvKernels.backwardNaive.
 //
-// Used by ConvKernels.backward for dW of 3x3 pad-1 layers with Cin and Cout >= minChannels.
+// Used by ConvKernels.backward for dW of 3x3 pad-1 layers with Cin and Cout >= minChannels (32: in KeyPointNet every
+// 3x3 layer but conv1a 3->32, whose dW stays im2col + sgemm; docs/perf.md, Round 4).
 
 public enum WinogradWeightGradientKernels {
-    /// Switch for A/B runs and tests (KP2D_WINOGRAD_DW=0 turns it off).
+    /// Switch for A/B runs and tests: KP2D_WINOGRAD_DW=0 turns it off, KP2D_WINOGRAD_DW=N sets minChannels.
     nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_DW"] != "0"
     /// Smallest Cin and Cout whose dW uses this kernel.
-    nonisolated(unsafe) public static var minChannels = 64
+    nonisolated(unsafe) public static var minChannels = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_DW"].flatMap { Int($0) }.map { max(1, $0) } ?? 32
     /// Target floats of one chunk's transformed input (and transformed gradient) per worker.
     nonisolated(unsafe) public static var chunkFloats = 1 << 20
 
