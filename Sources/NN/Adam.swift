@@ -94,6 +94,7 @@ public final class Adam {
                     let denom = v[i].squareRoot() / bc2 + epsF
                     pp[i] = pp[i] + (-stepSize) * (m[i] / denom)
                 }
+                p.value.markModified()   // cached values derived from the weights (inference) are remade
             }
         }
     }

@@ -15,7 +15,7 @@ extension Graph {
         precondition(s.ho > 0 && s.wo > 0, "conv2d: kernel \(kh)x\(kw) with padding \(padding) does not fit input \(x.shape)")
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        let y = output(Tensor(shape: [n, cout, s.ho, s.wo]), from: inputs)
+        let y = outputUninitialized([n, cout, s.ho, s.wo], from: inputs)   // every path overwrites y
         ConvKernels.forward(y.value.data, x.value.data, weight.value.data, bias?.value.data, s)
         record(y) { dy in
             ConvKernels.backward(x.requiresGrad ? x.gradient().data : nil,
