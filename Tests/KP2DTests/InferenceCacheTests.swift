@@ -25,6 +25,7 @@ final class InferenceCacheTests: XCTestCase {
         let x = randn([1, 3, 32, 48], seed: 3, scale: 0.2)
         _ = outputs(a, x)
         XCTAssertEqual(a.convFa.conv.weight.value.storage.derivedKeys, [WinogradKernels.transformedWeightsKey])
+        XCTAssertEqual(a.convFbb.weight.value.storage.derivedKeys, [WinogradKernels.transformedWeightsKey], "plain conv2d with bias")
         XCTAssertEqual(a.conv1a.conv.weight.value.storage.derivedKeys, [], "3 -> 8 channels: not Winograd")
     }
 

@@ -165,6 +165,26 @@ final class WinogradRowwiseTests: XCTestCase {
         XCTAssertEqual(foldedOp(x, w, bn).array, uncached())
     }
 
+    func testForwardOnlyConv2dCachesTransformedWeights() {
+        var rnd = TestRandom(550)
+        let x = Variable(rnd.tensor([1, 64, 9, 14])), w = Variable(rnd.tensor([64, 64, 3, 3], -0.1, 0.1)), b = Variable(rnd.tensor([64]))
+        func conv(recording: Bool, cache: Bool = true) -> [Float] {
+            WinogradKernels.cachesInferenceWeights = cache
+            defer { WinogradKernels.cachesInferenceWeights = true }
+            let wv = recording ? Variable(w.value, requiresGrad: true) : w
+            return Graph(recording: recording).conv2d(x, weight: wv, bias: b, padding: 1).value.array
+        }
+        let reference = conv(recording: false, cache: false)
+        XCTAssertEqual(w.value.storage.derivedKeys, [])
+        XCTAssertEqual(conv(recording: true), reference)
+        XCTAssertEqual(w.value.storage.derivedKeys, [], "a convolution that records its backward does not cache")
+        XCTAssertEqual(conv(recording: false), reference)
+        XCTAssertEqual(w.value.storage.derivedKeys, [WinogradKernels.transformedWeightsKey])
+        w.value[flat: 0] += 1
+        XCTAssertNotEqual(conv(recording: false), reference)
+        XCTAssertEqual(conv(recording: false), conv(recording: false, cache: false))
+    }
+
     func testDerivedValueIsRemadeOnlyAfterAModification() {
         let t = Tensor(shape: [4], values: [1, 2, 3, 4])
         var made = 0

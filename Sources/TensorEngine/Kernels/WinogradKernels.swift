@@ -28,6 +28,16 @@ public enum WinogradKernels {
     nonisolated(unsafe) public static var cachesInferenceWeights = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CACHE"] != "0"
     /// Key of the cached U in TensorStorage.derived.
     public static let transformedWeightsKey = "winograd.U"
+
+    /// U of the weight tensor w (Cout, Cin, 3, 3), kept with its storage until the weights change
+    /// (TensorStorage.derived and version). For forward-only convolutions (inference), whose weights stay the same
+    /// from one call to the next.
+    public static func cachedTransformedWeights(_ w: Tensor) -> TensorStorage {
+        let (cout, cin, _, _) = w.nchw
+        return w.storage.derived(transformedWeightsKey, count: transformedWeightCount(cout: cout, cin: cin)) {
+            transformWeights($0, w.data, cout: cout, cin: cin)
+        }
+    }
     /// Target floats of one chunk's transformed input (and output) per worker.
     nonisolated(unsafe) public static var chunkFloats = 1 << 20
 
@@ -66,24 +76,22 @@ public enum WinogradKernels {
         }
     }
 
-    /// Tiles per vector group of the input and output transforms (one SIMD16 lane per tile).
-    static let group = 16
-
-    /// Leading dimension of V and M for a chunk of `tiles` tiles: room for a last group that starts at the chunk's
-    /// last tile (the input transform writes whole groups; the columns past `tiles` are never read by the sgemm).
-    public static func leadingDimension(tiles: Int) -> Int { (tiles &+ group &- 1 &+ 15) & ~15 }
+    /// Leading dimension of V for a chunk of `tiles` tiles: room for a group of 8 that starts at the chunk's last tile
+    /// (the input transform writes whole groups; the columns past `tiles` are never read by the sgemm).
+    public static func leadingDimension(tiles: Int) -> Int { (tiles &+ 7 &+ 15) & ~15 }
 
     /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld >= leadingDimension(t1 - t0).
     ///
     /// Row-wise: per input channel, the input rows of the chunk's tile rows are copied once into a zero-bordered
     /// scratch (one zero column left, zeros right and above/below the image), so every tile is an interior tile;
-    /// each tile row's segment of the chunk is then done in groups of 16 tiles with no per-tile tests (a segment of
-    /// 16 or more tiles ends with a group overlapping the previous one, a shorter one writes a whole group whose
-    /// extra columns belong to the next segment, written after it, or to the padding of ld).
+    /// each tile row's segment of the chunk is then done in groups of 16, then 8 tiles with no per-tile tests. A
+    /// segment's last group overlaps the one before it (writing equal values again); a segment shorter than 8
+    /// tiles writes a whole group whose extra columns belong to the next segment, written after it, or to the
+    /// padding of ld.
     static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
         precondition(ld >= leadingDimension(tiles: t1 - t0), "Winograd transformInput: ld \(ld) too small for \(t1 - t0) tiles")
-        let tw = (s.wo + 1) / 2, plane = s.cin &* ld, g = group
+        let tw = (s.wo + 1) / 2, plane = s.cin &* ld
         let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
         // Padded row k holds input row rowBase + k at columns 1...w (column 0 and the rest zero).
         let rowBase = 2 &* tiLo &- 1, rows = 2 &* (tiHi &- tiLo) &+ 4
@@ -96,7 +104,7 @@ public enum WinogradKernels {
                 let src = xn + ci &* hw
                 for r in inLo..<inHi {
                     let to: Int = (r &- rowBase) &* pw &+ 1, from: Int = r &* w
-                    (pad + to).update(from: src + from, count: w)
+                    copyRow(pad + to, src + from, count: w)
                 }
                 let dst = v + ci &* ld
                 for ti in tiLo...tiHi {
@@ -105,31 +113,57 @@ public enum WinogradKernels {
                     // Padded row 2(ti - tiLo) is input row 2ti - 1; tile tj starts at padded column 2tj.
                     let padOffset: Int = 2 &* (ti &- tiLo) &* pw &- 2 &* rowStart
                     let p = UnsafePointer(pad + padOffset)
-                    if b &- a >= g {
-                        var t = a
-                        while t &+ g <= b { inputGroup(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= g }
-                        if t < b { inputGroup(dst + (b &- g &- t0), p + 2 &* (b &- g), pw, plane) }
-                    } else {
-                        inputGroup(dst + (a &- t0), p + 2 &* a, pw, plane)
+                    var t = a
+                    while b &- t >= 16 { inputGroup16(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 16 }
+                    while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 8 }
+                    if t < b {
+                        let last = b &- a >= 8 ? b &- 8 : t
+                        inputGroup8(dst + (last &- t0), p + 2 &* last, pw, plane)
                     }
                 }
             }
         }
     }
 
-    /// 16 tiles: p points at the first tile's top-left input (padded rows of stride pw), o at its V column.
-    /// Same arithmetic, in the same order, as the scalar twin (transformInputTile).
+    /// dst[0..<count] = src[0..<count] for short rows: vectors of 16, the last one overlapping (no call, no tail loop).
     @inline(__always)
-    static func inputGroup(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
-        typealias V = SIMD16<Float>
-        @inline(__always) func load(_ r: Int) -> (V, V, V, V) {
-            // column k of tile j is q[2j + k]
-            let q = UnsafeRawPointer(p + r &* pw)
-            let a = q.loadUnaligned(as: SIMD32<Float>.self)
-            let b = q.loadUnaligned(fromByteOffset: 8, as: SIMD32<Float>.self)
+    static func copyRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        if count < 16 { for i in 0..<count { dst[i] = src[i] }; return }
+        var i = 0
+        while true {
+            if i &+ 16 > count { i = count &- 16 }
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self),
+                                                        as: SIMD16<Float>.self)
+            i &+= 16
+            if i >= count { return }
+        }
+    }
+
+    /// 16 tiles: p points at the first tile's top-left input (padded rows of stride pw), o at its V column.
+    @inline(__always)
+    static func inputGroup16(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
+        inputGroup(o, p, pw, plane) { q in
+            let a = q.loadUnaligned(as: SIMD32<Float>.self), b = q.loadUnaligned(fromByteOffset: 8, as: SIMD32<Float>.self)
             return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
         }
-        let d0 = load(0), d1 = load(1), d2 = load(2), d3 = load(3)
+    }
+
+    /// 8 tiles, as inputGroup16.
+    @inline(__always)
+    static func inputGroup8(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
+        inputGroup(o, p, pw, plane) { q in
+            let a = q.loadUnaligned(as: SIMD16<Float>.self), b = q.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+        }
+    }
+
+    /// One lane per tile; `columns(q)` gives the four input columns (k = 0...3) of the tiles from q, where column k
+    /// of tile j is q[2j + k]. Same arithmetic, in the same order, as one tile at a time.
+    @inline(__always)
+    static func inputGroup<V: SIMD>(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int,
+                                    columns load: (UnsafeRawPointer) -> (V, V, V, V)) where V.Scalar == Float {
+        let d0 = load(UnsafeRawPointer(p)), d1 = load(UnsafeRawPointer(p + pw))
+        let d2 = load(UnsafeRawPointer(p + 2 &* pw)), d3 = load(UnsafeRawPointer(p + 3 &* pw))
         @inline(__always) func store(_ xi: Int, _ x: V) {
             UnsafeMutableRawPointer(o + xi &* plane).storeBytes(of: x, as: V.self)
         }
@@ -143,12 +177,13 @@ public enum WinogradKernels {
         columns(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
     }
 
-    /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0], ld as for
-    /// transformInput. Row-wise like transformInput: groups of 16 whole tiles (two output rows of 32 values each,
-    /// stored as vectors), the tiles cut by an odd Ho or Wo and the rest of a short segment one by one.
+    /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0] with leading
+    /// dimension ld >= t1 - t0 (nothing past t1 - t0 is read). Row-wise like transformInput: groups of 16, then 8
+    /// whole tiles (two output rows, stored as vectors; when overwriting, a last group overlapping the one
+    /// before), the tiles cut by an odd Ho or Wo and the rest of a short segment one by one.
     static func transformOutput(_ yn: UnsafeMutablePointer<Float>, _ mm: UnsafePointer<Float>, _ s: Conv2dShape,
                                 tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue, accumulate: Bool) {
-        let tw = (s.wo + 1) / 2, plane = s.cout &* ld, g = group
+        let tw = (s.wo + 1) / 2, plane = s.cout &* ld
         let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
         let fullPerRow = s.wo / 2          // tiles of a tile row with both columns inside the image
         let slope = e.leakySlope
@@ -165,13 +200,16 @@ public enum WinogradKernels {
                     let rowOffset: Int = 2 &* ti &* s.wo &- 2 &* rowStart
                     let row0 = dst + rowOffset
                     let fullEnd = min(tb, rowStart &+ fullPerRow)
-                    while t &+ g <= fullEnd {
-                        outputGroup(row0 + 2 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
-                        t &+= g
+                    while fullEnd &- t >= 16 {
+                        outputGroup16(row0 + 2 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
+                        t &+= 16
                     }
-                    // Overwriting: a last group overlapping the previous one stores the same values again.
-                    if !accumulate && t < fullEnd && fullEnd &- ta >= g {
-                        outputGroup(row0 + 2 &* (fullEnd &- g), src + (fullEnd &- g &- t0), s.wo, plane, a, b, slope, false)
+                    while fullEnd &- t >= 8 {
+                        outputGroup8(row0 + 2 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
+                        t &+= 8
+                    }
+                    if !accumulate && t < fullEnd && fullEnd &- ta >= 8 {
+                        outputGroup8(row0 + 2 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, false)
                         t = fullEnd
                     }
                 }
@@ -183,11 +221,30 @@ public enum WinogradKernels {
         }
     }
 
-    /// 16 whole tiles: q points at the first tile's M column, row0 at its top-left output.
     @inline(__always)
-    static func outputGroup(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
-                            _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
-        typealias V = SIMD16<Float>
+    static func outputGroup16(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                              _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        outputGroup(row0, p, wo, plane, a, b, slope, accumulate, as: SIMD16<Float>.self) { e, o in
+            (SIMD16<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]),
+             SIMD16<Float>(e[8], o[8], e[9], o[9], e[10], o[10], e[11], o[11], e[12], o[12], e[13], o[13], e[14], o[14], e[15], o[15]))
+        }
+    }
+
+    @inline(__always)
+    static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        outputGroup(row0, p, wo, plane, a, b, slope, accumulate, as: SIMD8<Float>.self) { e, o in
+            (SIMD8<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]), SIMD8<Float>(e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]))
+        }
+    }
+
+    /// One lane per whole tile: p points at the first tile's M column, row0 at its top-left output; `interleave`
+    /// turns a row's even and odd columns into its two vectors of consecutive values. Same arithmetic, in the same
+    /// order, as outputTile.
+    @inline(__always)
+    static func outputGroup<V: SIMD>(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                                     _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool, as: V.Type,
+                                     interleave: (V, V) -> (V, V)) where V.Scalar == Float {
         @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
         // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
         let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
@@ -205,26 +262,20 @@ public enum WinogradKernels {
                 y11 = y11.replacing(with: y11 * sv, where: y11 .<= zero)
             }
         }
+        let half = MemoryLayout<V>.size
         @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ even: V, _ odd: V) {
             let (lo, hi) = interleave(even, odd)
             let raw = UnsafeMutableRawPointer(r)
             if accumulate {
                 raw.storeBytes(of: raw.loadUnaligned(as: V.self) + lo, as: V.self)
-                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: V.self) + hi, toByteOffset: 64, as: V.self)
+                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: half, as: V.self) + hi, toByteOffset: half, as: V.self)
             } else {
                 raw.storeBytes(of: lo, as: V.self)
-                raw.storeBytes(of: hi, toByteOffset: 64, as: V.self)
+                raw.storeBytes(of: hi, toByteOffset: half, as: V.self)
             }
         }
         put(row0, y00, y01)
         put(row0 + wo, y10, y11)
-    }
-
-    /// (e0, o0, e1, o1, ..., e7, o7), (e8, o8, ..., e15, o15): two vpermi2ps with AVX-512.
-    @inline(__always)
-    static func interleave(_ e: SIMD16<Float>, _ o: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
-        (SIMD16<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]),
-         SIMD16<Float>(e[8], o[8], e[9], o[9], e[10], o[10], e[11], o[11], e[12], o[12], e[13], o[13], e[14], o[14], e[15], o[15]))
     }
 
     /// One tile (ti, tj), possibly cut by the image's bottom or right edge; p points at its M column.
@@ -291,7 +342,7 @@ public enum WinogradKernels {
         let (perChunk, chunks) = chunking(s, workers: ConvKernels.workers)
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let ldMax = leadingDimension(tiles: perChunk)
-        let vCount = 16 * s.cin * ldMax, mCount = 16 * s.cout * ldMax
+        let vCount = 16 * s.cin * ldMax, mCount = 16 * s.cout * perChunk
         func run(_ u: UnsafePointer<Float>) {
             let items = KernelWorkCounter(count: s.n * chunks)
             let workers = min(ConvKernels.workers, s.n * chunks)
@@ -300,14 +351,16 @@ public enum WinogradKernels {
                     StoragePool.shared.with(count: mCount) { m in
                         while let item = items.take() {
                             let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
+                            // V has room for whole groups past the chunk; M is contiguous (ldc = n), which
+                            // OpenBLAS zeroes (beta = 0) with one memset instead of a strided loop.
                             let count = t1 - t0, ld = leadingDimension(tiles: count)
                             transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
                             for xi in 0..<16 {
-                                MatmulKernels.sgemm(c: m + xi * s.cout * ld, ldc: ld, transA: false, transB: false, m: s.cout, n: count, k: s.cin, alpha: 1,
+                                MatmulKernels.sgemm(c: m + xi * s.cout * count, ldc: count, transA: false, transB: false, m: s.cout, n: count, k: s.cin, alpha: 1,
                                                     a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld,
                                                     beta: 0)
                             }
-                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: ld,
+                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: count,
                                             epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
                         }
                     }

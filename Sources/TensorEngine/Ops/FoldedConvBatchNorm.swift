@@ -36,12 +36,8 @@ extension Graph {
         if WinogradKernels.applies(s) && WinogradKernels.cachesInferenceWeights {
             // U = G g G^T depends only on the weights: made once per weight tensor and kept with its storage until
             // the weights change (TensorStorage.version: loading, an optimizer step, Tensor's writing methods).
-            let w = weight.value
-            let u = w.storage.derived(WinogradKernels.transformedWeightsKey,
-                                      count: WinogradKernels.transformedWeightCount(cout: cout, cin: cin)) {
-                WinogradKernels.transformWeights($0, w.data, cout: cout, cin: cin)
-            }
-            WinogradKernels.forward(y.value.data, x.value.data, w.data, s,
+            let u = WinogradKernels.cachedTransformedWeights(weight.value)
+            WinogradKernels.forward(y.value.data, x.value.data, weight.value.data, s,
                                     epilogue: ConvEpilogue(scale: scale.data, shift: shift.data, leakySlope: slope),
                                     transformedWeights: u.pointer)
             return y
