@@ -221,30 +221,13 @@ public enum WinogradKernels {
         }
     }
 
+    /// 16 whole tiles, one lane each: p points at the first tile's M column, row0 at its top-left output. Same
+    /// arithmetic, in the same order, as outputTile. (Written out for each width: the generic SIMD version compiled
+    /// to gathers.)
     @inline(__always)
     static func outputGroup16(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
                               _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
-        outputGroup(row0, p, wo, plane, a, b, slope, accumulate, as: SIMD16<Float>.self) { e, o in
-            (SIMD16<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]),
-             SIMD16<Float>(e[8], o[8], e[9], o[9], e[10], o[10], e[11], o[11], e[12], o[12], e[13], o[13], e[14], o[14], e[15], o[15]))
-        }
-    }
-
-    @inline(__always)
-    static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
-                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
-        outputGroup(row0, p, wo, plane, a, b, slope, accumulate, as: SIMD8<Float>.self) { e, o in
-            (SIMD8<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]), SIMD8<Float>(e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]))
-        }
-    }
-
-    /// One lane per whole tile: p points at the first tile's M column, row0 at its top-left output; `interleave`
-    /// turns a row's even and odd columns into its two vectors of consecutive values. Same arithmetic, in the same
-    /// order, as outputTile.
-    @inline(__always)
-    static func outputGroup<V: SIMD>(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
-                                     _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool, as: V.Type,
-                                     interleave: (V, V) -> (V, V)) where V.Scalar == Float {
+        typealias V = SIMD16<Float>
         @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
         // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
         let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
@@ -262,20 +245,64 @@ public enum WinogradKernels {
                 y11 = y11.replacing(with: y11 * sv, where: y11 .<= zero)
             }
         }
-        let half = MemoryLayout<V>.size
-        @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ even: V, _ odd: V) {
-            let (lo, hi) = interleave(even, odd)
+        @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ e: V, _ o: V) {
+            let lo = unsafeBitCast(zip(e.lowHalf, o.lowHalf), to: V.self), hi = unsafeBitCast(zip(e.highHalf, o.highHalf), to: V.self)
             let raw = UnsafeMutableRawPointer(r)
             if accumulate {
                 raw.storeBytes(of: raw.loadUnaligned(as: V.self) + lo, as: V.self)
-                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: half, as: V.self) + hi, toByteOffset: half, as: V.self)
+                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: V.self) + hi, toByteOffset: 64, as: V.self)
             } else {
                 raw.storeBytes(of: lo, as: V.self)
-                raw.storeBytes(of: hi, toByteOffset: half, as: V.self)
+                raw.storeBytes(of: hi, toByteOffset: 64, as: V.self)
             }
         }
         put(row0, y00, y01)
         put(row0 + wo, y10, y11)
+    }
+
+    /// outputGroup16 for 8 tiles.
+    @inline(__always)
+    static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                              _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
+        // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
+        let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
+        let h10 = q(4) - q(8) - q(12), h11 = q(5) - q(9) - q(13), h12 = q(6) - q(10) - q(14), h13 = q(7) - q(11) - q(15)
+        var y00 = h00 + h01 + h02, y01 = h01 - h02 - h03
+        var y10 = h10 + h11 + h12, y11 = h11 - h12 - h13
+        if !accumulate {
+            let av = V(repeating: a), bv = V(repeating: b)
+            y00 = y00 * av + bv; y01 = y01 * av + bv; y10 = y10 * av + bv; y11 = y11 * av + bv
+            if let slope {
+                let sv = V(repeating: slope), zero = V(repeating: 0)
+                y00 = y00.replacing(with: y00 * sv, where: y00 .<= zero)
+                y01 = y01.replacing(with: y01 * sv, where: y01 .<= zero)
+                y10 = y10.replacing(with: y10 * sv, where: y10 .<= zero)
+                y11 = y11.replacing(with: y11 * sv, where: y11 .<= zero)
+            }
+        }
+        @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ e: V, _ o: V) {
+            let both = unsafeBitCast(zip(e, o), to: SIMD16<Float>.self)
+            let raw = UnsafeMutableRawPointer(r)
+            if accumulate {
+                raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) + both, as: SIMD16<Float>.self)
+            } else {
+                raw.storeBytes(of: both, as: SIMD16<Float>.self)
+            }
+        }
+        put(row0, y00, y01)
+        put(row0 + wo, y10, y11)
+    }
+
+    /// (e0, o0, e1, o1, ..., e7, o7) as 8 pairs: each lane's two floats as one 64-bit integer, e in the low half
+    /// (little-endian, so e comes first in memory). Compiles to a few shuffles; building the vector from its
+    /// elements compiled to gathers from spilled registers inside the output group.
+    @inline(__always)
+    static func zip(_ e: SIMD8<Float>, _ o: SIMD8<Float>) -> SIMD8<UInt64> {
+        let eb = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(e, to: SIMD8<UInt32>.self))
+        let ob = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(o, to: SIMD8<UInt32>.self))
+        return eb | (ob &<< 32)
     }
 
     /// One tile (ti, tj), possibly cut by the image's bottom or right edge; p points at its M column.
