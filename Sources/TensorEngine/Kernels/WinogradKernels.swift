@@ -38,8 +38,9 @@ public enum WinogradKernels {
             transformWeights($0, w.data, cout: cout, cin: cin)
         }
     }
-    /// Target floats of one chunk's transformed input (and output) per worker.
-    nonisolated(unsafe) public static var chunkFloats = 1 << 20
+    /// Target floats of one chunk's transformed input (and output) per worker (KP2D_WINOGRAD_CHUNK_FLOATS for A/B runs).
+    nonisolated(unsafe) public static var chunkFloats =
+        Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CHUNK_FLOATS"] ?? "").map { max(1, $0) } ?? 1 << 20
 
     public static func applies(_ s: Conv2dShape) -> Bool {
         enabled && s.kh == 3 && s.kw == 3 && s.pad == 1 && s.cin >= minChannels && s.cout >= minChannels
