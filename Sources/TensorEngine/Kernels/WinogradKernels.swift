@@ -8,8 +8,10 @@ import Foundation
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   A^T = [1 1 1 0; 0 1 -1 -1]
 // Summed over Cin, the 16 element-wise products become 16 matrix products, one per position ξ of
 // the 4x4 transformed patch:  M[ξ] (Cout, tiles) = U[ξ] (Cout, Cin) @ V[ξ] (Cin, tiles)
-// with U = G g G^T (the transformed weights, once per call) and V = B^T d B (the transformed input,
-// chunk by chunk). The sgemm work is 16/36 of im2col's; the transforms are a few adds per element.
+// with U = G g G^T (the transformed weights, once per call, or cached with the weights for forward-only
+// convolutions: cachedTransformedWeights) and V = B^T d B (the transformed input, chunk by chunk). The sgemm
+// work is 16/36 of im2col's; the transforms are a few adds per element, done row-wise in groups of 16 and 8
+// tiles (transformInput / transformOutput).
 // Tiles are processed in chunks (a worker's V and M stay a few MiB), one worker per core with
 // single-threaded sgemm; each chunk's output goes through the epilogue (bias, folded BatchNorm,
 // LeakyReLU) as it is written. The constants are exact in binary; rounding differs from direct
@@ -24,7 +26,8 @@ public enum WinogradKernels {
     nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["KP2D_WINOGRAD"] != "0"
     /// Smallest Cin and Cout that use Winograd (below, the sgemms are too thin to gain).
     nonisolated(unsafe) public static var minChannels = 64
-    /// Inference (Graph.conv2dFoldedBatchNormLeakyReLU) keeps U per weight tensor (A/B switch; KP2D_WINOGRAD_CACHE=0: off).
+    /// Forward-only convolutions (Graph.conv2dFoldedBatchNormLeakyReLU, Graph.conv2d without a recorded backward) keep
+    /// U per weight tensor (A/B switch; KP2D_WINOGRAD_CACHE=0: off).
     nonisolated(unsafe) public static var cachesInferenceWeights = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CACHE"] != "0"
     /// Key of the cached U in TensorStorage.derived.
     public static let transformedWeightsKey = "winograd.U"
@@ -38,6 +41,7 @@ public enum WinogradKernels {
             transformWeights($0, w.data, cout: cout, cin: cin)
         }
     }
+
     /// Target floats of one chunk's transformed input (and output) per worker (KP2D_WINOGRAD_CHUNK_FLOATS for A/B runs).
     nonisolated(unsafe) public static var chunkFloats =
         Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CHUNK_FLOATS"] ?? "").map { max(1, $0) } ?? 1 << 20
