@@ -23,8 +23,8 @@ public final class TensorStorage: @unchecked Sendable {
         ProcessInfo.processInfo.environment["KP2D_POISON_UNINITIALIZED"] == "1"
 
     private let modifications = Atomic<Int>(0)
-    private let derivedLock = NSLock()
-    private var derivedValues: [String: (version: Int, storage: TensorStorage)] = [:]
+    /// Stored inline (no object per tensor); used only by `derived`.
+    private let derivedValues = Mutex<[String: (version: Int, storage: TensorStorage)]>([:])
 
     public init(count: Int, initialized: Bool = true) {
         self.count = count
@@ -48,22 +48,19 @@ public final class TensorStorage: @unchecked Sendable {
     /// contents change (`version`). The version is read before `make` runs, so a writer that finishes (and marks)
     /// during `make` makes the next call recompute. Thread-safe; `make` runs under a lock of this storage.
     public func derived(_ key: String, count: Int, _ make: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage {
-        derivedLock.lock()
-        defer { derivedLock.unlock() }
-        let v = version
-        if let d = derivedValues[key], d.version == v, d.storage.count == count { return d.storage }
-        derivedValues[key] = nil
-        let d = TensorStorage(count: count, initialized: false)
-        make(d.pointer)
-        derivedValues[key] = (v, d)
-        return d
+        derivedValues.withLock { values in
+            let v = version
+            if let d = values[key], d.version == v, d.storage.count == count { return d.storage }
+            values[key] = nil
+            let d = TensorStorage(count: count, initialized: false)
+            make(d.pointer)
+            values[key] = (v, d)
+            return d
+        }
     }
 
     /// Keys of the derived values held (tests, diagnostics).
-    public var derivedKeys: [String] {
-        derivedLock.lock(); defer { derivedLock.unlock() }
-        return derivedValues.keys.sorted()
-    }
+    public var derivedKeys: [String] { derivedValues.withLock { $0.keys.sorted() } }
 }
 
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
