@@ -97,6 +97,7 @@ public final class Adam {
                         pp[i] = pp[i] + (-stepSize) * (m[i] / denom)
                     }
                 }
+                p.value.markModified()   // cached values derived from the weights (inference) are remade
             }
         }
     }

@@ -79,6 +79,7 @@ extension Module {
                 throw StateDictError.nonFinite(source: source, key: e.key, index: i, value: values[i])
             }
             values.withUnsafeBufferPointer { e.tensor.data.update(from: $0.baseAddress!, count: e.tensor.count) }
+            e.tensor.markModified()
         }
         if strict {
             let known = Set(entries.map { $0.key })

@@ -57,6 +57,12 @@ public final class Graph {
         Variable(Tensor(shape: shape), requiresGrad: needsGrad(inputs))
     }
 
+    /// Like `output(_:from:)`, but the elements are NOT initialised (Tensor(uninitializedShape:)): only for ops
+    /// whose forward kernel writes every element (convolution, max-pool, pixel shuffle, concatenation).
+    public func outputUninitialized(_ shape: [Int], from inputs: [Variable]) -> Variable {
+        Variable(Tensor(uninitializedShape: shape), requiresGrad: needsGrad(inputs))
+    }
+
     /// Wrap an existing tensor as an op output.
     public func output(_ value: Tensor, from inputs: [Variable]) -> Variable {
         Variable(value, requiresGrad: needsGrad(inputs))

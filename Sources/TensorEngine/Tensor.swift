@@ -1,20 +1,66 @@
+import Foundation
+import Synchronization
+
 // Tensor: a contiguous float32 array with a shape (row-major, last index fastest).
 // Images and feature maps are NCHW. Reference semantics: a Tensor owns (or shares, after
 // `reshaped`) one heap buffer whose address never changes, so kernels take `data` once.
 
 /// Heap storage shared by a tensor and its reshaped views. Large buffers are recycled through
-/// StoragePool.shared (same-shape steps reuse them); every new storage is zero-filled.
+/// StoragePool.shared (same-shape steps reuse them); a new storage is zero-filled unless made with
+/// `initialized: false` (for outputs a kernel overwrites completely).
+///
+/// `version` counts modifications: Tensor's own writing methods, Module.loadStateDict and Adam.update bump it;
+/// code that writes a tensor through its raw `data` pointer calls `markModified()` when it is done. Values
+/// derived from the contents and cached with the storage (`derived`, e.g. the Winograd-transformed weights of
+/// an inference convolution) are recomputed when the version has changed since they were made.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
 
-    public init(count: Int) {
+    /// Tests set this: storages made with `initialized: false` are filled with NaN instead of left as they
+    /// come, so an element a kernel fails to write shows up in any comparison. Also set by KP2D_POISON_UNINITIALIZED=1.
+    nonisolated(unsafe) public static var poisonUninitialized =
+        ProcessInfo.processInfo.environment["KP2D_POISON_UNINITIALIZED"] == "1"
+
+    private let modifications = Atomic<Int>(0)
+    /// Stored inline (no object per tensor); used only by `derived`.
+    private let derivedValues = Mutex<[String: (version: Int, storage: TensorStorage)]>([:])
+
+    public init(count: Int, initialized: Bool = true) {
         self.count = count
         pointer = StoragePool.shared.take(max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        if initialized {
+            pointer.initialize(repeating: 0, count: max(count, 1))
+        } else if TensorStorage.poisonUninitialized {
+            pointer.initialize(repeating: .nan, count: max(count, 1))
+        }
     }
 
     deinit { StoragePool.shared.give(pointer, count: max(count, 1)) }
+
+    /// Number of modifications so far (see the type's comment).
+    public var version: Int { modifications.load(ordering: .acquiring) }
+
+    /// Record that the contents changed (after writing them), so that cached derived values are remade.
+    public func markModified() { modifications.wrappingAdd(1, ordering: .releasing) }
+
+    /// A value of `count` floats derived from this storage's contents by `make`, cached under `key` until the
+    /// contents change (`version`). The version is read before `make` runs, so a writer that finishes (and marks)
+    /// during `make` makes the next call recompute. Thread-safe; `make` runs under a lock of this storage.
+    public func derived(_ key: String, count: Int, _ make: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage {
+        derivedValues.withLock { values in
+            let v = version
+            if let d = values[key], d.version == v, d.storage.count == count { return d.storage }
+            values[key] = nil
+            let d = TensorStorage(count: count, initialized: false)
+            make(d.pointer)
+            values[key] = (v, d)
+            return d
+        }
+    }
+
+    /// Keys of the derived values held (tests, diagnostics).
+    public var derivedKeys: [String] { derivedValues.withLock { $0.keys.sorted() } }
 }
 
 public final class Tensor: @unchecked Sendable, CustomStringConvertible {
@@ -30,6 +76,15 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.shape = shape
         self.count = shape.reduce(1, *)
         self.storage = TensorStorage(count: count)
+    }
+
+    /// A tensor whose elements are NOT initialised (NaN when TensorStorage.poisonUninitialized): only for the
+    /// output of a kernel that writes every element (convolutions), which saves the zero-fill pass.
+    public init(uninitializedShape shape: [Int]) {
+        Tensor.checkShape(shape)
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.storage = TensorStorage(count: count, initialized: false)
     }
 
     /// A tensor holding `values` (row-major). Fails if the element count does not match the shape.
@@ -94,13 +149,16 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     public subscript(flat i: Int) -> Float {
         get { data[i] }
-        set { data[i] = newValue }
+        set { data[i] = newValue; storage.markModified() }
     }
 
     public subscript(indices: Int...) -> Float {
         get { data[offset(indices)] }
-        set { data[offset(indices)] = newValue }
+        set { data[offset(indices)] = newValue; storage.markModified() }
     }
+
+    /// storage.markModified(): call after writing the elements through `data`.
+    public func markModified() { storage.markModified() }
 
     public func offset(_ indices: [Int]) -> Int {
         precondition(indices.count == shape.count, "index \(indices) for shape \(shape)")
@@ -120,19 +178,21 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         return t
     }
 
-    public func zero() { data.update(repeating: 0, count: count) }
-    public func fill(_ v: Float) { data.update(repeating: v, count: count) }
+    public func zero() { data.update(repeating: 0, count: count); storage.markModified() }
+    public func fill(_ v: Float) { data.update(repeating: v, count: count); storage.markModified() }
 
     /// self += other (same element count). Backward passes accumulate with this.
     public func add(_ other: Tensor) {
         precondition(other.count == count, "add: shapes \(shape) and \(other.shape) differ")
         ArithmeticKernels.accumulate(data, other.data, count: count)
+        storage.markModified()
     }
 
     /// self = other (same element count).
     public func assign(_ other: Tensor) {
         precondition(other.count == count, "assign: shapes \(shape) and \(other.shape) differ")
         data.update(from: other.data, count: count)
+        storage.markModified()
     }
 
     public var description: String {

@@ -48,8 +48,35 @@ public enum NormKernels {
         }
     }
 
+    /// Blocks of 64 positions in parallel; each block sums the squares channel by channel (contiguous rows, each
+    /// position's sum in channel order as in l2NormalizeForwardNaive: equal results), then divides.
     public static func l2NormalizeForward(_ y: UnsafeMutablePointer<Float>, _ norm: UnsafeMutablePointer<Float>,
                                           _ x: UnsafePointer<Float>, outer: Int, c: Int, inner: Int) {
+        let block = 64, blocks = (inner + block - 1) / block
+        KernelParallel.forRanges(outer * blocks, costPerItem: 2 * c * block) { range in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { sums in
+                for item in range {
+                    let o = item / blocks, j0 = (item % blocks) * block, count = min(block, inner - j0)
+                    let base = o * c * inner + j0
+                    for j in 0..<count { sums[j] = 0 }
+                    for k in 0..<c {
+                        let row = x + base + k * inner
+                        for j in 0..<count { let v = Double(row[j]); sums[j] += v * v }
+                    }
+                    for j in 0..<count { norm[o * inner + j0 + j] = Float(sums[j].squareRoot()) }
+                    let nrm = norm + o * inner + j0
+                    for k in 0..<c {
+                        let row = x + base + k * inner, out = y + base + k * inner
+                        for j in 0..<count { out[j] = row[j] / nrm[j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The forward position by position (the twin of l2NormalizeForward).
+    public static func l2NormalizeForwardNaive(_ y: UnsafeMutablePointer<Float>, _ norm: UnsafeMutablePointer<Float>,
+                                               _ x: UnsafePointer<Float>, outer: Int, c: Int, inner: Int) {
         for o in 0..<outer {
             for j in 0..<inner {
                 let base = o * c * inner + j

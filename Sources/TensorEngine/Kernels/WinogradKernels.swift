@@ -8,31 +8,51 @@ import Foundation
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   A^T = [1 1 1 0; 0 1 -1 -1]
 // Summed over Cin, the 16 element-wise products become 16 matrix products, one per position ξ of
 // the 4x4 transformed patch:  M[ξ] (Cout, tiles) = U[ξ] (Cout, Cin) @ V[ξ] (Cin, tiles)
-// with U = G g G^T (the transformed weights, once per call) and V = B^T d B (the transformed input,
-// chunk by chunk). The sgemm work is 16/36 of im2col's; the transforms are a few adds per element.
+// with U = G g G^T (the transformed weights, once per call, or cached with the weights for forward-only
+// convolutions: cachedTransformedWeights) and V = B^T d B (the transformed input, chunk by chunk). The sgemm
+// work is 16/36 of im2col's; the transforms are a few adds per element, done row-wise in groups of 16 and 8
+// tiles (transformInput / transformOutput).
 // Tiles are processed in chunks (a worker's V and M stay a few MiB), one worker per core with
 // single-threaded sgemm; each chunk's output goes through the epilogue (bias, folded BatchNorm,
 // LeakyReLU) as it is written. The constants are exact in binary; rounding differs from direct
 // convolution by a few float ulps times the channel count (tests compare with the naive twin).
 //
 // Used by ConvKernels.forward for 3x3, padding 1, Cin and Cout >= minChannels, and by ConvKernels.backward
-// for dx (a 3x3 pad-1 convolution of dy with the flipped, transposed filters, added into dx); dW stays
-// im2col + sgemm.
+// for dx (a 3x3 pad-1 convolution of dy with the flipped, transposed filters, added into dx). dW is
+// Winograd F(3x3, 2x2) in WinogradWeightGradientKernels, which reuses transformInput.
 
 public enum WinogradKernels {
     /// Switch for A/B runs and tests.
     nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["KP2D_WINOGRAD"] != "0"
     /// Smallest Cin and Cout that use Winograd (below, the sgemms are too thin to gain).
     nonisolated(unsafe) public static var minChannels = 64
-    /// Target floats of one chunk's transformed input (and output) per worker.
-    nonisolated(unsafe) public static var chunkFloats = 1 << 20
+    /// Forward-only convolutions (Graph.conv2dFoldedBatchNormLeakyReLU, Graph.conv2d without a recorded backward) keep
+    /// U per weight tensor (A/B switch; KP2D_WINOGRAD_CACHE=0: off).
+    nonisolated(unsafe) public static var cachesInferenceWeights = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CACHE"] != "0"
+    /// Key of the cached U in TensorStorage.derived.
+    public static let transformedWeightsKey = "winograd.U"
+
+    /// U of the weight tensor w (Cout, Cin, 3, 3), kept with its storage until the weights change
+    /// (TensorStorage.derived and version). For forward-only convolutions (inference), whose weights stay the same
+    /// from one call to the next.
+    public static func cachedTransformedWeights(_ w: Tensor) -> TensorStorage {
+        let (cout, cin, _, _) = w.nchw
+        return w.storage.derived(transformedWeightsKey, count: transformedWeightCount(cout: cout, cin: cin)) {
+            transformWeights($0, w.data, cout: cout, cin: cin)
+        }
+    }
+
+    /// Target floats of one chunk's transformed input (and output) per worker (KP2D_WINOGRAD_CHUNK_FLOATS for A/B runs).
+    nonisolated(unsafe) public static var chunkFloats =
+        Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_CHUNK_FLOATS"] ?? "").map { max(1, $0) } ?? 1 << 20
 
     public static func applies(_ s: Conv2dShape) -> Bool {
         enabled && s.kh == 3 && s.kw == 3 && s.pad == 1 && s.cin >= minChannels && s.cout >= minChannels
     }
 
-    /// U (16, Cout, Cin) = G g G^T for every filter g = w[co][ci] (3x3).
-    static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
+    /// u (16, Cout, Cin) = G g G^T of every 3x3 filter g = w[co][ci] of w (Cout, Cin, 3, 3): what `forward` computes
+    /// on every call unless given it (inference caches it per weight tensor: Graph.conv2dFoldedBatchNormLeakyReLU).
+    public static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
         let plane = cout * cin
         KernelParallel.forRanges(cout, costPerItem: cin * 64) { range in
             for co in range {
@@ -61,160 +81,262 @@ public enum WinogradKernels {
         }
     }
 
-    /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld = t1 - t0 rounded as given.
+    /// Leading dimension of V for a chunk of `tiles` tiles: room for a group of 8 that starts at the chunk's last tile
+    /// (the input transform writes whole groups; the columns past `tiles` are never read by the sgemm).
+    public static func leadingDimension(tiles: Int) -> Int { (tiles &+ 7 &+ 15) & ~15 }
+
+    /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld >= leadingDimension(t1 - t0).
+    ///
+    /// Row-wise: per input channel, the input rows of the chunk's tile rows are copied once into a zero-bordered
+    /// scratch (one zero column left, zeros right and above/below the image), so every tile is an interior tile;
+    /// each tile row's segment of the chunk is then done in groups of 16, then 8 tiles with no per-tile tests. A
+    /// segment's last group overlaps the one before it (writing equal values again); a segment shorter than 8
+    /// tiles writes a whole group whose extra columns belong to the next segment, written after it, or to the
+    /// padding of ld.
     static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
-        let tw = (s.wo + 1) / 2, plane = s.cin * ld
-        for ci in 0..<s.cin {
-            let src = xn + ci * s.h * s.w
-            let dst = v + ci * ld
-            var t = t0
-            while t < t1 {
-                let ti = t / tw, tj = t % tw
-                // Eight tiles of one tile row at once: their 18 input columns 2tj-1 ..< 2tj+17 of 4 rows.
-                if tj + 8 <= tw && t + 8 <= t1 && 2 * ti - 1 >= 0 && 2 * ti + 2 < s.h && 2 * tj - 1 >= 0 && 2 * tj + 17 <= s.w {
-                    var rowsT = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                                 SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                    withUnsafeMutableBytes(of: &rowsT) { raw in
-                        let d = raw.baseAddress!.assumingMemoryBound(to: SIMD8<Float>.self)
-                        for r in 0..<4 {
-                            let p = src + (2 * ti - 1 + r) * s.w + 2 * tj - 1
-                            let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-                            let b = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-                            // column k of tile t is p[2t + k]
-                            d[4 * r] = a.evenHalf; d[4 * r + 1] = a.oddHalf; d[4 * r + 2] = b.evenHalf; d[4 * r + 3] = b.oddHalf
-                        }
-                        // rows: B^T d, in place (d[4r + c] = row r, column c)
-                        for c in 0..<4 {
-                            let a0 = d[c], a1 = d[4 + c], a2 = d[8 + c], a3 = d[12 + c]
-                            d[c] = a0 - a2; d[4 + c] = a1 + a2; d[8 + c] = a2 - a1; d[12 + c] = a1 - a3
-                        }
-                        let o = dst + (t - t0)
-                        for r in 0..<4 {
-                            let a0 = d[4 * r], a1 = d[4 * r + 1], a2 = d[4 * r + 2], a3 = d[4 * r + 3]
-                            UnsafeMutableRawPointer(o + (4 * r) * plane).storeBytes(of: a0 - a2, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(o + (4 * r + 1) * plane).storeBytes(of: a1 + a2, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(o + (4 * r + 2) * plane).storeBytes(of: a2 - a1, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(o + (4 * r + 3) * plane).storeBytes(of: a1 - a3, as: SIMD8<Float>.self)
-                        }
-                    }
-                    t += 8
-                    continue
+        precondition(ld >= leadingDimension(tiles: t1 - t0), "Winograd transformInput: ld \(ld) too small for \(t1 - t0) tiles")
+        let tw = (s.wo + 1) / 2, plane = s.cin &* ld
+        let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
+        // Padded row k holds input row rowBase + k at columns 1...w (column 0 and the rest zero).
+        let rowBase = 2 &* tiLo &- 1, rows = 2 &* (tiHi &- tiLo) &+ 4
+        let pw = (2 &* tw &+ 34 &+ 15) & ~15
+        let inLo = max(0, rowBase), inHi = min(s.h, rowBase &+ rows)
+        let hw = s.h &* s.w, w = s.w
+        StoragePool.shared.with(count: rows &* pw) { pad in
+            pad.update(repeating: 0, count: rows &* pw)
+            for ci in 0..<s.cin {
+                let src = xn + ci &* hw
+                for r in inLo..<inHi {
+                    let to: Int = (r &- rowBase) &* pw &+ 1, from: Int = r &* w
+                    copyRow(pad + to, src + from, count: w)
                 }
-                let r0 = 2 * ti - 1, c0 = 2 * tj - 1
-                var d = SIMD16<Float>(repeating: 0)
-                let interior = r0 >= 0 && r0 + 3 < s.h && c0 >= 0 && c0 + 3 < s.w
-                if interior {
-                    for r in 0..<4 {
-                        let p = src + (r0 + r) * s.w + c0
-                        d[4 * r] = p[0]; d[4 * r + 1] = p[1]; d[4 * r + 2] = p[2]; d[4 * r + 3] = p[3]
-                    }
-                } else {
-                    for r in 0..<4 {
-                        let ih = r0 + r
-                        if ih < 0 || ih >= s.h { continue }
-                        for c in 0..<4 {
-                            let iw = c0 + c
-                            if iw >= 0 && iw < s.w { d[4 * r + c] = src[ih * s.w + iw] }
-                        }
+                let dst = v + ci &* ld
+                for ti in tiLo...tiHi {
+                    let rowStart = ti &* tw
+                    let a = max(t0, rowStart), b = min(t1, rowStart &+ tw)
+                    // Padded row 2(ti - tiLo) is input row 2ti - 1; tile tj starts at padded column 2tj.
+                    let padOffset: Int = 2 &* (ti &- tiLo) &* pw &- 2 &* rowStart
+                    let p = UnsafePointer(pad + padOffset)
+                    var t = a
+                    while b &- t >= 16 { inputGroup16(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 16 }
+                    while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 8 }
+                    if t < b {
+                        let last = b &- a >= 8 ? b &- 8 : t
+                        inputGroup8(dst + (last &- t0), p + 2 &* last, pw, plane)
                     }
                 }
-                // rows: B^T d
-                var m = SIMD16<Float>(repeating: 0)
-                for c in 0..<4 {
-                    let a0 = d[c], a1 = d[4 + c], a2 = d[8 + c], a3 = d[12 + c]
-                    m[c] = a0 - a2; m[4 + c] = a1 + a2; m[8 + c] = a2 - a1; m[12 + c] = a1 - a3
-                }
-                // columns: (B^T d) B
-                let o = dst + (t - t0)
-                for r in 0..<4 {
-                    let a0 = m[4 * r], a1 = m[4 * r + 1], a2 = m[4 * r + 2], a3 = m[4 * r + 3]
-                    o[(4 * r) * plane] = a0 - a2
-                    o[(4 * r + 1) * plane] = a1 + a2
-                    o[(4 * r + 2) * plane] = a2 - a1
-                    o[(4 * r + 3) * plane] = a1 - a3
-                }
-                t += 1
             }
         }
     }
 
-    /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0].
+    /// dst[0..<count] = src[0..<count] for short rows: vectors of 16, the last one overlapping (no call, no tail loop).
+    @inline(__always)
+    static func copyRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        if count < 16 { for i in 0..<count { dst[i] = src[i] }; return }
+        var i = 0
+        while true {
+            if i &+ 16 > count { i = count &- 16 }
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self),
+                                                        as: SIMD16<Float>.self)
+            i &+= 16
+            if i >= count { return }
+        }
+    }
+
+    /// 16 tiles: p points at the first tile's top-left input (padded rows of stride pw), o at its V column.
+    @inline(__always)
+    static func inputGroup16(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
+        inputGroup(o, p, pw, plane) { q in
+            let a = q.loadUnaligned(as: SIMD32<Float>.self), b = q.loadUnaligned(fromByteOffset: 8, as: SIMD32<Float>.self)
+            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+        }
+    }
+
+    /// 8 tiles, as inputGroup16.
+    @inline(__always)
+    static func inputGroup8(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
+        inputGroup(o, p, pw, plane) { q in
+            let a = q.loadUnaligned(as: SIMD16<Float>.self), b = q.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+        }
+    }
+
+    /// One lane per tile; `columns(q)` gives the four input columns (k = 0...3) of the tiles from q, where column k
+    /// of tile j is q[2j + k]. Same arithmetic, in the same order, as one tile at a time.
+    @inline(__always)
+    static func inputGroup<V: SIMD>(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int,
+                                    columns load: (UnsafeRawPointer) -> (V, V, V, V)) where V.Scalar == Float {
+        let d0 = load(UnsafeRawPointer(p)), d1 = load(UnsafeRawPointer(p + pw))
+        let d2 = load(UnsafeRawPointer(p + 2 &* pw)), d3 = load(UnsafeRawPointer(p + 3 &* pw))
+        @inline(__always) func store(_ xi: Int, _ x: V) {
+            UnsafeMutableRawPointer(o + xi &* plane).storeBytes(of: x, as: V.self)
+        }
+        // rows: m = B^T d (m0 = d0 - d2, m1 = d1 + d2, m2 = d2 - d1, m3 = d1 - d3), then columns: m B
+        @inline(__always) func columns(_ r: Int, _ m0: V, _ m1: V, _ m2: V, _ m3: V) {
+            store(4 &* r, m0 - m2); store(4 &* r &+ 1, m1 + m2); store(4 &* r &+ 2, m2 - m1); store(4 &* r &+ 3, m1 - m3)
+        }
+        columns(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+        columns(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+        columns(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+        columns(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+    }
+
+    /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0] with leading
+    /// dimension ld >= t1 - t0 (nothing past t1 - t0 is read). Row-wise like transformInput: groups of 16, then 8
+    /// whole tiles (two output rows, stored as vectors; when overwriting, a last group overlapping the one
+    /// before), the tiles cut by an odd Ho or Wo and the rest of a short segment one by one.
     static func transformOutput(_ yn: UnsafeMutablePointer<Float>, _ mm: UnsafePointer<Float>, _ s: Conv2dShape,
                                 tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue, accumulate: Bool) {
-        let tw = (s.wo + 1) / 2, plane = s.cout * ld
+        let tw = (s.wo + 1) / 2, plane = s.cout &* ld
+        let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
+        let fullPerRow = s.wo / 2          // tiles of a tile row with both columns inside the image
         let slope = e.leakySlope
         for co in 0..<s.cout {
-            let src = mm + co * ld
-            let dst = yn + co * s.p
+            let src = mm + co &* ld
+            let dst = yn + co &* s.p
             let a = e.scale?[co] ?? 1, b = e.shift?[co] ?? 0
-            var t = t0
-            while t < t1 {
-                let ti = t / tw, tj = t % tw
-                if tj + 8 <= tw && t + 8 <= t1 && 2 * ti + 1 < s.ho && 2 * (tj + 8) <= s.wo {
-                    let p = src + (t - t0)
-                    @inline(__always) func q(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(p + k * plane).loadUnaligned(as: SIMD8<Float>.self) }
-                    // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
-                    let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
-                    let h10 = q(4) - q(8) - q(12), h11 = q(5) - q(9) - q(13), h12 = q(6) - q(10) - q(14), h13 = q(7) - q(11) - q(15)
-                    var y00 = h00 + h01 + h02, y01 = h01 - h02 - h03
-                    var y10 = h10 + h11 + h12, y11 = h11 - h12 - h13
-                    let a8 = SIMD8<Float>(repeating: a), b8 = SIMD8<Float>(repeating: b)
-                    y00 = y00 * a8 + b8; y01 = y01 * a8 + b8; y10 = y10 * a8 + b8; y11 = y11 * a8 + b8
-                    if let slope {
-                        y00 = y00.replacing(with: y00 * slope, where: y00 .<= 0)
-                        y01 = y01.replacing(with: y01 * slope, where: y01 .<= 0)
-                        y10 = y10.replacing(with: y10 * slope, where: y10 .<= 0)
-                        y11 = y11.replacing(with: y11 * slope, where: y11 .<= 0)
+            for ti in tiLo...tiHi {
+                let rowStart = ti &* tw
+                let ta = max(t0, rowStart), tb = min(t1, rowStart &+ tw)
+                var t = ta
+                if 2 &* ti &+ 1 < s.ho {
+                    // Tile t's output starts at y row 2ti, column 2(t - rowStart).
+                    let rowOffset: Int = 2 &* ti &* s.wo &- 2 &* rowStart
+                    let row0 = dst + rowOffset
+                    let fullEnd = min(tb, rowStart &+ fullPerRow)
+                    while fullEnd &- t >= 16 {
+                        outputGroup16(row0 + 2 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
+                        t &+= 16
                     }
-                    let row0 = dst + 2 * ti * s.wo + 2 * tj, row1 = row0 + s.wo
-                    if accumulate {
-                        for k in 0..<8 {
-                            row0[2 * k] += y00[k]; row0[2 * k + 1] += y01[k]
-                            row1[2 * k] += y10[k]; row1[2 * k + 1] += y11[k]
-                        }
-                    } else {
-                        for k in 0..<8 {
-                            row0[2 * k] = y00[k]; row0[2 * k + 1] = y01[k]
-                            row1[2 * k] = y10[k]; row1[2 * k + 1] = y11[k]
-                        }
+                    while fullEnd &- t >= 8 {
+                        outputGroup8(row0 + 2 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
+                        t &+= 8
                     }
-                    t += 8
-                    continue
+                    if !accumulate && t < fullEnd && fullEnd &- ta >= 8 {
+                        outputGroup8(row0 + 2 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, false)
+                        t = fullEnd
+                    }
                 }
-                let p = src + (t - t0)
-                var q = SIMD16<Float>()
-                for k in 0..<16 { q[k] = p[k * plane] }
-                // A^T q (2x4)
-                var h = SIMD8<Float>()
-                for c in 0..<4 {
-                    h[c] = q[c] + q[4 + c] + q[8 + c]
-                    h[4 + c] = q[4 + c] - q[8 + c] - q[12 + c]
+                while t < tb {
+                    outputTile(dst, src + (t &- t0), s, ti: ti, tj: t &- rowStart, plane, a, b, slope, accumulate)
+                    t &+= 1
                 }
-                // (A^T q) A (2x2)
-                var out = SIMD4<Float>(h[0] + h[1] + h[2], h[1] - h[2] - h[3],
-                                       h[4] + h[5] + h[6], h[5] - h[6] - h[7])
-                out = out * a + b
-                if let slope { out = out.replacing(with: out * slope, where: out .<= 0) }
-                let oh = 2 * ti, ow = 2 * tj
-                let row0 = dst + oh * s.wo + ow
-                if accumulate {
-                    row0[0] += out[0]
-                    if ow + 1 < s.wo { row0[1] += out[1] }
-                    if oh + 1 < s.ho { row0[s.wo] += out[2]; if ow + 1 < s.wo { row0[s.wo + 1] += out[3] } }
-                } else if oh + 1 < s.ho && ow + 1 < s.wo {
-                    row0[0] = out[0]; row0[1] = out[1]
-                    row0[s.wo] = out[2]; row0[s.wo + 1] = out[3]
-                } else {
-                    row0[0] = out[0]
-                    if ow + 1 < s.wo { row0[1] = out[1] }
-                    if oh + 1 < s.ho { row0[s.wo] = out[2]; if ow + 1 < s.wo { row0[s.wo + 1] = out[3] } }
-                }
-                t += 1
             }
         }
+    }
+
+    /// 16 whole tiles, one lane each: p points at the first tile's M column, row0 at its top-left output. Same
+    /// arithmetic, in the same order, as outputTile. (Written out for each width: the generic SIMD version compiled
+    /// to gathers.)
+    @inline(__always)
+    static func outputGroup16(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                              _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        typealias V = SIMD16<Float>
+        @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
+        // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
+        let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
+        let h10 = q(4) - q(8) - q(12), h11 = q(5) - q(9) - q(13), h12 = q(6) - q(10) - q(14), h13 = q(7) - q(11) - q(15)
+        var y00 = h00 + h01 + h02, y01 = h01 - h02 - h03
+        var y10 = h10 + h11 + h12, y11 = h11 - h12 - h13
+        if !accumulate {
+            let av = V(repeating: a), bv = V(repeating: b)
+            y00 = y00 * av + bv; y01 = y01 * av + bv; y10 = y10 * av + bv; y11 = y11 * av + bv
+            if let slope {
+                let sv = V(repeating: slope), zero = V(repeating: 0)
+                y00 = y00.replacing(with: y00 * sv, where: y00 .<= zero)
+                y01 = y01.replacing(with: y01 * sv, where: y01 .<= zero)
+                y10 = y10.replacing(with: y10 * sv, where: y10 .<= zero)
+                y11 = y11.replacing(with: y11 * sv, where: y11 .<= zero)
+            }
+        }
+        @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ e: V, _ o: V) {
+            let lo = unsafeBitCast(zip(e.lowHalf, o.lowHalf), to: V.self), hi = unsafeBitCast(zip(e.highHalf, o.highHalf), to: V.self)
+            let raw = UnsafeMutableRawPointer(r)
+            if accumulate {
+                raw.storeBytes(of: raw.loadUnaligned(as: V.self) + lo, as: V.self)
+                raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: V.self) + hi, toByteOffset: 64, as: V.self)
+            } else {
+                raw.storeBytes(of: lo, as: V.self)
+                raw.storeBytes(of: hi, toByteOffset: 64, as: V.self)
+            }
+        }
+        put(row0, y00, y01)
+        put(row0 + wo, y10, y11)
+    }
+
+    /// outputGroup16 for 8 tiles.
+    @inline(__always)
+    static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
+                              _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
+        // A^T q: h0c = q0c + q1c + q2c, h1c = q1c - q2c - q3c
+        let h00 = q(0) + q(4) + q(8), h01 = q(1) + q(5) + q(9), h02 = q(2) + q(6) + q(10), h03 = q(3) + q(7) + q(11)
+        let h10 = q(4) - q(8) - q(12), h11 = q(5) - q(9) - q(13), h12 = q(6) - q(10) - q(14), h13 = q(7) - q(11) - q(15)
+        var y00 = h00 + h01 + h02, y01 = h01 - h02 - h03
+        var y10 = h10 + h11 + h12, y11 = h11 - h12 - h13
+        if !accumulate {
+            let av = V(repeating: a), bv = V(repeating: b)
+            y00 = y00 * av + bv; y01 = y01 * av + bv; y10 = y10 * av + bv; y11 = y11 * av + bv
+            if let slope {
+                let sv = V(repeating: slope), zero = V(repeating: 0)
+                y00 = y00.replacing(with: y00 * sv, where: y00 .<= zero)
+                y01 = y01.replacing(with: y01 * sv, where: y01 .<= zero)
+                y10 = y10.replacing(with: y10 * sv, where: y10 .<= zero)
+                y11 = y11.replacing(with: y11 * sv, where: y11 .<= zero)
+            }
+        }
+        @inline(__always) func put(_ r: UnsafeMutablePointer<Float>, _ e: V, _ o: V) {
+            let both = unsafeBitCast(zip(e, o), to: SIMD16<Float>.self)
+            let raw = UnsafeMutableRawPointer(r)
+            if accumulate {
+                raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) + both, as: SIMD16<Float>.self)
+            } else {
+                raw.storeBytes(of: both, as: SIMD16<Float>.self)
+            }
+        }
+        put(row0, y00, y01)
+        put(row0 + wo, y10, y11)
+    }
+
+    /// (e0, o0, e1, o1, ..., e7, o7) as 8 pairs: each lane's two floats as one 64-bit integer, e in the low half
+    /// (little-endian, so e comes first in memory). Compiles to a few shuffles; building the vector from its
+    /// elements compiled to gathers from spilled registers inside the output group.
+    @inline(__always)
+    static func zip(_ e: SIMD8<Float>, _ o: SIMD8<Float>) -> SIMD8<UInt64> {
+        let eb = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(e, to: SIMD8<UInt32>.self))
+        let ob = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(o, to: SIMD8<UInt32>.self))
+        return eb | (ob &<< 32)
+    }
+
+    /// One tile (ti, tj), possibly cut by the image's bottom or right edge; p points at its M column.
+    static func outputTile(_ dst: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ s: Conv2dShape, ti: Int, tj: Int,
+                           _ plane: Int, _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+        var q = SIMD16<Float>()
+        for k in 0..<16 { q[k] = p[k &* plane] }
+        // A^T q (2x4)
+        var h = SIMD8<Float>()
+        for c in 0..<4 {
+            h[c] = q[c] + q[4 + c] + q[8 + c]
+            h[4 + c] = q[4 + c] - q[8 + c] - q[12 + c]
+        }
+        // (A^T q) A (2x2)
+        var out = SIMD4<Float>(h[0] + h[1] + h[2], h[1] - h[2] - h[3],
+                               h[4] + h[5] + h[6], h[5] - h[6] - h[7])
+        let oh = 2 * ti, ow = 2 * tj
+        let row0 = dst + oh * s.wo + ow
+        if accumulate {
+            row0[0] += out[0]
+            if ow + 1 < s.wo { row0[1] += out[1] }
+            if oh + 1 < s.ho { row0[s.wo] += out[2]; if ow + 1 < s.wo { row0[s.wo + 1] += out[3] } }
+            return
+        }
+        out = out * a + b
+        if let slope { out = out.replacing(with: out * slope, where: out .<= 0) }
+        row0[0] = out[0]
+        if ow + 1 < s.wo { row0[1] = out[1] }
+        if oh + 1 < s.ho { row0[s.wo] = out[2]; if ow + 1 < s.wo { row0[s.wo + 1] = out[3] } }
     }
 
     /// dx (N,Cin,H,W) += dL/dx of y = conv3x3pad1(x, w), from dy (N,Cout,H,W). For stride 1 and padding 1 this
@@ -225,23 +347,35 @@ public enum WinogradKernels {
         ConvKernels.inputGradientAsConvolution(dx, dy, w, s) { forward($0, $1, $2, $3, epilogue: ConvEpilogue(), accumulate: true) }
     }
 
+    /// Tiles per chunk and number of chunks per image for shape s: chunks of at most chunkFloats transformed
+    /// values per worker, and a number of work items (images x chunks) that is a multiple of the workers where
+    /// the tiles allow it, with the tiles spread evenly over the chunks (a single 240x320 image's H/8 layers
+    /// have 300 tiles: two chunks of 150, not 256 + 44 on two cores).
+    static func chunking(_ s: Conv2dShape, workers: Int) -> (perChunk: Int, chunks: Int) {
+        let tiles = ((s.ho + 1) / 2) * ((s.wo + 1) / 2)
+        let maxPerChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
+        var chunks = (tiles + maxPerChunk - 1) / maxPerChunk
+        let maxChunks = max(1, tiles / 8)
+        while (s.n * chunks) % max(1, workers) != 0 && chunks < maxChunks { chunks += 1 }
+        let perChunk = max(8, (tiles + chunks - 1) / chunks)
+        return (perChunk, (tiles + perChunk - 1) / perChunk)
+    }
+
+    /// Floats of U for a (Cout, Cin, 3, 3) weight: `transformedWeights` of `forward` holds this many.
+    public static func transformedWeightCount(cout: Int, cin: Int) -> Int { 16 * cout * cin }
+
     /// y = epilogue(conv3x3pad1(x, w)) for a shape where `applies(s)`. Overwrites y, or adds into it
-    /// (epilogue ignored) when `accumulate`.
+    /// (epilogue ignored) when `accumulate`. `transformedWeights`: U of w from `transformWeights` (else computed here).
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue,
-                               accumulate: Bool = false) {
+                               accumulate: Bool = false, transformedWeights: UnsafePointer<Float>? = nil) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
-        let th = (s.ho + 1) / 2, tw = (s.wo + 1) / 2, tiles = th * tw
-        var perChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
-        // Enough items for every worker (a single image at H/8 is one chunk otherwise).
-        let wanted = (ConvKernels.workers + s.n - 1) / s.n
-        if (tiles + perChunk - 1) / perChunk < wanted { perChunk = max(8, (tiles + wanted - 1) / wanted) }
-        let chunks = (tiles + perChunk - 1) / perChunk
+        let tiles = ((s.ho + 1) / 2) * ((s.wo + 1) / 2)
+        let (perChunk, chunks) = chunking(s, workers: ConvKernels.workers)
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let uCount = 16 * s.cout * s.cin
-        let vCount = 16 * s.cin * perChunk, mCount = 16 * s.cout * perChunk
-        StoragePool.shared.with(count: uCount) { u in
-            transformWeights(u, w, cout: s.cout, cin: s.cin)
+        let ldMax = leadingDimension(tiles: perChunk)
+        let vCount = 16 * s.cin * ldMax, mCount = 16 * s.cout * perChunk
+        func run(_ u: UnsafePointer<Float>) {
             let items = KernelWorkCounter(count: s.n * chunks)
             let workers = min(ConvKernels.workers, s.n * chunks)
             func work() {
@@ -249,14 +383,16 @@ public enum WinogradKernels {
                     StoragePool.shared.with(count: mCount) { m in
                         while let item = items.take() {
                             let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
-                            let ld = t1 - t0
+                            // V has room for whole groups past the chunk; M is contiguous (ldc = n), which
+                            // OpenBLAS zeroes (beta = 0) with one memset instead of a strided loop.
+                            let count = t1 - t0, ld = leadingDimension(tiles: count)
                             transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
                             for xi in 0..<16 {
-                                MatmulKernels.sgemm(c: m + xi * s.cout * ld, ldc: ld, transA: false, transB: false, m: s.cout, n: ld, k: s.cin, alpha: 1,
+                                MatmulKernels.sgemm(c: m + xi * s.cout * count, ldc: count, transA: false, transB: false, m: s.cout, n: count, k: s.cin, alpha: 1,
                                                     a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld,
                                                     beta: 0)
                             }
-                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: ld,
+                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: count,
                                             epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
                         }
                     }
@@ -271,6 +407,11 @@ public enum WinogradKernels {
                     work()
                 }
             }
+        }
+        if let transformedWeights { run(transformedWeights); return }
+        StoragePool.shared.with(count: transformedWeightCount(cout: s.cout, cin: s.cin)) { u in
+            transformWeights(u, w, cout: s.cout, cin: s.cin)
+            run(u)
         }
     }
 }

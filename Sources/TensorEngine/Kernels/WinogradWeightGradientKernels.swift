@@ -129,7 +129,10 @@ public enum WinogradWeightGradientKernels {
         let workers = max(1, min(ConvKernels.workers, items))
         let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
         let mCount = 16 * s.cout * s.cin
-        let vCount = 16 * s.cin * perChunk, dCount = 16 * s.cout * perChunk
+        // V and D rows have WinogradKernels.leadingDimension(tiles:) columns (the input transform writes whole
+        // groups of tiles); the sgemms read only the chunk's tiles.
+        let ldMax = WinogradKernels.leadingDimension(tiles: perChunk)
+        let vCount = 16 * s.cin * ldMax, dCount = 16 * s.cout * ldMax
         // Worker w's sums in m + w * mCount; used[w] tells whether it had any item (else its M is not written).
         StoragePool.shared.with(count: workers * mCount) { m in
             func work(_ w: Int) {
@@ -139,13 +142,13 @@ public enum WinogradWeightGradientKernels {
                         var first = true
                         for item in stride(from: w, to: items, by: workers) {
                             let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
-                            let ld = t1 - t0
+                            let ld = WinogradKernels.leadingDimension(tiles: t1 - t0)
                             WinogradKernels.transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
                             transformGradient(d, dy + n * yStride, s, tiles: t0, t1, ld: ld)
                             for xi in 0..<16 {
-                                // M[ξ] (Cout, Cin) (+)= D[ξ] (Cout, ld) @ V[ξ] (Cin, ld)^T
+                                // M[ξ] (Cout, Cin) (+)= D[ξ] (Cout, tiles) @ V[ξ] (Cin, tiles)^T
                                 MatmulKernels.sgemm(c: mw + xi * s.cout * s.cin, ldc: s.cin, transA: false, transB: true,
-                                                    m: s.cout, n: s.cin, k: ld, alpha: 1,
+                                                    m: s.cout, n: s.cin, k: t1 - t0, alpha: 1,
                                                     a: d + xi * s.cout * ld, lda: ld, b: v + xi * s.cin * ld, ldb: ld,
                                                     beta: first ? 0 : 1)
                             }

@@ -8,7 +8,7 @@ extension Graph {
         let (n, cr, h, w) = x.value.nchw
         precondition(r >= 1 && cr % (r * r) == 0, "pixelShuffle: \(cr) channels of \(x.shape) are not divisible by upscale^2 = \(r * r)")
         let c = cr / (r * r)
-        let y = output([n, c, h * r, w * r], from: x)
+        let y = outputUninitialized([n, c, h * r, w * r], from: [x])
         LayoutKernels.pixelShuffleForward(y.value.data, x.value.data, n: n, c: c, h: h, w: w, r: r)
         record(y) { dy in LayoutKernels.pixelShuffleBackward(x.gradient().data, dy.data, n: n, c: c, h: h, w: w, r: r) }
         return y
@@ -28,7 +28,7 @@ extension Graph {
         let cTotal = xs.reduce(0) { $0 + $1.shape[1] }
         var shape = first
         shape[1] = cTotal
-        let y = output(Tensor(shape: shape), from: xs)
+        let y = outputUninitialized(shape, from: xs)   // the inputs cover every channel
         var offsets: [Int] = []
         var c0 = 0
         for x in xs {

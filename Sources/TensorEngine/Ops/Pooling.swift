@@ -33,7 +33,7 @@ extension Graph {
         precondition(x.value.rank == 4, "maxPool2d: input must be (N,C,H,W), got \(x.shape)")
         let (n, c, h, w) = x.value.nchw
         precondition(h >= 2 && w >= 2, "maxPool2d: input \(x.shape) is smaller than the 2x2 window")
-        let y = output([n, c, h / 2, w / 2], from: x)
+        let y = outputUninitialized([n, c, h / 2, w / 2], from: [x])
         let idx = PoolIndexBuffer(count: y.count)
         PoolKernels.maxPool2x2Forward(y.value.data, idx.pointer, x.value.data, planes: n * c, h: h, w: w)
         record(y) { dy in
