@@ -13,7 +13,8 @@ public struct HPatchesEvalSettings: Sendable, Codable, Equatable {
     public var topK: Int
     public var split: HPatchesSplit
     public var channelOrder: ChannelOrder
-    /// Seed of the RANSAC draws (each pair gets its own stream derived from it and the pair's position).
+    /// Seed of the RANSAC draws (each pair gets its own stream derived from it and the pair's name, so a pair scores
+    /// the same in every split and subset).
     public var seed: UInt64
 
     public init(width: Int, height: Int, topK: Int, split: HPatchesSplit = .all, channelOrder: ChannelOrder = .bgr, seed: UInt64 = 0) {
@@ -94,6 +95,14 @@ public enum HPatchesEvaluation {
     /// `progress(done, total)` is called after each pair; `onPair` gets every evaluated pair's loaded images,
     /// detections and metrics (for viewers that show keypoints and matches); it can be called for early pairs
     /// of a sequence that a later undecodable image then removes from the report.
+    /// The RANSAC stream of one pair: FNV-1a of "sequence/index", so it does not depend on which other pairs are
+    /// evaluated (`--split v` gives each v_ pair the numbers it has in the whole set).
+    public static func pairSeed(_ pair: HPatchesPair) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in "\(pair.sequence)/\(pair.index)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
     public static func run(dataset: HPatchesDataset, settings: HPatchesEvalSettings,
                            detect: KeypointDetector,
                            onPair: ((HPatchesSample, KeypointSet, KeypointSet, PairMetrics) -> Void)? = nil,
@@ -118,7 +127,7 @@ public enum HPatchesEvaluation {
                 continue
             }
             let a = try detect(sample.first), b = try detect(sample.second)
-            var rng = SeededRandom(seed: settings.seed &+ UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+            var rng = SeededRandom(seed: settings.seed &+ pairSeed(pair))
             let m = HPatchesMetrics.evaluate(EvaluationPair(first: a, second: b, homography: sample.homography,
                                                             width: settings.width, height: settings.height),
                                              topK: settings.topK, rng: &rng)

@@ -50,6 +50,41 @@ final class HPatchesEvaluationTests: XCTestCase {
         XCTAssertNil(onlyV.illumination); XCTAssertEqual(onlyV.all.pairs, 5)
     }
 
+    /// A pair's RANSAC draws depend on the pair, not on its position in the evaluated list: the v_ pairs score the
+    /// same with `--split v` as in the whole set. The detector's descriptors are noise, so most matches are outliers
+    /// and the corner error depends on the draws.
+    func testAPairScoresTheSameInEverySplit() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<4 { try ImageIO.savePNG(syntheticPhoto(200 + 10 * i, 160, phase: i), to: "\(dir)/p\(i).png") }
+        let root = dir + "/hp"
+        try SequenceGenerator.generate(photos: (0..<4).map { "\(dir)/p\($0).png" }, viewpoint: 2, illumination: 2, root: root,
+                                       options: SequenceGeneratorOptions(width: 80, height: 64, seed: 3))
+        let ds = try HPatchesDataset(root: root)
+        func noisyDetector(_ img: Image) -> KeypointSet {
+            let g = gridDetector(img)
+            var state = UInt64(img.width &* 31 &+ Int(img.at(0, 10, 10) * 1000))
+            let noisy = g.descriptors.map { d -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return d + Float(Int(state >> 40) % 1000) / 1000
+            }
+            return KeypointSet(keypoints: g.keypoints, descriptors: noisy, dimension: g.dimension)
+        }
+        let all = try HPatchesEvaluation.run(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 300), detect: noisyDetector)
+        let onlyV = try HPatchesEvaluation.run(dataset: ds, settings: HPatchesEvalSettings(width: 64, height: 48, topK: 300, split: .v), detect: noisyDetector)
+        let vFromAll = all.pairs.filter { $0.sequence.hasPrefix("v") }
+        XCTAssertEqual(vFromAll.count, onlyV.pairs.count)
+        XCTAssertGreaterThan(onlyV.pairs.count, 0)
+        for (a, b) in zip(vFromAll, onlyV.pairs) {
+            XCTAssertEqual("\(a.sequence)/\(a.index)", "\(b.sequence)/\(b.index)")
+            XCTAssertEqual(a.cornerError, b.cornerError, "\(a.sequence)/\(a.index)")
+            XCTAssertEqual(a.c1, b.c1); XCTAssertEqual(a.c3, b.c3)
+        }
+        let p = ds.pairs[0]
+        XCTAssertEqual(HPatchesEvaluation.pairSeed(p), HPatchesEvaluation.pairSeed(p))
+        XCTAssertNotEqual(HPatchesEvaluation.pairSeed(ds.pairs[0]), HPatchesEvaluation.pairSeed(ds.pairs[1]))
+    }
+
     func testDenseOutputToKeypoints() {
         // 2x3 cells, D = 2; cells 0 and 4 have score 0 and drop out.
         let score: [Float] = [0, 0.5, 0.7, 0.2, 0, 0.9]
