@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["TensorEngine", "Geometry", "Datasets", "KP2D"], swiftSettings: v6),
         .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
         .target(name: "Training", dependencies: ["TensorEngine", "Distributed", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
-        .target(name: "TUI", dependencies: ["CNcurses", "Geometry", "Datasets", "KP2D", "Evaluation", "Training"], swiftSettings: v6),
+        .target(name: "TUI", dependencies: ["CNcurses", "TensorEngine", "Geometry", "Datasets", "KP2D", "Evaluation", "Training"], swiftSettings: v6),
         .target(name: "Bench", dependencies: ["COpenBLAS", "TensorEngine", "NN", "Datasets", "KP2D", "Evaluation", "Training", "TUI"], swiftSettings: v6),
         .executableTarget(
             name: "kp2d-tui",

@@ -74,11 +74,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func start() {
         cond.lock(); defer { cond.unlock() }
         guard thread == nil else { return }
-        let t = Thread { [weak self] in self?.run() }
-        t.name = "kp2d.batch-loader"
-        t.stackSize = 8 << 20
-        thread = t
-        t.start()
+        thread = NamedThread.start("kp2d.loader", stackSize: 8 << 20) { [weak self] in self?.run() }
     }
 
     /// The next batch in step order, waiting for it if needed. Throws if the data cannot be read.

@@ -223,7 +223,7 @@ public final class Communicator: @unchecked Sendable {
     // MARK: watchdog
 
     private func startWatchdog() {
-        let t = Thread { [self] in
+        NamedThread.start("kp2d.mpi-watch") { [self] in
             while let (what, since) = watch.poll() {
                 if let since, Double(DispatchTime.now().uptimeNanoseconds - since) / 1e9 > timeout {
                     let dead = deadLocalPeers().map { "rank \($0.rank) (pid \($0.pid)) has died" }
@@ -235,8 +235,6 @@ public final class Communicator: @unchecked Sendable {
                 usleep(500_000)
             }
         }
-        t.name = "kp2d.mpi-watchdog"
-        t.start()
     }
 }
 

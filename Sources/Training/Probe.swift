@@ -121,13 +121,10 @@ public final class ProbeMonitor: ProbeSource, @unchecked Sendable {
     public func start(trainer: Trainer) {
         lock.lock(); threadRunning = true; lock.unlock()
         let initial = probeRecords.isEmpty ? (try? trainer.copyModelState(), Date()) : nil
-        let t = Thread { [weak self] in
+        NamedThread.start("kp2d.probe", stackSize: 16 << 20) { [weak self] in
             self?.loop(trainer, initial: initial.flatMap { c in c.0.map { ($0, c.1) } })
             self?.lock.lock(); self?.threadRunning = false; self?.lock.unlock()
         }
-        t.name = "kp2d-probe"
-        t.stackSize = 16 << 20
-        t.start()
     }
 
     /// Stop and wait (at most `timeout` s) for the thread.

@@ -152,10 +152,7 @@ public final class Trainer: @unchecked Sendable {
     public func start() {
         let first = started.withLock { s -> Bool in defer { s = true }; return !s }
         guard first else { return }
-        let t = Thread { [self] in self.run() }
-        t.name = "kp2d.trainer"
-        t.stackSize = 16 << 20
-        t.start()
+        NamedThread.start("kp2d.trainer", stackSize: 16 << 20) { [self] in self.run() }
     }
 
     public func send(_ command: TrainerCommand) {

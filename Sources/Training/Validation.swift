@@ -73,13 +73,10 @@ public final class ValidationMonitor: ValidationSource, @unchecked Sendable {
     /// Evaluate on a background thread whenever the trainer passes the next validation step, until it ends.
     public func start(trainer: Trainer) {
         lock.lock(); threadRunning = true; lock.unlock()
-        let t = Thread { [weak self] in
+        thread = NamedThread.start("kp2d.validation") { [weak self] in
             self?.loop(trainer)
             self?.lock.lock(); self?.threadRunning = false; self?.lock.unlock()
         }
-        t.name = "kp2d-validation"
-        thread = t
-        t.start()
     }
 
     /// Stop after the current pair and wait (at most `timeout` s) for the thread: no evaluation outlives the run.

@@ -1,4 +1,5 @@
 import Foundation
+import TensorEngine
 
 /// SIGINT (Ctrl-C), SIGTERM (job schedulers, `timeout`, `kill`) and SIGHUP (a closed terminal or SSH session)
 /// all mean "stop, but keep my work": the first one calls `onFirst` (which asks the trainer to finish its
@@ -27,7 +28,7 @@ final class StopSignals: @unchecked Sendable {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         stopSignalPipe = fds[1]
         let reader = fds[0]
-        let t = Thread { [self] in
+        NamedThread.start("kp2d.signals") { [self] in
             var b: UInt8 = 0
             while read(reader, &b, 1) == 1 {
                 let sig = Int32(b)
@@ -41,8 +42,6 @@ final class StopSignals: @unchecked Sendable {
                 if n == 1 { onFirst(name) } else { Foundation.exit(128 + sig) }
             }
         }
-        t.name = "kp2d.signals"
-        t.start()
         for (sig, _) in StopSignals.handled { signal(sig, stopSignalHandler) }
     }
 

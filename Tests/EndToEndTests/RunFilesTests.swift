@@ -152,6 +152,15 @@ final class RunFilesTests: TempDirTestCase {
             let (p, err) = try start(["train", "--headless", data, "--batch-size", "1", "--progress-every", "1",
                                       "--checkpoint", ck, "--checkpoint-every", "0"])
             XCTAssertTrue(waitFor("step 2", in: err, process: p), text(err))
+            if sig == SIGTERM {
+                // The run's threads carry their names at the OS level (gdb, top -H, perf).
+                let task = "/proc/\(p.processIdentifier)/task"
+                let names = Set(((try? FileManager.default.contentsOfDirectory(atPath: task)) ?? []).compactMap {
+                    try? String(contentsOfFile: "\(task)/\($0)/comm", encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                })
+                XCTAssertTrue(names.isSuperset(of: ["kp2d.trainer", "kp2d.loader", "kp2d.signals"]), "\(names)")
+            }
             kill(p.processIdentifier, sig)
             waitExit(p)
             XCTAssertEqual(p.terminationStatus, 0, text(err))

@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Geometry
 import KP2D
+import TensorEngine
 import Training
 
 /// The HPatches browser's data from the real evaluator: `requestEvaluation()` runs `HPatchesEvaluation.run`
@@ -157,9 +158,7 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         if cancelled { return }
         if running { queued = true; _status = "evaluation running; another one queued with the model as it is then"; return }
         running = true
-        let t = Thread { [weak self] in self?.evaluateLoop() }
-        t.name = EvaluatorHPatchesSource.threadName
-        t.start()
+        NamedThread.start(EvaluatorHPatchesSource.threadName) { [weak self] in self?.evaluateLoop() }
     }
 
     /// Block until no evaluation is running (tests, shutdown).
@@ -177,10 +176,6 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
     }
 
     private func evaluateLoop() {
-        // Thread.name does not reach the OS here (the thread keeps the process's name in gdb and
-        // /proc/PID/task/*/comm), so name it ourselves; Linux takes at most 15 bytes (the old 21-byte
-        // "kp2d-hpatches-browser" would be refused with ERANGE even then).
-        nameThisThread(EvaluatorHPatchesSource.threadName)
         while true {
             evaluateOnce()
             lock.lock()
@@ -258,12 +253,4 @@ public final class EvaluatorHPatchesSource: HPatchesBrowserSource, @unchecked Se
         return Stored(sourceKeypoints: judged.first.keypoints, targetKeypoints: judged.second.keypoints,
                       matches: judged.matches, metrics: metrics)
     }
-}
-
-/// Name the calling thread as the OS shows it (gdb, top -H, /proc/PID/task/*/comm): Foundation's `Thread.name`
-/// does not reach the OS on this toolchain. At most 15 bytes (Linux cuts or refuses longer names).
-func nameThisThread(_ name: String) {
-    guard let h = FileHandle(forWritingAtPath: "/proc/thread-self/comm") else { return }
-    defer { try? h.close() }
-    try? h.write(contentsOf: Data(name.utf8.prefix(15)))
 }

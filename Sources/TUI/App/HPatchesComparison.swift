@@ -1,4 +1,5 @@
 import Foundation
+import TensorEngine
 
 // Two models on the same HPatches pairs: A (the weights inspected, or the live model being trained) against B
 // (`inspect --compare FILE`, or the weights pinned with b in the training workbench). One implementation serves
@@ -165,7 +166,7 @@ public final class HPatchesComparisonSource: HPatchesBrowserSource, @unchecked S
     /// Pin the model as it is now as B (again: re-pin). Returns at once with a line for the status bar; the copy
     /// is made on a thread of its own, B is evaluated when it is there.
     public func pin() -> String {
-        guard let pinner else { return "nothing to pin here: b pins the weights of a training run" }
+        guard pinner != nil else { return "nothing to pin here: b pins the weights of a training run" }
         lock.lock()
         if cancelled { lock.unlock(); return "quitting" }
         if pinning { lock.unlock(); return "already pinning" }
@@ -173,15 +174,12 @@ public final class HPatchesComparisonSource: HPatchesBrowserSource, @unchecked S
         pinNote = "pinning the weights at the next step boundary" + "…"
         changes += 1
         lock.unlock()
-        let t = Thread { [self] in runPin() }
-        t.name = "kp2d.pin"
-        t.start()
+        NamedThread.start("kp2d.pin") { [self] in runPin() }
         return "pinning the current weights as the baseline B" + "…"
     }
 
     /// The pin thread: copy the weights (the trainer hands them over between two steps), then make them B.
     private func runPin() {
-        nameThisThread("kp2d.pin")
         guard let pinner else { return }
         let made: (source: HPatchesBrowserSource, label: String)
         do { made = try pinner() } catch {
