@@ -105,6 +105,24 @@ public enum KP2DLoss {
         return Term(value: g.mean(g.gather(c.nearestDistance, flatIndices: valid)))
     }
 
+    /// A diagnostic beside L_loc (not a loss term, not in the official code): the same mean nearest distance
+    /// (< 4 px, inside the border) over only the valid pairs whose source cell is among its image's `k`
+    /// highest-score cells, i.e. the points an evaluation at top k would keep. nil when none is valid.
+    public static func locationOfTopScores(_ x: Inputs, _ c: Correspondences, k: Int) -> Float? {
+        let (b, n) = (x.batch, x.cells)
+        let kk = Swift.min(k, n)
+        let score = x.source.score.value
+        let d = c.nearestDistance.value.data
+        var sum: Double = 0
+        var count = 0
+        for bi in 0..<b {
+            for i in TensorOps.topK(UnsafePointer(score.data + bi * n), count: n, k: kk, largest: true) where c.distValidMask[bi * n + i] {
+                sum += Double(d[bi * n + i]); count += 1
+            }
+        }
+        return count == 0 ? nil : Float(sum / Double(count))
+    }
+
     /// Steps 6-7: the descriptor triplet loss (sum over images of the per-image mean / B) and the recall.
     public struct DescriptorResult {
         public var term: Term
@@ -221,7 +239,7 @@ public enum KP2DLoss {
         return Term(value: g.mseLoss(g.gather(resampled, flatIndices: border), g.gather(x.source.score, flatIndices: border)))
     }
 
-    /// Step 10: the IO-Net term on the k = 300 lowest-score cells of each image.
+    /// Step 10: the IO-Net term on the k = 300 (official; `points`) lowest-score cells of each image.
     public struct IOResult {
         public var term: Term
         public var inliers: Int
@@ -238,9 +256,11 @@ public enum KP2DLoss {
         TensorOps.topK(UnsafePointer(score.data + b * n), count: n, k: k, largest: false).sorted()
     }
 
-    public static func ioLoss(_ x: Inputs, _ c: Correspondences, ioNet: InlierNet, training: Bool, _ g: Graph) -> IOResult {
+    /// `points`: how many lowest-score cells per image go to the IO-Net (official: 300; `--io-points`).
+    public static func ioLoss(_ x: Inputs, _ c: Correspondences, ioNet: InlierNet, training: Bool,
+                              points: Int = ioPointCount, _ g: Graph) -> IOResult {
         let (b, n) = (x.batch, x.cells)
-        let k = Swift.min(ioPointCount, n)
+        let k = Swift.min(points, n)
         let dim = x.source.feat.shape[1]
         var maskS = [Bool](repeating: false, count: b * n), maskT = maskS
         var selS: [[Int]] = [], selT: [[Int]] = []

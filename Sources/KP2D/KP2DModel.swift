@@ -6,6 +6,8 @@ import TensorEngine
 public final class KP2DModel: Module {
     public let keypointNet: KeypointNet
     public let ioNet: InlierNet
+    /// Lowest-score cells per image that go to the IO-Net (official: 300; fewer with `--io-points`).
+    public var ioPoints = KP2DLoss.ioPointCount
 
     public init(config: KeypointNetConfig, rng: inout SeededRandom) {
         keypointNet = KeypointNet(config: config, rng: &rng)
@@ -86,11 +88,13 @@ public final class KP2DModel: Module {
         let desc = KP2DLoss.descriptorLoss(inputs, corr, g)
         let usp = KP2DLoss.uspLoss(inputs, corr, g)
         let cons = KP2DLoss.scoreConsistencyLoss(inputs, corr, g)
-        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: networkTraining, g)
+        let io = KP2DLoss.ioLoss(inputs, corr, ioNet: ioNet, training: networkTraining, points: ioPoints, g)
         let total = KP2DLoss.total(loc: loc, desc: desc.term, usp: usp, consistency: cons, io: io.term, lossWeights: lossWeights, g)
 
         var terms = LossTerms()
         terms.loc = loc.scalar
+        terms.locTop300 = KP2DLoss.locationOfTopScores(inputs, corr, k: 300)
+        terms.locTop100 = KP2DLoss.locationOfTopScores(inputs, corr, k: 100)
         terms.desc = desc.term.scalar
         terms.usp = usp.scalar
         terms.consistency = cons.scalar

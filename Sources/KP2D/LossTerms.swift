@@ -6,6 +6,9 @@ public struct LossTerms: Sendable, Equatable, Codable {
     public var total: Float = 0
     public var recall: Float = 0
     public var ioInliers: Int = 0
+    /// Diagnostics, not loss terms: L_loc over only the valid pairs of each source image's 300 / 100
+    /// highest-score cells (KP2DLoss.locationOfTopScores); nil when there is none (then absent from the log).
+    public var locTop300: Float? = nil, locTop100: Float? = nil
     /// Degenerate cases, e.g. "loc: no valid pairs", "io: 8 inliers <= 10, term skipped", "non-finite total".
     public var flags: [String] = []
     public init() {}

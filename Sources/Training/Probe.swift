@@ -88,12 +88,14 @@ public final class ProbeMonitor: ProbeSource, @unchecked Sendable {
     /// Called on the probe thread after each evaluation.
     public var onRecord: ((ProbeRecord) -> Void)?
 
-    /// `previous`: the records of a resumed run (its log's, up to the resumed step).
+    /// `previous`: the records of a resumed run (its log's, up to the resumed step). `ioPoints`: the run's
+    /// IO-Net points per image (TrainingOptions.effectiveIOPoints).
     public init(batch: TrainingBatch, config: KeypointNetConfig, every: Int? = nil, budget: Double = ProbeMonitor.defaultBudget,
-                previous: [ProbeRecord] = []) {
+                previous: [ProbeRecord] = [], ioPoints: Int = KP2DLoss.ioPointCount) {
         self.batch = batch; self.every = every; self.budget = budget; records = previous
         var rng = SeededRandom(seed: 0)
         model = KP2DModel(config: config, rng: &rng)
+        model.ioPoints = ioPoints
         status = "probe: \(batch.paths.count) fixed pairs, waiting for the first step"
     }
 

@@ -93,6 +93,7 @@ public final class Trainer: @unchecked Sendable {
         folder = try ImageFolder(root: options.dataPath)
         var rng = SeededRandom(seed: options.seed)
         model = KP2DModel(config: options.model, rng: &rng)
+        model.ioPoints = options.effectiveIOPoints
         optimizer = Adam(groups: model.parameterGroups(lr: options.learningRate))
 
         step = 0; elapsed = 0; baseLearningRate = options.learningRate; lossWeights = options.lossWeights

@@ -70,6 +70,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// JSON-lines metrics log, one record per step (appended by a resumed run). nil: no log.
     public var logPath: String?
     public var augmentation: AugmentationConfig
+    /// Lowest-score cells per image that go to the IO-Net (`--io-points`, not official). nil: the official 300.
+    public var ioPoints: Int?
     /// Batches prepared ahead by the loader thread.
     public var prefetch: Int = 3
     /// Start paused (the workbench may want to show the first batch before training).
@@ -101,6 +103,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         let stem = c.hasSuffix(".safetensors") ? String(c.dropLast(".safetensors".count)) : c
         return stem + ".keypointnet.safetensors"
     }
+
+    /// The IO-Net's points per image: `ioPoints`, or the official 300.
+    public var effectiveIOPoints: Int { ioPoints ?? KP2DLoss.ioPointCount }
 
     /// Keep the augmentation size in step with height/width.
     public mutating func setSize(height: Int, width: Int) {
@@ -143,8 +148,22 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
             try MemoryLimit.check(bytes: stepBytesLowerBound, what: "a training step at \(height)x\(width) with batch \(batchSize)",
                                   fix: "use a smaller --size or --batch-size")
         } catch { throw bad("\(error)") }
-        guard (height / 8) * (width / 8) >= KP2DLoss.ioPointCount else {
-            throw bad("image size \(height)x\(width) has \((height / 8) * (width / 8)) cells; the IO-Net needs at least \(KP2DLoss.ioPointCount) (e.g. 128x192 or larger)")
+        if let k = ioPoints, k < 1 { throw bad("--io-points \(k): must be at least 1") }
+        let cells = (height / 8) * (width / 8)
+        guard cells >= effectiveIOPoints else {
+            if ioPoints == nil {
+                throw bad("image size \(height)x\(width) has \(cells) cells; the IO-Net needs at least \(KP2DLoss.ioPointCount) (e.g. 128x192 or larger, or fewer IO points with --io-points \(cells * 3 / 4))")
+            }
+            throw bad("--io-points \(effectiveIOPoints): image size \(height)x\(width) has only \(cells) cells; use --io-points \(cells * 3 / 4) or less, or a larger --size")
+        }
+        let maxAngle = augmentation.homography.maxAngle
+        guard maxAngle.isFinite, maxAngle >= 0, maxAngle <= Double.pi / 2 + 1e-9 else {
+            throw bad("--max-angle \(maxAngle * 180 / Double.pi): must be 0...90 degrees (official 45)")
+        }
+        let p = augmentation.photometric
+        guard p.noiseSigma.isFinite, p.noiseSigma >= 0 else { throw bad("--noise-sigma \(p.noiseSigma): must be a number >= 0 (official 0.05; 0: no noise)") }
+        for k in p.blurKernels where k < 0 || (k > 1 && k % 2 == 0) || k > 31 {
+            throw bad("--blur-kernels: kernel \(k) must be 0 or 1 (no blur) or odd up to 31 (official 0,1,3,5)")
         }
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate \(learningRate): must be a positive number") }
         if let s = steps, s < 1 { throw bad("--steps \(s): must be at least 1") }
@@ -165,7 +184,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// On disk the loss weights keep the key "weights".
     enum CodingKeys: String, CodingKey {
         case dataPath, preset, height, width, batchSize, learningRate, model, lossWeights = "weights", seed, steps, epochs, lrDecayEpochs, lrDecay, lrMaxDecays, checkpointPath, checkpointEvery, exportPath, resumePath, logPath, augmentation, prefetch, startPaused,
-             minutes, warmupSteps
+             minutes, warmupSteps, ioPoints
     }
 }
 

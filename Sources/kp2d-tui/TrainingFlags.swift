@@ -53,6 +53,18 @@ struct TrainingFlags: ParsableArguments {
     @Option(name: .customLong("crop-min-scale"), help: "Train on random crops (training aspect ratio) whose side is a uniform fraction in [S, 1] of the largest one, instead of whole photos (default: the preset's).")
     var cropMinScale: Double?
 
+    @Option(name: .customLong("io-points"), help: "Lowest-score cells per image that go to the IO-Net (official and default: 300; sizes below 128x192 need fewer).")
+    var ioPoints: Int?
+
+    @Option(name: .customLong("noise-sigma"), parsing: .unconditional, help: "Standard deviation of the Gaussian noise added (with probability 0.5) to each training image, in [0,1] units (official and default: 0.05; 0: no noise).")
+    var noiseSigma: Double?
+
+    @Option(name: .customLong("blur-kernels"), help: "Gaussian blur kernel sizes, one drawn per training image, comma-separated (official and default: 0,1,3,5; 0 or 1: no blur).")
+    var blurKernels: String?
+
+    @Option(name: .customLong("max-angle"), parsing: .unconditional, help: "Largest rotation of the training homographies, in degrees (official and default: 45).")
+    var maxAngle: Double?
+
     @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
     var colorJitter = false
 
@@ -88,7 +100,9 @@ struct TrainingFlags: ParsableArguments {
             for (flag, given) in [("--preset", preset != TrainingPreset.fast.rawValue && preset != o.preset.rawValue),
                                   ("--size", size != nil), ("--batch-size", batchSize != nil), ("--seed", seed != nil),
                                   ("--weights", weights != nil), ("--widths", widths != nil), ("--dropout", dropout != nil),
-                                  ("--warmup", warmup != nil), ("--crop-min-scale", cropMinScale != nil)] where given {
+                                  ("--warmup", warmup != nil), ("--crop-min-scale", cropMinScale != nil),
+                                  ("--io-points", ioPoints != nil), ("--noise-sigma", noiseSigma != nil), ("--blur-kernels", blurKernels != nil),
+                                  ("--max-angle", maxAngle != nil)] where given {
                 throw ValidationError("\(flag) cannot change when resuming: the checkpoint fixes the model, data order and batch shape; start a new run instead")
             }
             o.resumePath = resume
@@ -135,6 +149,19 @@ struct TrainingFlags: ParsableArguments {
             o.augmentation.photometric.colorJitter = colorJitter
             if let warmup { o.warmupSteps = warmup }
             if let cropMinScale { o.augmentation.cropMinScale = cropMinScale }
+            if let ioPoints { o.ioPoints = ioPoints }
+            if let maxAngle { o.augmentation.homography.maxAngle = maxAngle * Double.pi / 180 }
+            if let noiseSigma {
+                o.augmentation.photometric.noiseSigma = noiseSigma
+                if noiseSigma == 0 { o.augmentation.photometric.noiseProbability = 0 }
+            }
+            if let blurKernels {
+                let kernels = blurKernels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !kernels.isEmpty, kernels.allSatisfy({ $0 != nil }) else {
+                    throw ValidationError("--blur-kernels \(blurKernels): write kernel sizes separated by commas, e.g. 0,1,3 (official 0,1,3,5)")
+                }
+                o.augmentation.photometric.blurKernels = kernels.map { $0! }
+            }
             if steps != nil || epochs != nil || minutes != nil { o.steps = steps; o.epochs = epochs }
             o.minutes = minutes
             // Default run folder: runs/<preset>, or the first of runs/<preset>-2, -3, ... that holds no run

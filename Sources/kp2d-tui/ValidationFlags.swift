@@ -38,7 +38,8 @@ struct ValidationFlags: ParsableArguments {
         catch { throw CommandFailure("probe batch: \(error); pass --probe-pairs 0 to train without it") }
         // A resumed run keeps its probe curve (its log's records up to the resumed step; later ones were set aside).
         let previous = o.logPath.map { (try? MetricsLog.readAll($0, warn: { _ in }).probes) ?? [] } ?? []
-        return ProbeMonitor(batch: batch, config: o.model, every: probeEvery, previous: previous.filter { $0.step <= trainer.snapshot().status.step })
+        return ProbeMonitor(batch: batch, config: o.model, every: probeEvery, previous: previous.filter { $0.step <= trainer.snapshot().status.step },
+                            ioPoints: o.effectiveIOPoints)
     }
 
     /// The monitor for a run with `options`, or nil when validation is off or there is no set to validate on.
