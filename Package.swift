@@ -31,6 +31,9 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 // build machine's CPU (AVX-512 here; docs/perf.md, Round 3: 2.8x on the direct convolution kernel), like
 // `-march=native`: the binary runs on this CPU and newer ones of its kind. To build for other machines set
 // KP2D_TARGET_CPU to an LLVM CPU name (e.g. x86-64, haswell, znver4) or `generic` for the compiler's default.
+// The modules with the training step's other loops (NN: Adam; Datasets: resizing, augmentation; KP2D: the loss
+// kernels) get the same flag (docs/perf.md, Round 4); the results stay bit for bit the same, since Swift neither
+// contracts a*b+c into FMA nor reassociates float sums unless told.
 let engineCPU = ProcessInfo.processInfo.environment["KP2D_TARGET_CPU"] ?? "native"
 let engineTarget: [SwiftSetting] = engineCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", engineCPU])]
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -53,10 +56,10 @@ let package = Package(
 
         .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: v6 + engineTarget),
         .target(name: "Distributed", dependencies: ["CMPI", "TensorEngine"], swiftSettings: v6),
-        .target(name: "NN", dependencies: ["TensorEngine"], swiftSettings: v6),
+        .target(name: "NN", dependencies: ["TensorEngine"], swiftSettings: v6 + engineTarget),
         .target(name: "Geometry", swiftSettings: v6),
-        .target(name: "Datasets", dependencies: ["TensorEngine", "Geometry", "CPNG", "CJPEG"], swiftSettings: v6),
-        .target(name: "KP2D", dependencies: ["TensorEngine", "NN", "Geometry"], swiftSettings: v6),
+        .target(name: "Datasets", dependencies: ["TensorEngine", "Geometry", "CPNG", "CJPEG"], swiftSettings: v6 + engineTarget),
+        .target(name: "KP2D", dependencies: ["TensorEngine", "NN", "Geometry"], swiftSettings: v6 + engineTarget),
         .target(name: "Evaluation", dependencies: ["TensorEngine", "Geometry", "Datasets", "KP2D"], swiftSettings: v6),
         .target(name: "Verification", dependencies: ["TensorEngine", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),
         .target(name: "Training", dependencies: ["TensorEngine", "Distributed", "NN", "Geometry", "Datasets", "KP2D", "Evaluation"], swiftSettings: v6),

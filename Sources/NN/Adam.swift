@@ -87,12 +87,15 @@ public final class Adam {
                 let bc1 = 1 - pow(b1, t), bc2Sqrt = (1 - pow(b2, t)).squareRoot()
                 let stepSize = Float(lr / bc1), bc2 = Float(bc2Sqrt)
                 let n = p.count, pp = p.value.data, g = grad.data, m = st.expAvg.data, v = st.expAvgSq.data
-                for i in 0..<n {
-                    let gi = g[i]
-                    m[i] = m[i] + w1 * (gi - m[i])
-                    v[i] = v[i] * b2f + w2 * (gi * gi)
-                    let denom = v[i].squareRoot() / bc2 + epsF
-                    pp[i] = pp[i] + (-stepSize) * (m[i] / denom)
+                // Element by element, so splitting the elements over the cores changes no bit.
+                KernelParallel.forRanges(n, costPerItem: 8) { range in
+                    for i in range {
+                        let gi = g[i]
+                        m[i] = m[i] + w1 * (gi - m[i])
+                        v[i] = v[i] * b2f + w2 * (gi * gi)
+                        let denom = v[i].squareRoot() / bc2 + epsF
+                        pp[i] = pp[i] + (-stepSize) * (m[i] / denom)
+                    }
                 }
                 p.value.markModified()   // cached values derived from the weights (inference) are remade
             }

@@ -48,6 +48,27 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(p.value[0], p0[0], "zero gradient throughout: no move")
     }
 
+    /// A large parameter's update is split over the cores; it must give the same bits as the same values held in
+    /// small parameters, which are updated on one thread.
+    func testLargeParameterSplitOverCoresGivesTheSameBits() {
+        let n = 40_000, piece = 1_000
+        let p0 = randomValues(n, seed: 3)
+        let big = Variable(Tensor(shape: [n], values: p0), requiresGrad: true)
+        let small = (0..<(n / piece)).map { k in
+            Variable(Tensor(shape: [piece], values: Array(p0[(k * piece)..<((k + 1) * piece)])), requiresGrad: true)
+        }
+        let a = Adam(groups: [ParameterGroup(name: "g", parameters: [big], lr: 0.01)])
+        let b = Adam(groups: [ParameterGroup(name: "g", parameters: small, lr: 0.01)])
+        for t in 0..<3 {
+            let g = randomValues(n, seed: 100 + UInt64(t))
+            a.zeroGrad(); b.zeroGrad()
+            big.gradient().assign(Tensor(shape: [n], values: g))
+            for (k, v) in small.enumerated() { v.gradient().assign(Tensor(shape: [piece], values: Array(g[(k * piece)..<((k + 1) * piece)]))) }
+            a.update(); b.update()
+        }
+        XCTAssertEqual(big.value.array, small.flatMap { $0.value.array })
+    }
+
     func testGroupLearningRatesAndLiveChanges() {
         let a0 = randomValues(4, seed: 2), b0 = randomValues(3, seed: 3)
         let a = Variable(Tensor(shape: [4], values: a0), requiresGrad: true)

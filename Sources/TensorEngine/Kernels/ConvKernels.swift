@@ -9,6 +9,8 @@ import Foundation
 // Backward recomputes the columns (saving them would cost Cin*k*k times the input's memory per
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
+// 3x3 pad-1 layers go elsewhere where it pays: the forward to WinogradKernels (Cin, Cout >= 64) or
+// DirectConvKernels (Cin <= 32), dx to the same two, dW to WinogradWeightGradientKernels (Cin, Cout >= 32).
 //
 // Threading: large problems with small weight matrices (perCoreMaxWeights) run one worker per
 // core, each with its own column buffer, calling
@@ -285,6 +287,11 @@ public enum ConvKernels {
                                 _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         if let db { biasGradient(db, dy, s) }
         if dx == nil && dw == nil { return }
+        if let dw, WinogradWeightGradientKernels.applies(s) {
+            WinogradWeightGradientKernels.weightGradient(dw, dy, x, s)
+            if dx != nil { backward(dx, nil, nil, dy, x, w, s) }
+            return
+        }
         if let dx, WinogradKernels.applies(s) {
             WinogradKernels.inputGradient(dx, dy, w, s)
             if dw != nil { backward(nil, dw, nil, dy, x, w, s) }

@@ -18,8 +18,8 @@ import Foundation
 // convolution by a few float ulps times the channel count (tests compare with the naive twin).
 //
 // Used by ConvKernels.forward for 3x3, padding 1, Cin and Cout >= minChannels, and by ConvKernels.backward
-// for dx (a 3x3 pad-1 convolution of dy with the flipped, transposed filters, added into dx); dW stays
-// im2col + sgemm.
+// for dx (a 3x3 pad-1 convolution of dy with the flipped, transposed filters, added into dx). dW is
+// Winograd F(3x3, 2x2) in WinogradWeightGradientKernels, which reuses transformInput.
 
 public enum WinogradKernels {
     /// Switch for A/B runs and tests.

@@ -1,0 +1,92 @@
+import TestSupport
+import XCTest
+@testable import TensorEngine
+
+/// Winograd F(3x3,2x2) weight gradient (WinogradWeightGradientKernels) against the naive twin: odd and even sizes
+/// (partial tiles at the bottom and right), rows of 8-tile SIMD blocks with tails, chunks that end mid-row, 1 and 2
+/// workers, more workers than items, and dW ADDED into a pre-filled gradient; dx alongside stays right.
+final class WinogradWeightGradientTests: XCTestCase {
+    private var saved = (enabled: true, minChannels: 32, chunkFloats: 1 << 20, workers: 1)
+
+    override func setUp() {
+        saved = (WinogradWeightGradientKernels.enabled, WinogradWeightGradientKernels.minChannels,
+                 WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers)
+        WinogradWeightGradientKernels.enabled = true
+        WinogradWeightGradientKernels.minChannels = 1
+    }
+
+    override func tearDown() {
+        (WinogradWeightGradientKernels.enabled, WinogradWeightGradientKernels.minChannels,
+         WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers) = saved
+    }
+
+    static let shapes = [
+        Conv2dShape(n: 2, cin: 3, h: 9, w: 11, cout: 4, kh: 3, kw: 3, pad: 1),      // odd: partial last tile row and column
+        Conv2dShape(n: 1, cin: 5, h: 1, w: 1, cout: 2, kh: 3, kw: 3, pad: 1),
+        Conv2dShape(n: 2, cin: 16, h: 12, w: 10, cout: 24, kh: 3, kw: 3, pad: 1),
+        Conv2dShape(n: 1, cin: 64, h: 7, w: 8, cout: 70, kh: 3, kw: 3, pad: 1),
+        Conv2dShape(n: 2, cin: 6, h: 13, w: 40, cout: 5, kh: 3, kw: 3, pad: 1),     // 8-tile blocks + a tail of 4
+        Conv2dShape(n: 3, cin: 4, h: 16, w: 37, cout: 3, kh: 3, kw: 3, pad: 1),     // odd width: block, then partial tiles
+        Conv2dShape(n: 1, cin: 8, h: 10, w: 34, cout: 9, kh: 3, kw: 3, pad: 1),     // 17 tiles a row: 8 + 8 + 1
+    ]
+
+    func testWeightGradientAddsAndMatchesNaiveTwin() {
+        for (i, s) in Self.shapes.enumerated() {
+            XCTAssertTrue(WinogradWeightGradientKernels.applies(s), "\(s)")
+            for (chunk, workers) in [(1 << 20, saved.workers), (16 * 70 * 8, 2), (1, 2), (1, 1), (1 << 20, 3)] {
+                WinogradWeightGradientKernels.chunkFloats = chunk; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(300 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3])
+                let dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
+                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
+                ConvKernels.backward(dxF.data, dwF.data, nil, dy.data, x.data, w.data, s)
+                ConvKernels.backwardNaive(dxN.data, dwN.data, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)")
+                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx beside it, \(s)")
+                // dW alone, into zeros: the gradient itself (not hidden by the pre-filled values).
+                let dwOnly = Tensor(shape: w.shape), dwRef = Tensor(shape: w.shape)
+                WinogradWeightGradientKernels.weightGradient(dwOnly.data, dy.data, x.data, s)
+                ConvKernels.backwardNaive(nil, dwRef.data, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwRef.array), 1e-5, "dw alone \(s) chunk \(chunk)")
+            }
+        }
+    }
+
+    func testResultDoesNotDependOnTiming() {
+        let s = Conv2dShape(n: 3, cin: 8, h: 20, w: 36, cout: 12, kh: 3, kw: 3, pad: 1)
+        WinogradWeightGradientKernels.chunkFloats = 16 * 12 * 24   // several items per worker
+        ConvKernels.workers = 2
+        var rnd = TestRandom(77)
+        let x = rnd.tensor([s.n, s.cin, s.h, s.w]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+        let first = Tensor(shape: [s.cout, s.cin, 3, 3])
+        WinogradWeightGradientKernels.weightGradient(first.data, dy.data, x.data, s)
+        for _ in 0..<5 {
+            let again = Tensor(shape: first.shape)
+            WinogradWeightGradientKernels.weightGradient(again.data, dy.data, x.data, s)
+            XCTAssertEqual(again.array, first.array)
+        }
+    }
+
+    func testChunkingGivesEveryWorkerAnItem() {
+        let s = Conv2dShape(n: 1, cin: 256, h: 30, w: 40, cout: 256, kh: 3, kw: 3, pad: 1)
+        WinogradWeightGradientKernels.chunkFloats = 1 << 20
+        let (perChunk, chunks) = WinogradWeightGradientKernels.chunking(s, workers: 2)
+        XCTAssertGreaterThanOrEqual(chunks, 2)
+        XCTAssertGreaterThanOrEqual(perChunk * chunks, 15 * 20)
+        XCTAssertLessThan(perChunk * (chunks - 1), 15 * 20)
+    }
+
+    func testUsedOnlyForWide3x3Pad1() {
+        WinogradWeightGradientKernels.minChannels = saved.minChannels   // the default: KeyPointNet's 3x3 layers but conv1a
+        XCTAssertEqual(saved.minChannels, 32)
+        XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 0)))
+        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 1, kw: 1, pad: 0)))
+        WinogradWeightGradientKernels.enabled = false
+        XCTAssertFalse(WinogradWeightGradientKernels.applies(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+    }
+}
