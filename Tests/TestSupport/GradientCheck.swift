@@ -115,9 +115,18 @@ public func gradientErrors(_ inputs: [Variable], h: Float = 1e-2, maxPerInput: I
 }
 
 /// max |a - b| / (1 + max |b|)
+/// max |a - b| / (1 + max |b|); infinity where an element is NaN or infinite in one array and not the same in the
+/// other (Swift's `max(m, .nan)` is m, so a NaN would otherwise pass: a kernel that leaves an output unwritten in a
+/// NaN-poisoned buffer must fail).
 public func relativeMaxError(_ a: [Float], _ b: [Float]) -> Double {
     precondition(a.count == b.count)
     var m = 0.0, s = 0.0
-    for (x, y) in zip(a, b) { m = max(m, Double(Swift.abs(x - y))); s = max(s, Double(Swift.abs(y))) }
+    for (x, y) in zip(a, b) {
+        if !x.isFinite || !y.isFinite {
+            if x == y || (x.isNaN && y.isNaN) { continue }
+            return .infinity
+        }
+        m = max(m, Double(Swift.abs(x - y))); s = max(s, Double(Swift.abs(y)))
+    }
     return m / (1 + s)
 }
