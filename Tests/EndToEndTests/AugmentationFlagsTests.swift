@@ -6,19 +6,7 @@ import XCTest
 /// diagnostic in metrics.jsonl.
 final class AugmentationFlagsTests: TempDirTestCase {
     /// Two textured binary PPM images.
-    private func makeData() throws -> String {
-        let dir = try tempDir("augflags")
-        let w = 120, h = 90
-        for i in 0..<2 {
-            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / 15) + (y / 15)) % 2 == 0 ? 0.15 : -0.15)
-                bytes.append(UInt8(max(0, min(255, v * 255))))
-            } } }
-            FileManager.default.createFile(atPath: dir + "/img\(i).ppm", contents: Data(bytes))
-        }
-        return dir
-    }
+    private func makeData() throws -> String { try texturedImages(2, tag: "augflags") }
 
     func testSmallSizeWithFewerIOPointsAndLightAugmentationTrains() throws {
         let data = try makeData()

@@ -5,19 +5,7 @@ import XCTest
 /// `kp2d-tui learning-curve` end to end: the rows, and the files a run with --checkpoint leaves.
 final class LearningCurveCommandTests: TempDirTestCase {
     /// Three textured PPM images (120x90).
-    func makeData() throws -> String {
-        let dir = try tempDir("lc-data")
-        let w = 120, h = 90
-        for i in 0..<3 {
-            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / 15) + (y / 15)) % 2 == 0 ? 0.15 : -0.15)
-                bytes.append(UInt8(max(0, min(255, v * 255))))
-            } } }
-            FileManager.default.createFile(atPath: dir + "/img\(i).ppm", contents: Data(bytes))
-        }
-        return dir
-    }
+    func makeData() throws -> String { try texturedImages(3, tag: "lc-data") }
 
     /// One sequence of the bundled mini set (5 pairs) keeps the evaluations short.
     func oneSequenceHeldout() throws -> String {

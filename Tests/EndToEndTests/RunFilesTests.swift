@@ -6,20 +6,8 @@ import XCTest
 /// types and whatever signal arrives. Each test runs the real binary and compares file bytes before/after.
 final class RunFilesTests: TempDirTestCase {
 
-    /// A folder of small textured PPM images (decoding and resizing them is fast).
-    func makeData(count: Int = 2) throws -> String {
-        let dir = try tempDir("data")
-        let w = 96, h = 64
-        for i in 0..<count {
-            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / 12) + (y / 12)) % 2 == 0 ? 0.15 : -0.15)
-                bytes.append(UInt8(max(0, min(255, v * 255))))
-            } } }
-            FileManager.default.createFile(atPath: dir + "/img\(i).ppm", contents: Data(bytes))
-        }
-        return dir
-    }
+    /// A folder of small textured PPM images (96x64).
+    func makeData(count: Int = 2) throws -> String { try texturedImages(count, width: 96, height: 64) }
 
     func bytes(_ p: String) -> Data? { FileManager.default.contents(atPath: p) }
     func firstLine(_ s: String) -> String { String(s.split(separator: "\n").first ?? "") }

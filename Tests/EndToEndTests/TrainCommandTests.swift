@@ -4,21 +4,8 @@ import XCTest
 
 /// `kp2d-tui train --headless` end to end: errors, a short run with checkpoint/export/log, resume, Ctrl-C.
 final class TrainCommandTests: TempDirTestCase {
-    /// A folder of textured binary PPM images.
-    func makeData(count: Int) throws -> String {
-        let dir = try tempDir("train")
-        try FileManager.default.createDirectory(atPath: dir + "/nested", withIntermediateDirectories: true)
-        let w = 120, h = 90
-        for i in 0..<count {
-            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / 15) + (y / 15)) % 2 == 0 ? 0.15 : -0.15)
-                bytes.append(UInt8(max(0, min(255, v * 255))))
-            } } }
-            FileManager.default.createFile(atPath: dir + (i % 2 == 0 ? "/" : "/nested/") + "img\(i).ppm", contents: Data(bytes))
-        }
-        return dir
-    }
+    /// A folder of textured binary PPM images, every second one in a subfolder (the folder is searched recursively).
+    func makeData(count: Int) throws -> String { try texturedImages(count, tag: "train", nested: { $0 % 2 == 1 }) }
 
     func testErrorsAreOneClearLine() throws {
         let empty = try tempDir("empty")

@@ -108,4 +108,24 @@ open class TempDirTestCase: XCTestCase {
         dirs.append(dir)
         return dir
     }
+
+    /// A new folder with `count` small textured binary PPM images img0.ppm, img1.ppm, ... (width x height, a smooth
+    /// pattern plus a checkerboard of width/8-pixel squares: decoding and resizing them is fast, and they have
+    /// corners to learn). Images whose index `nested` accepts go into the subfolder "nested".
+    public func texturedImages(_ count: Int, width w: Int = 120, height h: Int = 90, tag: String = "data",
+                               nested: (Int) -> Bool = { _ in false }) throws -> String {
+        let dir = try tempDir(tag)
+        let square = max(1, w / 8)
+        for i in 0..<count {
+            var bytes = [UInt8]("P6\n\(w) \(h)\n255\n".utf8)
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                let v = 0.5 + 0.3 * sin(Double(x) * 0.3 + Double(i + c)) * cos(Double(y) * 0.23 - Double(c)) + (((x / square) + (y / square)) % 2 == 0 ? 0.15 : -0.15)
+                bytes.append(UInt8(max(0, min(255, v * 255))))
+            } } }
+            let folder = nested(i) ? dir + "/nested" : dir
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: folder + "/img\(i).ppm", contents: Data(bytes))
+        }
+        return dir
+    }
 }
