@@ -257,5 +257,18 @@ final class WinogradRowwiseTests: XCTestCase {
         let ref = Tensor(shape: shuffled.shape)
         LayoutKernels.pixelShuffleForwardNaive(ref.data, q.data, n: 2, c: 2, h: 3, w: 5, r: 2)
         XCTAssertEqual(shuffled.array, ref.array)
+
+        // Batch norm (training and eval) and batch norm + LeakyReLU: y = (x - mean) * invStd * w + b, every element.
+        for training in [true, false] {
+            let xb = rnd.tensor([2, 3, 4, 5]), wb = rnd.tensor([3]), bb = rnd.tensor([3])
+            let rm = Tensor(shape: [3]), rv = Tensor(shape: [3], repeating: 1)
+            let bn = g.batchNorm2d(Variable(xb), weight: Variable(wb), bias: Variable(bb), runningMean: rm, runningVar: rv,
+                                   training: training, momentum: 0.1).value
+            assertNoNaN(bn, "batchNorm2d training \(training)")
+            let bnl = g.batchNormLeakyReLU(Variable(xb), weight: Variable(wb), bias: Variable(bb), runningMean: rm,
+                                           runningVar: rv, training: training, momentum: 0.1, slope: 0.1).value
+            assertNoNaN(bnl, "batchNormLeakyReLU training \(training)")
+            if !training { XCTAssertEqual(bn[1, 2, 3, 4], xb[1, 2, 3, 4] / (1 + 1e-5).squareRoot() * wb[2] + bb[2], accuracy: 1e-5) }
+        }
     }
 }

@@ -17,7 +17,7 @@ extension Graph {
         }
         let (mean, invStd) = batchNormStatistics(x, runningMean: runningMean, runningVar: runningVar,
                                                   training: training, momentum: momentum, eps: eps)
-        let y = output(x.shape, from: x, weight, bias)
+        let y = outputUninitialized(x.shape, from: [x, weight, bias])   // the kernel writes every element
         BatchNormKernels.forward(y.value.data, x.value.data, mean.data, invStd.data, weight.value.data, bias.value.data,
                                  n: n, c: c, hw: hw)
         record(y) { dy in
@@ -44,7 +44,7 @@ extension Graph {
         }
         let (mean, invStd) = batchNormStatistics(x, runningMean: runningMean, runningVar: runningVar,
                                                   training: training, momentum: momentum, eps: eps)
-        let y = output(x.shape, from: x, weight, bias)
+        let y = outputUninitialized(x.shape, from: [x, weight, bias])   // the kernel writes every element
         BatchNormKernels.forwardLeakyReLU(y.value.data, x.value.data, mean.data, invStd.data, weight.value.data,
                                           bias.value.data, n: n, c: c, hw: hw, slope: slope)
         record(y) { dy in
