@@ -40,6 +40,20 @@ public enum KernelParallel {
         return try body()
     }
 
+    /// Run one OpenBLAS call (`body`) so that no single-threaded section on another thread changes OpenBLAS's thread
+    /// count while it runs. openblas_set_num_threads is global and not safe beside a running multi-threaded call
+    /// (OpenBLAS 0.3.21 has no per-call thread count): a probe or validation thread's inference section once changed
+    /// the trainer's concurrent sgemm and with it the run's numbers (ProbeTests.testProbeChangesNothingInTheRun, seen
+    /// with the Haswell kernels). A call that finds OpenBLAS single-threaded needs no lock: it never touches
+    /// OpenBLAS's threads, whatever the count becomes during it (inside a section, the section's own workers).
+    @inline(__always)
+    public static func withBLASThreadCountHeld<R>(_ body: () throws -> R) rethrows -> R {
+        if kp2d_openblas_threads() == 1 { return try body() }
+        blasLock.lock()
+        defer { blasLock.unlock() }
+        return try body()
+    }
+
     /// Run `body` over `0..<count`, split into contiguous ranges across the cores when the total
     /// work (`count * costPerItem`, in rough element operations) is large enough to pay for it.
     /// `body` must only write memory owned by its own range.

@@ -14,9 +14,11 @@ public enum MatmulKernels {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                    beta, c, blasint(ldc))
+        KernelParallel.withBLASThreadCountHeld {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                        beta, c, blasint(ldc))
+        }
     }
 
     public static func sgemmNaive(c: UnsafeMutablePointer<Float>, ldc: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,

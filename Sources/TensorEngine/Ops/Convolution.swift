@@ -23,16 +23,6 @@ extension Graph {
                                     transformedWeights: WinogradKernels.cachedTransformedWeights(weight.value).pointer)
             return y
         }
-        if !y.requiresGrad && s.flops < ConvKernels.parallelMinFlops && !WinogradKernels.applies(s) {
-            // A small forward-only convolution (the score and location heads' last layers, Cout 1 and 2: 5 MFLOP at
-            // 240x320) with single-threaded sgemm: waking OpenBLAS's threads costs more than it gains, and they spin
-            // (sched_yield) afterwards beside the next layers' workers (3% of inference CPU samples, docs/perf.md Round 4).
-            // (Winograd shapes take their own single-threaded section, which does not nest.)
-            KernelParallel.withSingleThreadedBLAS {
-                ConvKernels.forward(y.value.data, x.value.data, weight.value.data, bias?.value.data, s)
-            }
-            return y
-        }
         ConvKernels.forward(y.value.data, x.value.data, weight.value.data, bias?.value.data, s)
         record(y) { dy in
             ConvKernels.backward(x.requiresGrad ? x.gradient().data : nil,
