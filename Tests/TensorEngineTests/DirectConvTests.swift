@@ -60,13 +60,8 @@ final class DirectConvTests: XCTestCase {
             XCTAssertTrue(DirectConvKernels.appliesTransposed(s), "\(s)")
             for (rows, workers) in [(8, saved.workers), (2, 2)] {
                 DirectConvKernels.bandRows = rows; ConvKernels.workers = workers
-                var rnd = TestRandom(UInt64(200 + i))
-                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3])
-                let dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
-                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
-                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
-                ConvKernels.backward(dxF.data, dwF.data, nil, dy.data, x.data, w.data, s)
-                ConvKernels.backwardNaive(dxN.data, dwN.data, nil, dy.data, x.data, w.data, s)
+                let c = ConvBackwardCase(s, seed: UInt64(200 + i))
+                let (x, w, dy, dx0, dxF, dwF, dxN, dwN) = (c.x, c.w, c.dy, c.dx0, c.dxFast, c.dwFast, c.dxNaive, c.dwNaive)
                 XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx adds, \(s) band \(rows)")
                 XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw \(s)")
                 let dxOnly = dx0.copy()

@@ -35,13 +35,8 @@ final class WinogradWeightGradientTests: XCTestCase {
             XCTAssertTrue(WinogradWeightGradientKernels.applies(s), "\(s)")
             for (chunk, workers) in [(1 << 20, saved.workers), (16 * 70 * 8, 2), (1, 2), (1, 1), (1 << 20, 3)] {
                 WinogradWeightGradientKernels.chunkFloats = chunk; ConvKernels.workers = workers
-                var rnd = TestRandom(UInt64(300 + i))
-                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), w = rnd.tensor([s.cout, s.cin, 3, 3])
-                let dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
-                let dx0 = rnd.tensor(x.shape), dw0 = rnd.tensor(w.shape)
-                let (dxF, dwF, dxN, dwN) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
-                ConvKernels.backward(dxF.data, dwF.data, nil, dy.data, x.data, w.data, s)
-                ConvKernels.backwardNaive(dxN.data, dwN.data, nil, dy.data, x.data, w.data, s)
+                let c = ConvBackwardCase(s, seed: UInt64(300 + i))
+                let (x, w, dy, dxF, dwF, dxN, dwN) = (c.x, c.w, c.dy, c.dxFast, c.dwFast, c.dxNaive, c.dwNaive)
                 XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)")
                 XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx beside it, \(s)")
                 // dW alone, into zeros: the gradient itself (not hidden by the pre-filled values).

@@ -130,3 +130,22 @@ public func relativeMaxError(_ a: [Float], _ b: [Float]) -> Double {
     }
     return m / (1 + s)
 }
+
+/// One backward of a convolution through ConvKernels.backward (whatever kernel the switches pick) and through its
+/// naive twin, on random x, w, dy for shape s, both adding into the same random pre-filled gradients dx0, dw0.
+public struct ConvBackwardCase {
+    public let x, w, dy, dx0: Tensor
+    /// dx / dW from ConvKernels.backward (fast) and ConvKernels.backwardNaive, each started from dx0 / dw0.
+    public let dxFast, dwFast, dxNaive, dwNaive: Tensor
+
+    public init(_ s: Conv2dShape, seed: UInt64) {
+        var rnd = TestRandom(seed)
+        x = rnd.tensor([s.n, s.cin, s.h, s.w]); w = rnd.tensor([s.cout, s.cin, s.kh, s.kw])
+        dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+        dx0 = rnd.tensor(x.shape)
+        let dw0 = rnd.tensor(w.shape)
+        (dxFast, dwFast, dxNaive, dwNaive) = (dx0.copy(), dw0.copy(), dx0.copy(), dw0.copy())
+        ConvKernels.backward(dxFast.data, dwFast.data, nil, dy.data, x.data, w.data, s)
+        ConvKernels.backwardNaive(dxNaive.data, dwNaive.data, nil, dy.data, x.data, w.data, s)
+    }
+}
