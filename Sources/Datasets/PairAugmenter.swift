@@ -17,6 +17,10 @@ public struct AugmentationConfig: Sendable, Equatable, Codable {
     /// a uniform fraction in [s, 1] of the largest such crop, at a uniform position. More distinct views of a
     /// small folder of photos.
     public var cropMinScale: Double?
+    /// Texture-aware crops (not official): nil or 1 keeps the crop as drawn; K > 1 draws K crops (scale range
+    /// `cropMinScale`, or `TextureCrop.defaultMinScale` when that is nil) and keeps the one with the largest share
+    /// of textured 8x8 cells at the training size (`TextureCrop`).
+    public var cropTextureCandidates: Int?
 
     public init(height: Int, width: Int) { self.height = height; self.width = width }
 }
@@ -32,7 +36,13 @@ public enum PairAugmenter {
     /// `decoded` is any decoded image (1 or 3 channels, any size).
     public static func makePair(from decoded: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> TrainingPair {
         var photo = decoded.asRGB()
-        if let s = c.cropMinScale { photo = randomCrop(photo, aspect: Double(c.width) / Double(c.height), minScale: s, rng: &rng) }
+        let aspect = Double(c.width) / Double(c.height)
+        if let k = c.cropTextureCandidates, k > 1 {
+            photo = TextureCrop.crop(photo, aspect: aspect, minScale: c.cropMinScale ?? TextureCrop.defaultMinScale, candidates: k,
+                                     outWidth: c.width, outHeight: c.height, rng: &rng)
+        } else if let s = c.cropMinScale ?? (c.cropTextureCandidates != nil ? TextureCrop.defaultMinScale : nil) {
+            photo = randomCrop(photo, aspect: aspect, minScale: s, rng: &rng)
+        }
         var target = AntialiasResize.resize(photo, width: c.width, height: c.height)
         if c.spatial { target = SpatialAugmentation.apply(target, config: c.spatialConfig, rng: &rng) }
         let h = HomographySampler.sample(height: c.height, width: c.width, config: c.homography, rng: &rng)
@@ -48,11 +58,17 @@ public enum PairAugmenter {
     /// A crop of `image` with aspect ratio `aspect` (width / height): side a uniform fraction in [minScale, 1]
     /// of the largest crop of that ratio that fits, at a uniform position. At least 8x8 pixels.
     public static func randomCrop(_ image: Image, aspect: Double, minScale: Double, rng: inout SeededRandom) -> Image {
+        let w = randomWindow(image, aspect: aspect, minScale: minScale, rng: &rng)
+        return image.cropped(x: w.x, y: w.y, width: w.width, height: w.height)
+    }
+
+    /// The window `randomCrop` takes (the same draws).
+    public static func randomWindow(_ image: Image, aspect: Double, minScale: Double, rng: inout SeededRandom) -> TextureCrop.Window {
         let fullW = min(Double(image.width), Double(image.height) * aspect)
         let scale = rng.uniform(min(max(minScale, 0.01), 1), 1)
         let w = max(8, min(image.width, Int((fullW * scale).rounded())))
         let h = max(8, min(image.height, Int((fullW * scale / aspect).rounded())))
         let x = rng.int(image.width - w + 1), y = rng.int(image.height - h + 1)
-        return image.cropped(x: x, y: y, width: w, height: h)
+        return TextureCrop.Window(x: x, y: y, width: w, height: h)
     }
 }

@@ -170,6 +170,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
         if let w = warmupSteps, w < 0 { throw bad("--warmup \(w): must be 0 (none) or a number of steps") }
         if let s = augmentation.cropMinScale, !(s > 0 && s <= 1) { throw bad("--crop-min-scale \(s): must be in (0, 1]") }
+        if let k = augmentation.cropTextureCandidates, !(1...64).contains(k) {
+            throw bad("--crop-texture \(k): must be 1...64 candidate crops (1: plain random crops)")
+        }
         if let m = minutes, !(m > 0 && m.isFinite) { throw bad("--minutes \(m): must be a positive number") }
         guard checkpointEvery >= 0 else { throw bad("--checkpoint-every \(checkpointEvery): must be 0 (only at the end) or positive") }
         if checkpointEvery > 0 && checkpointPath == nil { throw bad("--checkpoint-every needs --checkpoint PATH") }

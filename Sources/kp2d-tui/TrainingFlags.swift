@@ -53,6 +53,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(name: .customLong("crop-min-scale"), help: "Train on random crops (training aspect ratio) whose side is a uniform fraction in [S, 1] of the largest one, instead of whole photos (default: the preset's).")
     var cropMinScale: Double?
 
+    @Option(name: .customLong("crop-texture"), help: "Texture-aware crops (not official; in no preset): draw K random crops (scale range --crop-min-scale, default 0.5) and train on the one with the most textured 8x8 cells at the training size. 1: plain random crops.")
+    var cropTexture: Int?
+
     @Option(name: .customLong("io-points"), help: "Lowest-score cells per image that go to the IO-Net (official and default: 300; sizes below 128x192 need fewer).")
     var ioPoints: Int?
 
@@ -101,6 +104,7 @@ struct TrainingFlags: ParsableArguments {
                                   ("--size", size != nil), ("--batch-size", batchSize != nil), ("--seed", seed != nil),
                                   ("--weights", weights != nil), ("--widths", widths != nil), ("--dropout", dropout != nil),
                                   ("--warmup", warmup != nil), ("--crop-min-scale", cropMinScale != nil),
+                                  ("--crop-texture", cropTexture != nil),
                                   ("--io-points", ioPoints != nil), ("--noise-sigma", noiseSigma != nil), ("--blur-kernels", blurKernels != nil),
                                   ("--max-angle", maxAngle != nil)] where given {
                 throw ValidationError("\(flag) cannot change when resuming: the checkpoint fixes the model, data order and batch shape; start a new run instead")
@@ -149,6 +153,7 @@ struct TrainingFlags: ParsableArguments {
             o.augmentation.photometric.colorJitter = colorJitter
             if let warmup { o.warmupSteps = warmup }
             if let cropMinScale { o.augmentation.cropMinScale = cropMinScale }
+            if let cropTexture { o.augmentation.cropTextureCandidates = cropTexture }
             if let ioPoints { o.ioPoints = ioPoints }
             if let maxAngle { o.augmentation.homography.maxAngle = maxAngle * Double.pi / 180 }
             if let noiseSigma {
