@@ -3,8 +3,8 @@ import Foundation
 // Winograd F(4x4, 3x3) forward for 3x3 stride-1 pad-1 convolutions with many channels and many tiles.
 //
 // The same scheme as WinogradKernels (F(2x2, 3x3)) with bigger tiles: each 4x4 block ("tile") of the output is
-// computed from the 6x6 input patch around it (stride 4) with 36 multiplications per (Cout, Cin) pair instead of
-// 144 (F(2x2): 4 tiles x 16 = 64), i.e. 2.25 per output instead of 4. With the input patch d and the filter g,
+// computed from the 6x6 input patch around it (stride 4) with 36 multiplications per (Cout, Cin) pair (direct: 144,
+// F(2x2): 4 tiles x 16 = 64), i.e. 2.25 per output instead of 4. With the input patch d and the filter g,
 //   y = A^T [ (G g G^T) ⊙ (B^T d B) ] A
 // with the points 0, ±1, ±2 (Lavin & Gray 2016):
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
@@ -22,8 +22,8 @@ import Foundation
 //
 // Layout and threading as WinogradKernels.forward: chunks of tiles (image, chunk) dealt to one worker per core, each
 // with its own V and M from StoragePool, single-threaded sgemm, the output transform (with the epilogue, or adding
-// into y) right after a chunk's 36 products. The transforms are row-wise with one SIMD lane per tile (groups of 16
-// and 8 neighbouring tiles of a tile row), as in WinogradKernels.
+// into y) right after a chunk's 36 products. The transforms are row-wise with one SIMD lane per tile (groups of 8
+// neighbouring tiles of a tile row), as in WinogradKernels.
 
 public enum WinogradF43Kernels {
     /// Switch for A/B runs and tests (KP2D_WINOGRAD_F43=0: off).
@@ -109,8 +109,8 @@ public enum WinogradF43Kernels {
     /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld >= leadingDimension(t1 - t0).
     /// As WinogradKernels.transformInput: per input channel the chunk's input rows are copied into a zero-bordered
     /// scratch (one zero column left, zeros right and above/below the image), then each tile row's segment is done
-    /// in groups of 16, then 8 tiles, the last group overlapping the one before (equal values written again), a
-    /// segment shorter than 8 writing a whole group whose extra columns are overwritten by the next segment or fall
+    /// in groups of 8 tiles (16-tile groups were slower: docs/perf.md Round 5 perf5), the last group overlapping the
+    /// one before (equal values written again), a segment shorter than 8 writing a whole group whose extra columns are overwritten by the next segment or fall
     /// into the padding of ld.
     static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
@@ -137,7 +137,6 @@ public enum WinogradF43Kernels {
                     let padOffset: Int = 4 &* (ti &- tiLo) &* pw &- 4 &* rowStart
                     let p = UnsafePointer(pad + padOffset)
                     var t = a
-                    // (16-tile groups: SIMD64 loads, see docs/perf.md Round 5 perf5)
                     while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 4 &* t, pw, plane); t &+= 8 }
                     if t < b {
                         let last = b &- a >= 8 ? b &- 8 : t
@@ -148,24 +147,26 @@ public enum WinogradF43Kernels {
         }
     }
 
-    /// 16 tiles: p points at the first tile's top-left input (padded rows of stride pw), o at its V column.
-    @inline(__always)
-    static func inputGroup16(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
-        inputGroup(o, p, pw, plane) { q in
-            let a = q.loadUnaligned(as: SIMD64<Float>.self), b = q.loadUnaligned(fromByteOffset: 16, as: SIMD64<Float>.self)
-            let ae = a.evenHalf, ao = a.oddHalf
-            return (ae.evenHalf, ao.evenHalf, ae.oddHalf, ao.oddHalf, b.evenHalf.evenHalf, b.oddHalf.evenHalf)
-        }
-    }
-
-    /// 8 tiles, as inputGroup16.
+    /// 8 tiles: p points at the first tile's top-left input (padded rows of stride pw), o at its V column.
     @inline(__always)
     static func inputGroup8(_ o: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ pw: Int, _ plane: Int) {
         inputGroup(o, p, pw, plane) { q in
-            let a = q.loadUnaligned(as: SIMD32<Float>.self), b = q.loadUnaligned(fromByteOffset: 16, as: SIMD32<Float>.self)
-            let ae = a.evenHalf, ao = a.oddHalf
-            return (ae.evenHalf, ao.evenHalf, ae.oddHalf, ao.oddHalf, b.evenHalf.evenHalf, b.oddHalf.evenHalf)
+            let a = q.loadUnaligned(as: SIMD16<UInt64>.self), b = q.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt64>.self)
+            let (c0, c1, c2, c3) = columns8(a), (c4, c5, _, _) = columns8(b)
+            return (c0, c1, c2, c3, c4, c5)
         }
+    }
+
+    /// The four columns of 8 tiles from 32 consecutive floats (tile j's column k at 4j + k), read as 16 pairs: the low
+    /// and high halves of each 64-bit pair are the even and odd floats, twice. Truncating conversions compile to
+    /// vpmovqd; SIMD32.evenHalf.evenHalf and friends compiled to element-by-element inserts here (docs/perf.md Round 5 perf5).
+    @inline(__always)
+    static func columns8(_ pairs: SIMD16<UInt64>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let even = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD8<UInt64>.self)          // (c0, c2) per tile
+        let odd = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD8<UInt64>.self)    // (c1, c3)
+        @inline(__always) func lo(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v), to: SIMD8<Float>.self) }
+        @inline(__always) func hi(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v &>> 32), to: SIMD8<Float>.self) }
+        return (lo(even), lo(odd), hi(even), hi(odd))
     }
 
     /// B^T applied to six values (one vector each): the rows of B^T above.
@@ -217,8 +218,9 @@ public enum WinogradF43Kernels {
     }
 
     /// y tiles t0..<t1 of image yn (Cout,Ho,Wo) = A^T M A, then the epilogue; M[ξ][co][t - t0] with leading dimension
-    /// ld >= t1 - t0. Groups of 8 whole tiles (four output rows of 32 values, stored as vectors; when overwriting, a
-    /// last group overlapping the one before); the tiles cut by Ho or Wo and the rest of a short segment one by one.
+    /// ld >= t1 - t0. Groups of 8 tiles with all four columns inside the image (up to four output rows of 32 values,
+    /// stored as vectors: the bottom tile row may be cut by Ho; when overwriting, a last group overlapping the one
+    /// before); the tiles cut by Wo and the rest of a short segment one by one.
     static func transformOutput(_ yn: UnsafeMutablePointer<Float>, _ mm: UnsafePointer<Float>, _ s: Conv2dShape,
                                 tiles t0: Int, _ t1: Int, ld: Int, epilogue e: ConvEpilogue, accumulate: Bool) {
         let tw = (s.wo + 3) / 4, plane = s.cout &* ld
@@ -233,18 +235,17 @@ public enum WinogradF43Kernels {
                 let rowStart = ti &* tw
                 let ta = max(t0, rowStart), tb = min(t1, rowStart &+ tw)
                 var t = ta
-                if 4 &* ti &+ 3 < s.ho {
-                    // Tile t's output starts at y row 4ti, column 4(t - rowStart).
-                    let row0 = dst + (4 &* ti &* s.wo &- 4 &* rowStart)
-                    let fullEnd = min(tb, rowStart &+ fullPerRow)
-                    while fullEnd &- t >= 8 {
-                        outputGroup8(row0 + 4 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate)
-                        t &+= 8
-                    }
-                    if !accumulate && t < fullEnd && fullEnd &- ta >= 8 {
-                        outputGroup8(row0 + 4 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, false)
-                        t = fullEnd
-                    }
+                let rows = min(4, s.ho &- 4 &* ti)
+                // Tile t's output starts at y row 4ti, column 4(t - rowStart).
+                let row0 = dst + (4 &* ti &* s.wo &- 4 &* rowStart)
+                let fullEnd = min(tb, rowStart &+ fullPerRow)
+                while fullEnd &- t >= 8 {
+                    outputGroup8(row0 + 4 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate, rows: rows)
+                    t &+= 8
+                }
+                if !accumulate && t < fullEnd && fullEnd &- ta >= 8 {
+                    outputGroup8(row0 + 4 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, false, rows: rows)
+                    t = fullEnd
                 }
                 while t < tb {
                     outputTile(dst, src + (t &- t0), s, ti: ti, tj: t &- rowStart, plane, a, b, slope, accumulate)
@@ -254,10 +255,11 @@ public enum WinogradF43Kernels {
         }
     }
 
-    /// 8 whole tiles, one lane each: p points at the first tile's M column, row0 at its top-left output.
+    /// 8 tiles, one lane each, their first `rows` (1...4) output rows: p points at the first tile's M column, row0 at
+    /// its top-left output.
     @inline(__always)
     static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
-                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool) {
+                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool, rows: Int) {
         typealias V = SIMD8<Float>
         @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
         // h = A^T M (4x6), per column k
@@ -288,9 +290,9 @@ public enum WinogradF43Kernels {
             }
         }
         row(row0, h0.0, h1.0, h2.0, h3.0, h4.0, h5.0)
-        row(row0 + wo, h0.1, h1.1, h2.1, h3.1, h4.1, h5.1)
-        row(row0 + 2 &* wo, h0.2, h1.2, h2.2, h3.2, h4.2, h5.2)
-        row(row0 + 3 &* wo, h0.3, h1.3, h2.3, h3.3, h4.3, h5.3)
+        if rows > 1 { row(row0 + wo, h0.1, h1.1, h2.1, h3.1, h4.1, h5.1) }
+        if rows > 2 { row(row0 + 2 &* wo, h0.2, h1.2, h2.2, h3.2, h4.2, h5.2) }
+        if rows > 3 { row(row0 + 3 &* wo, h0.3, h1.3, h2.3, h3.3, h4.3, h5.3) }
     }
 
     /// One tile (ti, tj), possibly cut by the image's bottom or right edge; p points at its M column.
