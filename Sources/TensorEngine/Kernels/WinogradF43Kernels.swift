@@ -243,8 +243,11 @@ public enum WinogradF43Kernels {
                     outputGroup8(row0 + 4 &* t, src + (t &- t0), s.wo, plane, a, b, slope, accumulate, rows: rows)
                     t &+= 8
                 }
-                if !accumulate && t < fullEnd && fullEnd &- ta >= 8 {
-                    outputGroup8(row0 + 4 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, false, rows: rows)
+                if t < fullEnd && fullEnd &- ta >= 8 {
+                    // The last group overlaps the one before: written again when overwriting, its first lanes skipped
+                    // when adding.
+                    outputGroup8(row0 + 4 &* (fullEnd &- 8), src + (fullEnd &- 8 &- t0), s.wo, plane, a, b, slope, accumulate,
+                                 rows: rows, skip: accumulate ? t &- (fullEnd &- 8) : 0)
                     t = fullEnd
                 }
                 while t < tb {
@@ -256,10 +259,10 @@ public enum WinogradF43Kernels {
     }
 
     /// 8 tiles, one lane each, their first `rows` (1...4) output rows: p points at the first tile's M column, row0 at
-    /// its top-left output.
+    /// its top-left output. When adding, the first `skip` tiles are left as they are (an overlapping last group).
     @inline(__always)
     static func outputGroup8(_ row0: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ wo: Int, _ plane: Int,
-                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool, rows: Int) {
+                             _ a: Float, _ b: Float, _ slope: Float?, _ accumulate: Bool, rows: Int, skip: Int = 0) {
         typealias V = SIMD8<Float>
         @inline(__always) func q(_ k: Int) -> V { UnsafeRawPointer(p + k &* plane).loadUnaligned(as: V.self) }
         // h = A^T M (4x6), per column k
@@ -278,8 +281,13 @@ public enum WinogradF43Kernels {
             if !accumulate { y = (act(y.0), act(y.1), act(y.2), act(y.3)) }
             let e = unsafeBitCast(WinogradKernels.zip(y.0, y.2), to: SIMD16<Float>.self)
             let o = unsafeBitCast(WinogradKernels.zip(y.1, y.3), to: SIMD16<Float>.self)
-            let lo = unsafeBitCast(WinogradKernels.zip(e.lowHalf, o.lowHalf), to: SIMD16<Float>.self)
-            let hi = unsafeBitCast(WinogradKernels.zip(e.highHalf, o.highHalf), to: SIMD16<Float>.self)
+            var lo = unsafeBitCast(WinogradKernels.zip(e.lowHalf, o.lowHalf), to: SIMD16<Float>.self)
+            var hi = unsafeBitCast(WinogradKernels.zip(e.highHalf, o.highHalf), to: SIMD16<Float>.self)
+            if skip > 0 {
+                let lane = SIMD16<Int32>(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), first = SIMD16<Int32>(repeating: Int32(skip))
+                lo.replace(with: 0, where: lane .< first)
+                hi.replace(with: 0, where: lane &+ 4 .< first)
+            }
             let raw = UnsafeMutableRawPointer(r)
             if accumulate {
                 raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) + lo, as: SIMD16<Float>.self)
