@@ -271,4 +271,35 @@ final class WinogradRowwiseTests: XCTestCase {
             if !training { XCTAssertEqual(bn[1, 2, 3, 4], xb[1, 2, 3, 4] / (1 + 1e-5).squareRoot() * wb[2] + bb[2], accuracy: 1e-5) }
         }
     }
+
+    /// The vectorised weight transforms (eight filters at a time) against the scalar one, bit for bit, for channel
+    /// counts with and without a remainder; the flipped-transposed one (dx) against the transform of explicitly
+    /// flipped, transposed filters.
+    func testWeightTransformsMatchTheScalarTransformBitForBit() {
+        for (cout, cin) in [(16, 24), (5, 13), (9, 8), (1, 7), (64, 32)] {
+            var rnd = TestRandom(UInt64(700 + cout * 31 + cin))
+            let w = rnd.tensor([cout, cin, 3, 3])
+            let n = WinogradKernels.transformedWeightCount(cout: cout, cin: cin)
+            let u = Tensor(shape: [n]), ref = Tensor(shape: [n])
+            WinogradKernels.transformWeights(u.data, w.data, cout: cout, cin: cin)
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    WinogradKernels.transformFilterNaive(ref.data + co * cin + ci, plane: cout * cin,
+                                                         w.data + (co * cin + ci) * 9, flipped: false)
+                }
+            }
+            XCTAssertEqual(u.array, ref.array, "U of (\(cout), \(cin), 3, 3)")
+
+            let flipped = Tensor(shape: [cin, cout, 3, 3])
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    for k in 0..<9 { flipped.data[(ci * cout + co) * 9 + k] = w.data[(co * cin + ci) * 9 + 8 - k] }
+                }
+            }
+            let uf = Tensor(shape: [n]), refF = Tensor(shape: [n])
+            WinogradKernels.transformFlippedTransposedWeights(uf.data, w.data, cout: cout, cin: cin)
+            WinogradKernels.transformWeights(refF.data, flipped.data, cout: cin, cin: cout)
+            XCTAssertEqual(uf.array, refF.array, "U of the flipped, transposed (\(cout), \(cin), 3, 3)")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
 // Shared machinery of the raw kernels: splitting a loop over the machine's cores, dynamic work
 // counters, SIMD reductions. Scratch buffers come from the one pool, StoragePool.shared.with(count:),
@@ -24,31 +25,61 @@ public enum KernelParallel {
     public static func setBLASThreads(_ n: Int) {
         blasLock.lock(); defer { blasLock.unlock() }
         kp2d_openblas_set_threads(Int32(max(1, n)))
+        configuredBLASThreads.store(max(1, n), ordering: .sequentiallyConsistent)
     }
 
+    /// Serialises the single-threaded sections with each other and with multi-threaded calls from outside them.
     private static let blasLock = NSLock()
+    /// OpenBLAS's thread count outside the sections (0 until a section or setBLASThreads has read or set it).
+    /// Sections only ever lower it to 1 for their duration, so where it is 1 no section changes anything.
+    private static let configuredBLASThreads = Atomic<Int>(0)
+    /// Per thread: non-nil while the thread runs inside a single-threaded section, its own or (propagated by
+    /// `perform`) the section of the thread that started its kernel.
+    private static let sectionKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "KernelParallel: pthread_key_create failed")
+        return key
+    }()
+
+    /// Whether the calling thread runs inside a single-threaded BLAS section (its own or its kernel's).
+    public static var isInsideSingleThreadedSection: Bool { pthread_getspecific(sectionKey) != nil }
+
+    @inline(__always)
+    private static func markInsideSection(_ inside: Bool) {
+        pthread_setspecific(sectionKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
 
     /// Run `body` with OpenBLAS limited to one thread (for kernels that run one sgemm per core
-    /// themselves), restoring the previous thread count afterwards. Such sections are serialised
-    /// process-wide so that they never see each other's setting. Not reentrant.
+    /// themselves), restoring the previous thread count afterwards. Sections are serialised process-wide so
+    /// that they never see each other's setting; OpenBLAS calls from other threads wait for them
+    /// (`withBLASThreadCountHeld`). Reentrant: a section inside a section (same thread, or one of the section's
+    /// kernel workers) just runs its body.
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+        if isInsideSingleThreadedSection { return try body() }
         blasLock.lock()
         defer { blasLock.unlock() }
         let previous = Int(kp2d_openblas_threads())
+        configuredBLASThreads.store(previous, ordering: .sequentiallyConsistent)
         if previous != 1 { kp2d_openblas_set_threads(1) }
         defer { if previous != 1 { kp2d_openblas_set_threads(Int32(previous)) } }
+        markInsideSection(true)
+        defer { markInsideSection(false) }
         return try body()
     }
 
-    /// Run one OpenBLAS call (`body`) so that no single-threaded section on another thread changes OpenBLAS's thread
-    /// count while it runs. openblas_set_num_threads is global and not safe beside a running multi-threaded call
-    /// (OpenBLAS 0.3.21 has no per-call thread count): a probe or validation thread's inference section once changed
-    /// the trainer's concurrent sgemm and with it the run's numbers (ProbeTests.testProbeChangesNothingInTheRun, seen
-    /// with the Haswell kernels). A call that finds OpenBLAS single-threaded needs no lock: it never touches
-    /// OpenBLAS's threads, whatever the count becomes during it (inside a section, the section's own workers).
+    /// Run one OpenBLAS call (`body`) with the thread count it would have without any section running elsewhere.
+    /// openblas_set_num_threads is global and not safe beside a running multi-threaded call (OpenBLAS 0.3.21 has
+    /// no per-call thread count), and a call made while another thread's section holds the count at 1 would run
+    /// single-threaded, which with some cores' kernels (Haswell) rounds differently: a probe or validation
+    /// thread's inference section once changed the trainer's concurrent sgemm and with it the run's numbers
+    /// (ProbeTests.testProbeChangesNothingInTheRun). So a call from outside every section waits for the sections
+    /// (the lock), unless OpenBLAS is configured single-threaded (no section changes that); a call inside a
+    /// section (the section's own workers) runs at once, single-threaded.
     @inline(__always)
     public static func withBLASThreadCountHeld<R>(_ body: () throws -> R) rethrows -> R {
-        if kp2d_openblas_threads() == 1 { return try body() }
+        if isInsideSingleThreadedSection || configuredBLASThreads.load(ordering: .sequentiallyConsistent) == 1 {
+            return try body()
+        }
         blasLock.lock()
         defer { blasLock.unlock() }
         return try body()
@@ -78,10 +109,18 @@ public enum KernelParallel {
     /// for; it goes to the threads in a `KernelShared` box instead. The kernel guarantees what the
     /// compiler cannot check: the workers only read shared inputs and write disjoint ranges (or
     /// private buffers), so there is no data race.
+    /// Workers of a kernel started inside a single-threaded BLAS section count as inside it.
     public static func perform(workers: Int, _ body: (Int) -> Void) {
+        let inSection = isInsideSingleThreadedSection
         withoutActuallyEscaping(body) { body in
             let shared = KernelShared(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+            DispatchQueue.concurrentPerform(iterations: workers) { i in
+                guard inSection else { return shared.value(i) }
+                let outer = isInsideSingleThreadedSection
+                markInsideSection(true)
+                defer { markInsideSection(outer) }
+                shared.value(i)
+            }
         }
     }
 }

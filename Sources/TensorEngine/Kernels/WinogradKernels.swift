@@ -53,32 +53,87 @@ public enum WinogradKernels {
     /// u (16, Cout, Cin) = G g G^T of every 3x3 filter g = w[co][ci] of w (Cout, Cin, 3, 3): what `forward` computes
     /// on every call unless given it (inference caches it per weight tensor: Graph.conv2dFoldedBatchNormLeakyReLU).
     public static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
-        let plane = cout * cin
-        KernelParallel.forRanges(cout, costPerItem: cin * 64) { range in
-            for co in range {
-                for ci in 0..<cin {
-                    let g = w + (co * cin + ci) * 9
-                    // t = G g (4x3)
-                    var t = SIMD16<Float>()
-                    for c in 0..<3 {
-                        let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
-                        t[c] = g0
-                        t[3 + c] = 0.5 * (g0 + g1 + g2)
-                        t[6 + c] = 0.5 * (g0 - g1 + g2)
-                        t[9 + c] = g2
+        // Eight filters w[co][ci ..< ci+8] at a time (filter stride 9): U's rows are contiguous in ci.
+        transformFilters(u, w, rows: cout, columns: cin, rowStride: cin * 9, columnStride: 9, flipped: false)
+    }
+
+    /// u (16, Cin, Cout) = U of the flipped, transposed filters w'[ci][co] = rot180(w[co][ci]) of w (Cout, Cin, 3, 3):
+    /// dx of a 3x3 pad-1 convolution is the convolution of dy with w' (`inputGradient`), so this is its U, made
+    /// without writing w' out first.
+    public static func transformFlippedTransposedWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
+                                                         cout: Int, cin: Int) {
+        // Eight filters w[co ..< co+8][ci] at a time (filter stride 9 Cin): U's rows are contiguous in co.
+        transformFilters(u, w, rows: cin, columns: cout, rowStride: 9, columnStride: cin * 9, flipped: true)
+    }
+
+    /// u[ξ][r][c] = (G g G^T)[ξ] for the filter g at w + r * rowStride + c * columnStride (rot180(g) when `flipped`),
+    /// r < rows, c < columns; u's planes are rows x columns. Vectorised over eight consecutive columns: the taps are
+    /// gathered, the 16 results stored contiguously. The same operations in the same order as the scalar version
+    /// (`transformFilterNaive`), so the same bits.
+    static func transformFilters(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, columns: Int,
+                                 rowStride: Int, columnStride: Int, flipped: Bool) {
+        let plane = rows * columns
+        KernelParallel.forRanges(rows, costPerItem: columns * 16) { range in
+            for r in range {
+                var c = 0
+                while c + 8 <= columns {
+                    let base = w + r * rowStride + c * columnStride
+                    @inline(__always) func tap(_ k: Int) -> SIMD8<Float> {
+                        let kk = flipped ? 8 - k : k
+                        var v = SIMD8<Float>()
+                        for j in 0..<8 { v[j] = base[j * columnStride + kk] }
+                        return v
                     }
-                    // u = t G^T (4x4)
-                    let o = u + co * cin + ci
-                    for r in 0..<4 {
-                        let a = t[3 * r], b = t[3 * r + 1], c = t[3 * r + 2]
-                        o[(4 * r) * plane] = a
-                        o[(4 * r + 1) * plane] = 0.5 * (a + b + c)
-                        o[(4 * r + 2) * plane] = 0.5 * (a - b + c)
-                        o[(4 * r + 3) * plane] = c
+                    let o = u + r * columns + c
+                    @inline(__always) func put(_ xi: Int, _ v: SIMD8<Float>) {
+                        UnsafeMutableRawPointer(o + xi * plane).storeBytes(of: v, as: SIMD8<Float>.self)
                     }
+                    // t = G g (4x3), one column of t per column of g
+                    @inline(__always) func column(_ col: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                        let g0 = tap(col), g1 = tap(3 + col), g2 = tap(6 + col)
+                        return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+                    }
+                    let t0 = column(0), t1 = column(1), t2 = column(2)
+                    // u = t G^T (4x4), row by row of t
+                    @inline(__always) func row(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ cc: SIMD8<Float>) {
+                        put(4 * i, a)
+                        put(4 * i + 1, 0.5 * (a + b + cc))
+                        put(4 * i + 2, 0.5 * (a - b + cc))
+                        put(4 * i + 3, cc)
+                    }
+                    row(0, t0.0, t1.0, t2.0)
+                    row(1, t0.1, t1.1, t2.1)
+                    row(2, t0.2, t1.2, t2.2)
+                    row(3, t0.3, t1.3, t2.3)
+                    c += 8
+                }
+                while c < columns {
+                    transformFilterNaive(u + r * columns + c, plane: plane, w + r * rowStride + c * columnStride, flipped: flipped)
+                    c += 1
                 }
             }
         }
+    }
+
+    /// The 16 values G g G^T of one filter g (rot180(g) when `flipped`) at o, o + plane, ..., o + 15 plane
+    /// (the scalar version of `transformFilters`, for its remainder columns and tests).
+    static func transformFilterNaive(_ o: UnsafeMutablePointer<Float>, plane: Int, _ gp: UnsafePointer<Float>, flipped: Bool) {
+        @inline(__always) func g(_ k: Int) -> Float { gp[flipped ? 8 - k : k] }
+        @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
+            let g0 = g(col), g1 = g(3 + col), g2 = g(6 + col)
+            return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+        }
+        let t0 = column(0), t1 = column(1), t2 = column(2)
+        @inline(__always) func row(_ r: Int, _ a: Float, _ b: Float, _ c: Float) {
+            o[(4 * r) * plane] = a
+            o[(4 * r + 1) * plane] = 0.5 * (a + b + c)
+            o[(4 * r + 2) * plane] = 0.5 * (a - b + c)
+            o[(4 * r + 3) * plane] = c
+        }
+        row(0, t0.0, t1.0, t2.0)
+        row(1, t0.1, t1.1, t2.1)
+        row(2, t0.2, t1.2, t2.2)
+        row(3, t0.3, t1.3, t2.3)
     }
 
     /// Leading dimension of V for a chunk of `tiles` tiles: room for a group of 8 that starts at the chunk's last tile
@@ -344,7 +399,11 @@ public enum WinogradKernels {
     public static func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                      _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
-        ConvKernels.inputGradientAsConvolution(dx, dy, w, s) { forward($0, $1, $2, $3, epilogue: ConvEpilogue(), accumulate: true) }
+        let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
+        StoragePool.shared.with(count: transformedWeightCount(cout: s.cin, cin: s.cout)) { u in
+            transformFlippedTransposedWeights(u, w, cout: s.cout, cin: s.cin)
+            forward(dx, dy, w, t, epilogue: ConvEpilogue(), accumulate: true, transformedWeights: u)
+        }
     }
 
     /// Tiles per chunk and number of chunks per image for shape s: chunks of at most chunkFloats transformed
