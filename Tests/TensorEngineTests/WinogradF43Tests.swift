@@ -9,11 +9,13 @@ import XCTest
 /// accumulating (input-gradient) path, the dispatch in ConvKernels and its switches, and the rounding error at 256
 /// input channels. Outputs are NaN-poisoned, so an unwritten element fails.
 final class WinogradF43Tests: XCTestCase {
-    private var saved = (minChannels: 64, chunkFloats: 1 << 20, workers: 2, poison: false, enabled: true, minTiles: 64)
+    private var saved = (minChannels: 64, chunkFloats: 1 << 20, workers: 2, poison: false, enabled: true, minTiles: 64,
+                         f43MinChannels: 64)
 
     override func setUp() {
         saved = (WinogradKernels.minChannels, WinogradF43Kernels.chunkFloats, ConvKernels.workers,
-                 TensorStorage.poisonUninitialized, WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles)
+                 TensorStorage.poisonUninitialized, WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles,
+                 WinogradF43Kernels.minChannels)
         TensorStorage.poisonUninitialized = true
     }
 
@@ -21,6 +23,7 @@ final class WinogradF43Tests: XCTestCase {
         WinogradKernels.minChannels = saved.minChannels; WinogradF43Kernels.chunkFloats = saved.chunkFloats
         ConvKernels.workers = saved.workers; TensorStorage.poisonUninitialized = saved.poison
         WinogradF43Kernels.enabled = saved.enabled; WinogradF43Kernels.minTiles = saved.minTiles
+        WinogradF43Kernels.minChannels = saved.f43MinChannels
     }
 
     private func assertNoNaN(_ t: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -113,7 +116,7 @@ final class WinogradF43Tests: XCTestCase {
     /// threshold, and neither with the switch off; every choice matches the naive twin (dx added into a pre-filled
     /// gradient, dW beside it).
     func testDispatchAndInputGradientMatchNaiveTwin() {
-        WinogradKernels.minChannels = 8
+        WinogradKernels.minChannels = 8; WinogradF43Kernels.minChannels = 8
         let s = Conv2dShape(n: 2, cin: 8, h: 21, w: 30, cout: 9, kh: 3, kw: 3, pad: 1)   // 6 x 8 = 48 tiles
         for (enabled, minTiles, expected) in [(true, 48, true), (true, 49, false), (false, 1, false)] {
             WinogradF43Kernels.enabled = enabled; WinogradF43Kernels.minTiles = minTiles
@@ -128,11 +131,18 @@ final class WinogradF43Tests: XCTestCase {
             XCTAssertLessThan(relativeMaxError(c.dxFast.array, c.dxNaive.array), 1e-5, "dx, F43 \(expected)")
             XCTAssertLessThan(relativeMaxError(c.dwFast.array, c.dwNaive.array), 1e-4, "dW, F43 \(expected)")
         }
-        // Below WinogradKernels.minChannels neither Winograd kernel applies, whatever the tile count.
-        WinogradF43Kernels.enabled = true; WinogradF43Kernels.minTiles = 1; WinogradKernels.minChannels = 64
+        // Below F(4x4)'s minChannels it does not apply, whatever the tile count; nor for other kernels or padding,
+        // nor with all Winograd off (KP2D_WINOGRAD=0).
+        WinogradF43Kernels.enabled = true; WinogradF43Kernels.minTiles = 1; WinogradF43Kernels.minChannels = 64
         XCTAssertFalse(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 32, h: 64, w: 64, cout: 64, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 64, w: 64, cout: 32, kh: 3, kw: 3, pad: 1)))
         XCTAssertFalse(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 64, w: 64, cout: 64, kh: 3, kw: 3, pad: 0)))
+        XCTAssertFalse(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 64, w: 64, cout: 64, kh: 1, kw: 1, pad: 0)))
         XCTAssertTrue(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 64, w: 64, cout: 64, kh: 3, kw: 3, pad: 1)))
+        let savedWinograd = WinogradKernels.enabled
+        WinogradKernels.enabled = false
+        XCTAssertFalse(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 64, w: 64, cout: 64, kh: 3, kw: 3, pad: 1)))
+        WinogradKernels.enabled = savedWinograd
     }
 
     /// The same bits whatever the chunking and number of workers (a tile's value depends only on its own products).

@@ -14,15 +14,15 @@ public struct WinogradBenchSection: BenchSection {
         var rows: [BenchRow] = []
         var total = (direct: 0.0, winograd: 0.0, f43: 0.0, library: 0.0)
         let saved = (WinogradKernels.enabled, WinogradKernels.minChannels)
-        let savedF43 = (WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles)
+        let savedF43 = (WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles, WinogradF43Kernels.minChannels)
         defer {
             (WinogradKernels.enabled, WinogradKernels.minChannels) = saved
-            (WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles) = savedF43
+            (WinogradF43Kernels.enabled, WinogradF43Kernels.minTiles, WinogradF43Kernels.minChannels) = savedF43
         }
         /// 0: im2col + sgemm, 1: F(2x2), 2: F(4x4)
         func use(_ kernel: Int) {
             WinogradKernels.enabled = kernel > 0; WinogradKernels.minChannels = 1
-            WinogradF43Kernels.enabled = kernel == 2; WinogradF43Kernels.minTiles = 1
+            WinogradF43Kernels.enabled = kernel == 2; WinogradF43Kernels.minTiles = 1; WinogradF43Kernels.minChannels = 1
         }
         for l in layers {
             let s = Conv2dShape(n: o.batch, cin: l.cin, h: o.height / l.scale, w: o.width / l.scale,
@@ -42,8 +42,9 @@ public struct WinogradBenchSection: BenchSection {
                 { use(2); ConvKernels.backward(dx.data, nil, nil, y.data, x.data, w.data, s) },
             ])
             total.direct += t[0].best + t[3].best; total.winograd += t[1].best + t[4].best; total.f43 += t[2].best + t[5].best
-            // What the library default picks for this layer (F(4x4) where it applies, else F(2x2) where that applies).
-            let libraryUsesF43 = savedF43.0 && saved.0 && s.cin >= saved.1 && s.cout >= saved.1
+            // What the library default picks for this layer: F(4x4) where it applies, else F(2x2) (for layers where
+            // neither applies, e.g. below 64 channels, the total counts F(2x2) and is not the library's time).
+            let libraryUsesF43 = savedF43.0 && saved.0 && s.cin >= savedF43.2 && s.cout >= savedF43.2
                 && WinogradF43Kernels.tiles(s) >= savedF43.1
             total.library += libraryUsesF43 ? t[2].best + t[5].best : t[1].best + t[4].best
             rows.append(BenchRow([
@@ -70,7 +71,7 @@ public struct WinogradBenchSection: BenchSection {
             ("f43_vs_f22", .ratio(total.winograd / total.f43)),
         ], notes: [
             "best of \(o.repeats) interleaved repetitions; *_med_ms are medians; equivalent GFLOP/s = direct-convolution flops / time",
-            "the library default uses Winograd from \(saved.1) channels (in and out) up, F(4x4,3x3) from \(savedF43.1) 4x4 tiles per image up"
+            "the library default uses Winograd from \(saved.1) channels (in and out) up, F(4x4,3x3) from \(savedF43.2) channels and \(savedF43.1) 4x4 tiles per image up"
                 + (savedF43.0 ? "" : " (F(4x4) off: KP2D_WINOGRAD_F43=0)"),
         ])
     }

@@ -16,9 +16,9 @@ import Foundation
 // output's largest magnitude against 1e-6 for direct convolution; docs/perf.md Round 5 perf5).
 //
 // Used by ConvKernels.forward (and so by the input gradient, a forward with flipped weights:
-// ConvKernels.inputGradientAsConvolution) for 3x3 pad-1 layers with Cin and Cout >= WinogradKernels.minChannels and
-// at least `minTiles` 4x4 tiles per image (`applies`); below that F(2x2, 3x3) stays. A/B switch:
-// KP2D_WINOGRAD_F43=0 (off), KP2D_WINOGRAD_F43_MIN_TILES=N.
+// ConvKernels.inputGradientAsConvolution) for 3x3 pad-1 layers with Cin and Cout >= `minChannels` and at least
+// `minTiles` 4x4 tiles per image (`applies`); elsewhere F(2x2, 3x3) or the direct kernel stay. A/B switches:
+// KP2D_WINOGRAD_F43=0 (off), KP2D_WINOGRAD_F43_MIN_TILES=N, KP2D_WINOGRAD_F43_MIN_CHANNELS=N.
 //
 // Layout and threading as WinogradKernels.forward: chunks of tiles (image, chunk) dealt to one worker per core, each
 // with its own V and M from StoragePool, single-threaded sgemm, the output transform (with the epilogue, or adding
@@ -38,8 +38,14 @@ public enum WinogradF43Kernels {
     /// 4x4 tiles of one output image of shape s.
     public static func tiles(_ s: Conv2dShape) -> Int { ((s.ho + 3) / 4) * ((s.wo + 3) / 4) }
 
+    /// Smallest Cin and Cout that use F(4x4, 3x3) (KP2D_WINOGRAD_F43_MIN_CHANNELS; F(2x2)'s is WinogradKernels.minChannels).
+    nonisolated(unsafe) public static var minChannels =
+        Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_F43_MIN_CHANNELS"] ?? "").map { max(1, $0) } ?? 64
+
+    /// The library's choice for 3x3 pad-1 layers (KP2D_WINOGRAD=0 turns off both Winograd kernels).
     public static func applies(_ s: Conv2dShape) -> Bool {
-        enabled && WinogradKernels.applies(s) && tiles(s) >= minTiles
+        enabled && WinogradKernels.enabled && s.kh == 3 && s.kw == 3 && s.pad == 1
+            && s.cin >= minChannels && s.cout >= minChannels && tiles(s) >= minTiles
     }
 
     /// Floats of U for a (Cout, Cin, 3, 3) weight.
