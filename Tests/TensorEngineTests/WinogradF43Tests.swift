@@ -10,7 +10,7 @@ import XCTest
 /// input channels. Outputs are NaN-poisoned, so an unwritten element fails.
 final class WinogradF43Tests: XCTestCase {
     private var saved = (minChannels: 64, chunkFloats: 1 << 20, workers: 2, poison: false, enabled: true, minTiles: 64,
-                         f43MinChannels: 64)
+                         f43MinChannels: 32)
 
     override func setUp() {
         saved = (WinogradKernels.minChannels, WinogradF43Kernels.chunkFloats, ConvKernels.workers,

@@ -9,8 +9,8 @@ import Foundation
 // Backward recomputes the columns (saving them would cost Cin*k*k times the input's memory per
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
-// 3x3 pad-1 layers go elsewhere where it pays: the forward to WinogradF43Kernels (Cin, Cout >= 64 and at least
-// WinogradF43Kernels.minTiles 4x4 tiles per image), WinogradKernels (Cin, Cout >= 64, fewer tiles) or
+// 3x3 pad-1 layers go elsewhere where it pays: the forward to WinogradF43Kernels (Cin, Cout >= 32 and at least
+// WinogradF43Kernels.minTiles 4x4 tiles per image), else WinogradKernels (Cin, Cout >= 64) or
 // DirectConvKernels (Cin <= 32), dx to the same three, dW to WinogradWeightGradientKernels (Cin, Cout >= 32).
 //
 // Threading: large problems with small weight matrices (perCoreMaxWeights) run one worker per

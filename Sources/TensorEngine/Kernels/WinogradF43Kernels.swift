@@ -38,9 +38,10 @@ public enum WinogradF43Kernels {
     /// 4x4 tiles of one output image of shape s.
     public static func tiles(_ s: Conv2dShape) -> Int { ((s.ho + 3) / 4) * ((s.wo + 3) / 4) }
 
-    /// Smallest Cin and Cout that use F(4x4, 3x3) (KP2D_WINOGRAD_F43_MIN_CHANNELS; F(2x2)'s is WinogradKernels.minChannels).
+    /// Smallest Cin and Cout that use F(4x4, 3x3) (KP2D_WINOGRAD_F43_MIN_CHANNELS): 32, so conv1b
+    /// (32->32) and conv2a (32->64) leave the direct kernel too (docs/perf.md Round 5 perf5; F(2x2)'s is WinogradKernels.minChannels).
     nonisolated(unsafe) public static var minChannels =
-        Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_F43_MIN_CHANNELS"] ?? "").map { max(1, $0) } ?? 64
+        Int(ProcessInfo.processInfo.environment["KP2D_WINOGRAD_F43_MIN_CHANNELS"] ?? "").map { max(1, $0) } ?? 32
 
     /// The library's choice for 3x3 pad-1 layers (KP2D_WINOGRAD=0 turns off both Winograd kernels).
     public static func applies(_ s: Conv2dShape) -> Bool {
