@@ -145,6 +145,29 @@ final class WinogradF43Tests: XCTestCase {
         WinogradKernels.enabled = savedWinograd
     }
 
+    /// dx's U made straight from w has the same bits as the U of w' written out (rot180, transposed), including the
+    /// 16-lane tails; so inputGradient matches the forward of dy with w', bit for bit.
+    func testFlippedTransposedWeightTransformHasTheSameBits() {
+        for (cout, cin) in [(5, 3), (16, 33), (40, 17)] {
+            var rnd = TestRandom(UInt64(cout * 100 + cin))
+            let w = rnd.tensor([cout, cin, 3, 3]), wt = Tensor(shape: [cin, cout, 3, 3])
+            for co in 0..<cout { for ci in 0..<cin { for k in 0..<9 { wt.data[(ci * cout + co) * 9 + k] = w.data[(co * cin + ci) * 9 + 8 - k] } } }
+            let count = WinogradF43Kernels.transformedWeightCount(cout: cin, cin: cout)
+            let a = Tensor(uninitializedShape: [count]), b = Tensor(uninitializedShape: [count])
+            WinogradF43Kernels.transformWeights(a.data, wt.data, cout: cin, cin: cout)
+            WinogradF43Kernels.transformFlippedTransposedWeights(b.data, w.data, cout: cout, cin: cin)
+            XCTAssertEqual(a.array, b.array, "\(cout)x\(cin)")
+
+            let s = Conv2dShape(n: 2, cin: cin, h: 13, w: 22, cout: cout, kh: 3, kw: 3, pad: 1)
+            let t = Conv2dShape(n: 2, cin: cout, h: 13, w: 22, cout: cin, kh: 3, kw: 3, pad: 1)
+            let dy = rnd.tensor([s.n, s.cout, s.ho, s.wo]), base = rnd.tensor([s.n, s.cin, s.h, s.w])
+            let viaGradient = base.copy(), viaForward = base.copy()
+            WinogradF43Kernels.inputGradient(viaGradient.data, dy.data, w.data, s)
+            WinogradF43Kernels.forward(viaForward.data, dy.data, wt.data, t, epilogue: ConvEpilogue(), accumulate: true)
+            XCTAssertEqual(viaGradient.array, viaForward.array, "dx \(cout)x\(cin)")
+        }
+    }
+
     /// The same bits whatever the chunking and number of workers (a tile's value depends only on its own products).
     func testResultDoesNotDependOnChunkingOrWorkers() {
         let s = Conv2dShape(n: 2, cin: 7, h: 17, w: 45, cout: 6, kh: 3, kw: 3, pad: 1)

@@ -15,8 +15,8 @@ import Foundation
 // the rounding error is larger than F(2x2)'s (a float32 simulation at 256 input channels: 3e-6 to 9e-6 of the
 // output's largest magnitude against 1e-6 for direct convolution; docs/perf.md Round 5 perf5).
 //
-// Used by ConvKernels.forward (and so by the input gradient, a forward with flipped weights:
-// ConvKernels.inputGradientAsConvolution) for 3x3 pad-1 layers with Cin and Cout >= `minChannels` and at least
+// Used by ConvKernels.forward, and by ConvKernels.backward for dx (`inputGradient`: a forward of dy with the flipped,
+// transposed filters) for 3x3 pad-1 layers with Cin and Cout >= `minChannels` and at least
 // `minTiles` 4x4 tiles per image (`applies`); elsewhere F(2x2, 3x3) or the direct kernel stay. A/B switches:
 // KP2D_WINOGRAD_F43=0 (off), KP2D_WINOGRAD_F43_MIN_TILES=N, KP2D_WINOGRAD_F43_MIN_CHANNELS=N.
 //
@@ -54,24 +54,44 @@ public enum WinogradF43Kernels {
 
     // MARK: weight transform
 
-    /// u (36, Cout, Cin) = G g G^T of every 3x3 filter g = w[co][ci] of w (Cout, Cin, 3, 3). Per output channel the
-    /// filters are first transposed to (9, Cin), then done 16 input channels at a time (one lane each), so every
-    /// store is a contiguous vector of one of the 36 planes.
+    /// u (36, Cout, Cin) = G g G^T of every 3x3 filter g = w[co][ci] of w (Cout, Cin, 3, 3).
     public static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
-        let plane = cout &* cin
-        let padded = (cin &+ 15) & ~15
-        KernelParallel.forRanges(cout, costPerItem: cin * 160) { range in
+        transformFilters(u, w, rows: cout, columns: cin, rowStride: cin &* 9, columnStride: 9, flipped: false)
+    }
+
+    /// u (36, Cin, Cout) = U of the flipped, transposed filters w'[ci][co] = rot180(w[co][ci]) of w (Cout, Cin, 3, 3):
+    /// the U of dx's convolution (`inputGradient`), made without writing w' first. The same bits as transformWeights
+    /// of w'.
+    public static func transformFlippedTransposedWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
+                                                         cout: Int, cin: Int) {
+        transformFilters(u, w, rows: cin, columns: cout, rowStride: 9, columnStride: cin &* 9, flipped: true)
+    }
+
+    /// u[ξ][r][c] = (G g G^T)[ξ] for the filter g at w + r * rowStride + c * columnStride (rot180(g) when `flipped`).
+    /// Per row the taps are first gathered to (9, columns), then done 16 columns at a time (one lane each), so every
+    /// store is a contiguous vector of one of the 36 planes.
+    static func transformFilters(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, columns: Int,
+                                 rowStride: Int, columnStride: Int, flipped: Bool) {
+        let plane = rows &* columns
+        let padded = (columns &+ 15) & ~15
+        KernelParallel.forRanges(rows, costPerItem: columns * 160) { range in
             StoragePool.shared.with(count: 9 &* padded) { g in
                 g.update(repeating: 0, count: 9 &* padded)
-                for co in range {
-                    let src = w + co &* cin &* 9
-                    for ci in 0..<cin { for k in 0..<9 { g[k &* padded &+ ci] = src[ci &* 9 &+ k] } }
-                    let dst = u + co &* cin
-                    var ci = 0
-                    while ci < cin {
-                        let lanes = min(16, cin &- ci)
-                        weightGroup(dst + ci, UnsafePointer(g + ci), padded, plane, lanes: lanes)
-                        ci &+= 16
+                for r in range {
+                    let src = w + r &* rowStride
+                    for c in 0..<columns {
+                        let f = src + c &* columnStride
+                        if flipped {
+                            for k in 0..<9 { g[k &* padded &+ c] = f[8 &- k] }
+                        } else {
+                            for k in 0..<9 { g[k &* padded &+ c] = f[k] }
+                        }
+                    }
+                    let dst = u + r &* columns
+                    var c = 0
+                    while c < columns {
+                        weightGroup(dst + c, UnsafePointer(g + c), padded, plane, lanes: min(16, columns &- c))
+                        c &+= 16
                     }
                 }
             }
@@ -391,10 +411,15 @@ public enum WinogradF43Kernels {
     }
 
     /// dx (N,Cin,H,W) += dL/dx of y = conv3x3pad1(x, w), from dy (N,Cout,H,W): the forward of dy with the flipped,
-    /// transposed filters, adding into dx.
+    /// transposed filters w'[ci][co] = rot180(w[co][ci]) (as ConvKernels.inputGradientAsConvolution), adding into dx,
+    /// with U made straight from w.
     public static func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                      _ w: UnsafePointer<Float>, _ s: Conv2dShape) {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(4x4,3x3) needs a 3x3 kernel with padding 1, got \(s)")
-        ConvKernels.inputGradientAsConvolution(dx, dy, w, s) { forward($0, $1, $2, $3, epilogue: ConvEpilogue(), accumulate: true) }
+        let t = Conv2dShape(n: s.n, cin: s.cout, h: s.ho, w: s.wo, cout: s.cin, kh: 3, kw: 3, pad: 1)
+        StoragePool.shared.with(count: transformedWeightCount(cout: s.cin, cin: s.cout)) { u in
+            transformFlippedTransposedWeights(u, w, cout: s.cout, cin: s.cin)
+            forward(dx, dy, w, t, epilogue: ConvEpilogue(), accumulate: true, transformedWeights: u)
+        }
     }
 }
