@@ -188,6 +188,7 @@ public enum BenchRunner {
             ("conv_chunk_floats", .number(Double(ConvKernels.columnChunkFloats), format: "%.0f")),
             ("conv_per_core_max_weights", .number(Double(ConvKernels.perCoreMaxWeights), format: "%.0f")),
             ("conv_winograd_min_channels", .number(WinogradKernels.enabled ? Double(WinogradKernels.minChannels) : 0, format: "%.0f")),
+            ("conv_winograd_f43_min_tiles", .number(WinogradF43Kernels.enabled ? Double(WinogradF43Kernels.minTiles) : 0, format: "%.0f")),
             ("conv_direct_max_channels", .number(DirectConvKernels.enabled ? Double(DirectConvKernels.maxInputChannels) : 0, format: "%.0f")),
             ("warmup", .number(Double(options.warmup), format: "%.0f")),
         ]

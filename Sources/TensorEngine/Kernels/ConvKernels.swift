@@ -9,8 +9,9 @@ import Foundation
 // Backward recomputes the columns (saving them would cost Cin*k*k times the input's memory per
 // layer): dW (Cout, K) += dy[:, chunk] @ col^T and dcol = W^T @ dy[:, chunk], which col2im adds
 // into dx. 1x1 convolutions without padding need no im2col: x[n] is already the (Cin, H*W) matrix.
-// 3x3 pad-1 layers go elsewhere where it pays: the forward to WinogradKernels (Cin, Cout >= 64) or
-// DirectConvKernels (Cin <= 32), dx to the same two, dW to WinogradWeightGradientKernels (Cin, Cout >= 32).
+// 3x3 pad-1 layers go elsewhere where it pays: the forward to WinogradF43Kernels (Cin, Cout >= 32 and at least
+// WinogradF43Kernels.minTiles 4x4 tiles per image), else WinogradKernels (Cin, Cout >= 64) or
+// DirectConvKernels (Cin <= 32), dx to the same three, dW to WinogradWeightGradientKernels (Cin, Cout >= 32).
 //
 // Threading: large problems with small weight matrices (perCoreMaxWeights) run one worker per
 // core, each with its own column buffer, calling
@@ -210,6 +211,7 @@ public enum ConvKernels {
     /// y = epilogue(conv(x, w)), the epilogue applied chunk by chunk right after each sgemm.
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+        if WinogradF43Kernels.applies(s) { WinogradF43Kernels.forward(y, x, w, s, epilogue: e); return }
         if WinogradKernels.applies(s) { WinogradKernels.forward(y, x, w, s, epilogue: e); return }
         if DirectConvKernels.applies(s) { DirectConvKernels.forward(y, x, w, s, epilogue: e); return }
         let fused = !e.isIdentity
@@ -290,6 +292,11 @@ public enum ConvKernels {
         if let dw, WinogradWeightGradientKernels.applies(s) {
             WinogradWeightGradientKernels.weightGradient(dw, dy, x, s)
             if dx != nil { backward(dx, nil, nil, dy, x, w, s) }
+            return
+        }
+        if let dx, WinogradF43Kernels.applies(s) {
+            WinogradF43Kernels.inputGradient(dx, dy, w, s)
+            if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
             return
         }
         if let dx, WinogradKernels.applies(s) {
