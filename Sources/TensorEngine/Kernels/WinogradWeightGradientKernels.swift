@@ -41,6 +41,9 @@ public enum WinogradWeightGradientKernels {
 
     /// Switch for the 4x4-tile variant (KP2D_WINOGRAD_DW_F43=0: always 2x2 tiles).
     nonisolated(unsafe) public static var usesLargeTiles = ProcessInfo.processInfo.environment["KP2D_WINOGRAD_DW_F43"] != "0"
+    /// Smallest number of 4x4 tiles per image that uses the 4x4-tile variant (KP2D_WINOGRAD_DW_F43=N, N > 0).
+    nonisolated(unsafe) public static var largeTileMinimum =
+        ProcessInfo.processInfo.environment["KP2D_WINOGRAD_DW_F43"].flatMap { Int($0) }.map { max(1, $0) } ?? WinogradF43Kernels.minTiles
 
     /// The tile size of a shape where `applies`: F(3x3, 4x4) where there are many 4x4 tiles, else F(3x3, 2x2).
     public enum Tiles: Sendable {
@@ -52,7 +55,7 @@ public enum WinogradWeightGradientKernels {
     }
 
     public static func tiles(_ s: Conv2dShape) -> Tiles {
-        usesLargeTiles && WinogradF43Kernels.tiles(s) >= WinogradF43Kernels.minTiles ? .four : .two
+        usesLargeTiles && WinogradF43Kernels.tiles(s) >= largeTileMinimum ? .four : .two
     }
 
     /// D[ξ][co][t - t0] = (A dY A^T)[ξ] for tiles t0..<t1 of the gradient dyn (Cout,Ho,Wo) (zero outside it).
