@@ -48,6 +48,42 @@ final class WinogradWeightGradientTests: XCTestCase {
         }
     }
 
+    /// The 4x4-tile variant F(3x3, 4x4) against the naive twin: partial tiles at the bottom and right, rows of
+    /// 8-tile vector groups with tails, chunks ending mid-row, 1-3 workers, dW added into a pre-filled gradient.
+    func testLargeTileWeightGradientAddsAndMatchesNaiveTwin() {
+        let shapes = Self.shapes + [
+            Conv2dShape(n: 2, cin: 5, h: 13, w: 70, cout: 6, kh: 3, kw: 3, pad: 1),    // 16 vector tiles + 2, last row partial
+            Conv2dShape(n: 1, cin: 9, h: 16, w: 64, cout: 11, kh: 3, kw: 3, pad: 1),   // whole tiles only
+            Conv2dShape(n: 1, cin: 64, h: 12, w: 36, cout: 40, kh: 3, kw: 3, pad: 1),  // 9 tiles a row: 8 + 1
+        ]
+        for (i, s) in shapes.enumerated() {
+            for (chunk, workers) in [(1 << 20, 2), (36 * 64 * 8, 2), (1, 2), (1, 1), (1 << 20, 3)] {
+                WinogradWeightGradientKernels.chunkFloats = chunk; ConvKernels.workers = workers
+                var rnd = TestRandom(UInt64(900 + i))
+                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
+                let w = rnd.tensor([s.cout, s.cin, 3, 3]), before = rnd.tensor([s.cout, s.cin, 3, 3])
+                let dw = before.copy(), ref = before.copy()
+                WinogradWeightGradientKernels.weightGradient(dw.data, dy.data, x.data, s, tiles: .four)
+                ConvKernels.backwardNaive(nil, ref.data, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dw.array, ref.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)")
+                let dwOnly = Tensor(shape: w.shape), dwRef = Tensor(shape: w.shape)
+                WinogradWeightGradientKernels.weightGradient(dwOnly.data, dy.data, x.data, s, tiles: .four)
+                ConvKernels.backwardNaive(nil, dwRef.data, nil, dy.data, x.data, w.data, s)
+                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwRef.array), 1e-5, "dw alone \(s) chunk \(chunk) workers \(workers)")
+            }
+        }
+    }
+
+    func testLargeTilesWhereThereAreManyTiles() {
+        let many = Conv2dShape(n: 1, cin: 64, h: 60, w: 80, cout: 64, kh: 3, kw: 3, pad: 1)   // 300 4x4 tiles
+        let few = Conv2dShape(n: 1, cin: 256, h: 20, w: 24, cout: 256, kh: 3, kw: 3, pad: 1)  // 30
+        XCTAssertEqual(WinogradWeightGradientKernels.tiles(many), .four)
+        XCTAssertEqual(WinogradWeightGradientKernels.tiles(few), .two)
+        WinogradWeightGradientKernels.usesLargeTiles = false
+        defer { WinogradWeightGradientKernels.usesLargeTiles = true }
+        XCTAssertEqual(WinogradWeightGradientKernels.tiles(many), .two)
+    }
+
     func testResultDoesNotDependOnTiming() {
         let s = Conv2dShape(n: 3, cin: 8, h: 20, w: 36, cout: 12, kh: 3, kw: 3, pad: 1)
         WinogradWeightGradientKernels.chunkFloats = 16 * 12 * 24   // several items per worker
