@@ -208,4 +208,25 @@ final class WinogradF43Tests: XCTestCase {
         XCTAssertLessThan(e22, 2e-6, "F(2x2) error \(e22)")
         print("WinogradF43Tests: error relative to max |y| at 256 channels: F(4x4) \(e43), F(2x2) \(e22)")
     }
+
+    /// Forward-only convolutions where F(4x4) applies keep its U (36 planes) with the weights: the same bits as
+    /// computing it, remade after the weights change.
+    func testForwardOnlyConvolutionCachesTheF43TransformedWeights() {
+        var rnd = TestRandom(560)
+        let x = Variable(rnd.tensor([1, 64, 32, 40])), w = Variable(rnd.tensor([64, 64, 3, 3], -0.1, 0.1))
+        let b = Variable(rnd.tensor([64]))
+        XCTAssertTrue(WinogradF43Kernels.applies(Conv2dShape(n: 1, cin: 64, h: 32, w: 40, cout: 64, kh: 3, kw: 3, pad: 1)))
+        func conv(cache: Bool) -> [Float] {
+            WinogradKernels.cachesInferenceWeights = cache
+            defer { WinogradKernels.cachesInferenceWeights = true }
+            return Graph(recording: false).conv2d(x, weight: w, bias: b, padding: 1).value.array
+        }
+        let reference = conv(cache: false)
+        XCTAssertEqual(w.value.storage.derivedKeys, [])
+        XCTAssertEqual(conv(cache: true), reference)
+        XCTAssertEqual(w.value.storage.derivedKeys, [WinogradF43Kernels.transformedWeightsKey])
+        w.value[flat: 0] += 1
+        XCTAssertNotEqual(conv(cache: true), reference)
+        XCTAssertEqual(conv(cache: true), conv(cache: false))
+    }
 }

@@ -208,6 +208,26 @@ public enum ConvKernels {
         forward(y, x, w, s, epilogue: ConvEpilogue(scale: scale, shift: shift, leakySlope: slope))
     }
 
+    /// Forward-only convolution (inference) with weights that stay the same from call to call: where a Winograd
+    /// kernel applies (the same choice as `forward`), it runs with its transformed weights U cached with the weight
+    /// tensor's storage (remade when the weights' version changes); otherwise `forward`. Overwrites y.
+    public static func forwardCachingTransformedWeights(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                                        _ w: Tensor, _ s: Conv2dShape, epilogue e: ConvEpilogue) {
+        if WinogradKernels.cachesInferenceWeights {
+            if WinogradF43Kernels.applies(s) {
+                let u = WinogradF43Kernels.cachedTransformedWeights(w)
+                WinogradF43Kernels.forward(y, x, w.data, s, epilogue: e, transformedWeights: u.pointer)
+                return
+            }
+            if WinogradKernels.applies(s) {
+                let u = WinogradKernels.cachedTransformedWeights(w)
+                WinogradKernels.forward(y, x, w.data, s, epilogue: e, transformedWeights: u.pointer)
+                return
+            }
+        }
+        forward(y, x, w.data, s, epilogue: e)
+    }
+
     /// y = epilogue(conv(x, w)), the epilogue applied chunk by chunk right after each sgemm.
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                _ w: UnsafePointer<Float>, _ s: Conv2dShape, epilogue e: ConvEpilogue) {

@@ -49,6 +49,18 @@ public enum WinogradF43Kernels {
             && s.cin >= minChannels && s.cout >= minChannels && tiles(s) >= minTiles
     }
 
+    /// Key of the cached U in TensorStorage.derived.
+    public static let transformedWeightsKey = "winograd43.U"
+
+    /// U (36, Cout, Cin) of the weight tensor w (Cout, Cin, 3, 3), kept with its storage until the weights change
+    /// (as WinogradKernels.cachedTransformedWeights), for forward-only convolutions.
+    public static func cachedTransformedWeights(_ w: Tensor) -> TensorStorage {
+        let (cout, cin, _, _) = w.nchw
+        return w.storage.derived(transformedWeightsKey, count: transformedWeightCount(cout: cout, cin: cin)) {
+            transformWeights($0, w.data, cout: cout, cin: cin)
+        }
+    }
+
     /// Floats of U for a (Cout, Cin, 3, 3) weight.
     public static func transformedWeightCount(cout: Int, cin: Int) -> Int { 36 * cout * cin }
 

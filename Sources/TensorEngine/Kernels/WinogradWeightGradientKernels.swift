@@ -135,17 +135,6 @@ public enum WinogradWeightGradientKernels {
         }
     }
 
-    /// The four columns of 8 tiles from 32 consecutive floats (tile j's column k at 4j + k), read as 16 64-bit pairs
-    /// whose low and high halves are the even and odd floats (truncating conversions compile to vpmovqd).
-    @inline(__always)
-    static func columns8(_ pairs: SIMD16<UInt64>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let even = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD8<UInt64>.self)          // (c0, c2) per tile
-        let odd = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD8<UInt64>.self)    // (c1, c3)
-        @inline(__always) func lo(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v), to: SIMD8<Float>.self) }
-        @inline(__always) func hi(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v &>> 32), to: SIMD8<Float>.self) }
-        return (lo(even), lo(odd), hi(even), hi(odd))
-    }
-
     /// A applied to four values (a column or row of a 4x4 dy tile): (a, a+b+c+d, a-b+c-d, a+2b+4c+8d, a-2b+4c-8d, d).
     @inline(__always)
     static func a6<V: SIMD>(_ a: V, _ b: V, _ c: V, _ d: V) -> (V, V, V, V, V, V) where V.Scalar == Float {
@@ -171,7 +160,7 @@ public enum WinogradWeightGradientKernels {
                     typealias V = SIMD8<Float>
                     let p = src + (4 * ti * s.wo + 4 * tj)
                     @inline(__always) func row(_ r: Int) -> (V, V, V, V, V, V) {
-                        let c = columns8(UnsafeRawPointer(p + r &* s.wo).loadUnaligned(as: SIMD16<UInt64>.self))
+                        let c = WinogradF43Kernels.columns8(UnsafeRawPointer(p + r &* s.wo).loadUnaligned(as: SIMD16<UInt64>.self))
                         return a6(c.0, c.1, c.2, c.3)
                     }
                     let e0 = row(0), e1 = row(1), e2 = row(2), e3 = row(3)

@@ -16,11 +16,11 @@ extension Graph {
 
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let y = outputUninitialized([n, cout, s.ho, s.wo], from: inputs)   // every path overwrites y
-        if !y.requiresGrad && WinogradKernels.applies(s) && WinogradKernels.cachesInferenceWeights {
-            // Forward only (inference): the Winograd weight transform is cached with the weights, as in
+        if !y.requiresGrad {
+            // Forward only (inference): a Winograd weight transform is cached with the weights, as in
             // conv2dFoldedBatchNormLeakyReLU.
-            WinogradKernels.forward(y.value.data, x.value.data, weight.value.data, s, epilogue: ConvEpilogue(shift: bias?.value.data),
-                                    transformedWeights: WinogradKernels.cachedTransformedWeights(weight.value).pointer)
+            ConvKernels.forwardCachingTransformedWeights(y.value.data, x.value.data, weight.value, s,
+                                                         epilogue: ConvEpilogue(shift: bias?.value.data))
             return y
         }
         ConvKernels.forward(y.value.data, x.value.data, weight.value.data, bias?.value.data, s)

@@ -8,8 +8,8 @@
 // copy of the weights (which change in place while training), and leaves no BN output to allocate or
 // sweep over. Rounding differs from the three separate ops by a few float ulps.
 //
-// Where the convolution runs as Winograd F(2x2,3x3), its transformed weights U = G g G^T are cached with the
-// weight tensor's storage (TensorStorage.derived, remade when the weights' version changes), so repeated
+// Where the convolution runs as Winograd (F(4x4,3x3) or F(2x2,3x3)), its transformed weights U = G g G^T are cached
+// with the weight tensor's storage (TensorStorage.derived, remade when the weights' version changes), so repeated
 // inference with the same weights skips the weight transform (4.5% of a 240x320 inference).
 
 extension Graph {
@@ -33,16 +33,11 @@ extension Graph {
         BatchNormKernels.foldedAffine(scale.data, shift.data, bnWeight.value.data, bnBias.value.data,
                                       runningMean.data, runningVar.data, c: cout, eps: eps)
         let y = Variable(Tensor(uninitializedShape: [n, cout, s.ho, s.wo]))   // every element written below
-        if WinogradKernels.applies(s) && WinogradKernels.cachesInferenceWeights {
-            // U = G g G^T depends only on the weights: made once per weight tensor and kept with its storage until
-            // the weights change (TensorStorage.version: loading, an optimizer step, Tensor's writing methods).
-            let u = WinogradKernels.cachedTransformedWeights(weight.value)
-            WinogradKernels.forward(y.value.data, x.value.data, weight.value.data, s,
-                                    epilogue: ConvEpilogue(scale: scale.data, shift: shift.data, leakySlope: slope),
-                                    transformedWeights: u.pointer)
-            return y
-        }
-        ConvKernels.forwardAffineLeakyReLU(y.value.data, x.value.data, weight.value.data, scale.data, shift.data, s, slope: slope)
+        // Where a Winograd kernel runs it, U = G g G^T depends only on the weights: made once per weight tensor and
+        // kept with its storage until the weights change (TensorStorage.version: loading, an optimizer step, Tensor's
+        // writing methods).
+        ConvKernels.forwardCachingTransformedWeights(y.value.data, x.value.data, weight.value, s,
+                                                     epilogue: ConvEpilogue(scale: scale.data, shift: shift.data, leakySlope: slope))
         return y
     }
 }
