@@ -142,8 +142,8 @@ public enum WinogradF43Kernels {
 
     // MARK: input transform
 
-    /// Leading dimension of V for a chunk of `tiles` tiles: room for a group of 8 that starts at the chunk's last tile.
-    public static func leadingDimension(tiles: Int) -> Int { (tiles &+ 7 &+ 15) & ~15 }
+    /// Leading dimension of V for a chunk of `tiles` tiles (as F(2x2)'s: room for a group of 8 past the last tile).
+    public static func leadingDimension(tiles: Int) -> Int { WinogradKernels.leadingDimension(tiles: tiles) }
 
     /// V[ξ][ci][t - t0] = (B^T d B)[ξ] for tiles t0..<t1 of image xn (Cin,H,W); ld >= leadingDimension(t1 - t0).
     /// As WinogradKernels.transformInput: per input channel the chunk's input rows are copied into a zero-bordered
@@ -371,13 +371,7 @@ public enum WinogradF43Kernels {
 
     /// Tiles per chunk and number of chunks per image (as WinogradKernels.chunking, with 36 transformed values per tile).
     static func chunking(_ s: Conv2dShape, workers: Int) -> (perChunk: Int, chunks: Int) {
-        let tiles = tiles(s)
-        let maxPerChunk = max(8, min(tiles, chunkFloats / (36 * max(s.cin, s.cout))))
-        var chunks = (tiles + maxPerChunk - 1) / maxPerChunk
-        let maxChunks = max(1, tiles / 8)
-        while (s.n * chunks) % max(1, workers) != 0 && chunks < maxChunks { chunks += 1 }
-        let perChunk = max(8, (tiles + chunks - 1) / chunks)
-        return (perChunk, (tiles + perChunk - 1) / perChunk)
+        WinogradKernels.chunking(s, workers: workers, tiles: tiles(s), products: 36, chunkFloats: chunkFloats)
     }
 
     /// y = epilogue(conv3x3pad1(x, w)) (any Cin, Cout; `applies` is the library's choice). Overwrites y, or adds into
@@ -388,32 +382,12 @@ public enum WinogradF43Kernels {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(4x4,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let tiles = tiles(s)
         let (perChunk, chunks) = chunking(s, workers: ConvKernels.workers)
-        let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let vCount = 36 * s.cin * leadingDimension(tiles: perChunk), mCount = 36 * s.cout * perChunk
         func run(_ u: UnsafePointer<Float>) {
-            let items = KernelWorkCounter(count: s.n * chunks)
-            let workers = min(ConvKernels.workers, s.n * chunks)
-            func work() {
-                StoragePool.shared.with(count: vCount) { v in
-                    StoragePool.shared.with(count: mCount) { m in
-                        while let item = items.take() {
-                            let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
-                            let count = t1 - t0, ld = leadingDimension(tiles: count)
-                            transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
-                            for xi in 0..<36 {
-                                MatmulKernels.sgemm(c: m + xi * s.cout * count, ldc: count, transA: false, transB: false,
-                                                    m: s.cout, n: count, k: s.cin, alpha: 1,
-                                                    a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld, beta: 0)
-                            }
-                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: count,
-                                            epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
-                        }
-                    }
-                }
-            }
-            KernelParallel.withSingleThreadedBLAS {
-                if workers > 1 { KernelParallel.perform(workers: workers) { _ in work() } } else { work() }
-            }
+            WinogradKernels.forwardChunks(y, x, u, s, tiles: tiles, products: 36, perChunk: perChunk, chunks: chunks,
+                                          epilogue: e, accumulate: accumulate,
+                                          input: { v, xn, t0, t1, ld in transformInput(v, xn, s, tiles: t0, t1, ld: ld) },
+                                          output: { yn, m, t0, t1, ld, e, acc in
+                                              transformOutput(yn, m, s, tiles: t0, t1, ld: ld, epilogue: e, accumulate: acc) })
         }
         if let transformedWeights { run(transformedWeights); return }
         StoragePool.shared.with(count: transformedWeightCount(cout: s.cout, cin: s.cin)) { u in

@@ -411,8 +411,12 @@ public enum WinogradKernels {
     /// the tiles allow it, with the tiles spread evenly over the chunks (a single 240x320 image's H/8 layers
     /// have 300 tiles: two chunks of 150, not 256 + 44 on two cores).
     static func chunking(_ s: Conv2dShape, workers: Int) -> (perChunk: Int, chunks: Int) {
-        let tiles = ((s.ho + 1) / 2) * ((s.wo + 1) / 2)
-        let maxPerChunk = max(8, min(tiles, chunkFloats / (16 * max(s.cin, s.cout))))
+        chunking(s, workers: workers, tiles: ((s.ho + 1) / 2) * ((s.wo + 1) / 2), products: 16, chunkFloats: chunkFloats)
+    }
+
+    /// `chunking` for `tiles` tiles per image with `products` transformed values each (F(2x2): 16, F(4x4): 36).
+    static func chunking(_ s: Conv2dShape, workers: Int, tiles: Int, products: Int, chunkFloats: Int) -> (perChunk: Int, chunks: Int) {
+        let maxPerChunk = max(8, min(tiles, chunkFloats / (products * max(s.cin, s.cout))))
         var chunks = (tiles + maxPerChunk - 1) / maxPerChunk
         let maxChunks = max(1, tiles / 8)
         while (s.n * chunks) % max(1, workers) != 0 && chunks < maxChunks { chunks += 1 }
@@ -431,46 +435,60 @@ public enum WinogradKernels {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "Winograd F(2x2,3x3) needs a 3x3 kernel with padding 1, got \(s)")
         let tiles = ((s.ho + 1) / 2) * ((s.wo + 1) / 2)
         let (perChunk, chunks) = chunking(s, workers: ConvKernels.workers)
-        let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
-        let ldMax = leadingDimension(tiles: perChunk)
-        let vCount = 16 * s.cin * ldMax, mCount = 16 * s.cout * perChunk
         func run(_ u: UnsafePointer<Float>) {
-            let items = KernelWorkCounter(count: s.n * chunks)
-            let workers = min(ConvKernels.workers, s.n * chunks)
-            func work() {
-                StoragePool.shared.with(count: vCount) { v in
-                    StoragePool.shared.with(count: mCount) { m in
-                        while let item = items.take() {
-                            let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
-                            // V has room for whole groups past the chunk; M is contiguous (ldc = n), which
-                            // OpenBLAS zeroes (beta = 0) with one memset instead of a strided loop.
-                            let count = t1 - t0, ld = leadingDimension(tiles: count)
-                            transformInput(v, x + n * xStride, s, tiles: t0, t1, ld: ld)
-                            for xi in 0..<16 {
-                                MatmulKernels.sgemm(c: m + xi * s.cout * count, ldc: count, transA: false, transB: false, m: s.cout, n: count, k: s.cin, alpha: 1,
-                                                    a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld,
-                                                    beta: 0)
-                            }
-                            transformOutput(y + n * yStride, m, s, tiles: t0, t1, ld: count,
-                                            epilogue: accumulate ? ConvEpilogue() : e, accumulate: accumulate)
-                        }
-                    }
-                }
-            }
-            // Always single-threaded sgemm: 16 small products per chunk would pay OpenBLAS's thread hand-off
-            // 16 times (and wait for a descheduled helper thread on a loaded machine).
-            KernelParallel.withSingleThreadedBLAS {
-                if workers > 1 {
-                    KernelParallel.perform(workers: workers) { _ in work() }
-                } else {
-                    work()
-                }
-            }
+            forwardChunks(y, x, u, s, tiles: tiles, products: 16, perChunk: perChunk, chunks: chunks,
+                          epilogue: e, accumulate: accumulate,
+                          input: { v, xn, t0, t1, ld in transformInput(v, xn, s, tiles: t0, t1, ld: ld) },
+                          output: { yn, m, t0, t1, ld, e, acc in transformOutput(yn, m, s, tiles: t0, t1, ld: ld, epilogue: e, accumulate: acc) })
         }
         if let transformedWeights { run(transformedWeights); return }
         StoragePool.shared.with(count: transformedWeightCount(cout: s.cout, cin: s.cin)) { u in
             transformWeights(u, w, cout: s.cout, cin: s.cin)
             run(u)
+        }
+    }
+
+    /// The forward of both tile sizes (F(2x2): this file; F(4x4): WinogradF43Kernels) given U: work items (image, chunk
+    /// of `perChunk` tiles) pulled by one worker per core, each with its own V and M; per item the input transform,
+    /// `products` single-threaded sgemms M[ξ] (Cout, tiles) = U[ξ] (Cout, Cin) @ V[ξ] (Cin, tiles), then the output
+    /// transform with the epilogue (or adding into y). `input(v, xn, t0, t1, ld)` and
+    /// `output(yn, m, t0, t1, ld, epilogue, accumulate)` are the tile size's transforms.
+    static func forwardChunks(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>,
+                              _ s: Conv2dShape, tiles: Int, products: Int, perChunk: Int, chunks: Int,
+                              epilogue e: ConvEpilogue, accumulate: Bool,
+                              input: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int, Int) -> Void,
+                              output: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int, Int, ConvEpilogue, Bool) -> Void) {
+        let xStride = s.cin * s.h * s.w, yStride = s.cout * s.p
+        let vCount = products * s.cin * leadingDimension(tiles: perChunk), mCount = products * s.cout * perChunk
+        let items = KernelWorkCounter(count: s.n * chunks)
+        let workers = min(ConvKernels.workers, s.n * chunks)
+        func work() {
+            StoragePool.shared.with(count: vCount) { v in
+                StoragePool.shared.with(count: mCount) { m in
+                    while let item = items.take() {
+                        let n = item / chunks, t0 = (item % chunks) * perChunk, t1 = min(tiles, t0 + perChunk)
+                        // V has room for whole groups past the chunk; M is contiguous (ldc = n), which
+                        // OpenBLAS zeroes (beta = 0) with one memset instead of a strided loop.
+                        let count = t1 - t0, ld = leadingDimension(tiles: count)
+                        input(v, x + n * xStride, t0, t1, ld)
+                        for xi in 0..<products {
+                            MatmulKernels.sgemm(c: m + xi * s.cout * count, ldc: count, transA: false, transB: false,
+                                                m: s.cout, n: count, k: s.cin, alpha: 1,
+                                                a: u + xi * s.cout * s.cin, lda: s.cin, b: v + xi * s.cin * ld, ldb: ld, beta: 0)
+                        }
+                        output(y + n * yStride, m, t0, t1, count, accumulate ? ConvEpilogue() : e, accumulate)
+                    }
+                }
+            }
+        }
+        // Always single-threaded sgemm: the small products of a chunk would pay OpenBLAS's thread hand-off each
+        // time (and wait for a descheduled helper thread on a loaded machine).
+        KernelParallel.withSingleThreadedBLAS {
+            if workers > 1 {
+                KernelParallel.perform(workers: workers) { _ in work() }
+            } else {
+                work()
+            }
         }
     }
 }
