@@ -79,34 +79,13 @@ public enum WinogradF43Kernels {
         transformFilters(u, w, rows: cin, columns: cout, rowStride: 9, columnStride: cin &* 9, flipped: true)
     }
 
-    /// u[ξ][r][c] = (G g G^T)[ξ] for the filter g at w + r * rowStride + c * columnStride (rot180(g) when `flipped`).
-    /// Per row the taps are first gathered to (9, columns), then done 16 columns at a time (one lane each), so every
-    /// store is a contiguous vector of one of the 36 planes.
+    /// u[ξ][r][c] = (G g G^T)[ξ] for the filter g at w + r * rowStride + c * columnStride (rot180(g) when `flipped`),
+    /// 16 filters at a time (WinogradKernels.forEachFilterGroup).
     static func transformFilters(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, columns: Int,
                                  rowStride: Int, columnStride: Int, flipped: Bool) {
-        let plane = rows &* columns
-        let padded = (columns &+ 15) & ~15
-        KernelParallel.forRanges(rows, costPerItem: columns * 160) { range in
-            StoragePool.shared.with(count: 9 &* padded) { g in
-                g.update(repeating: 0, count: 9 &* padded)
-                for r in range {
-                    let src = w + r &* rowStride
-                    for c in 0..<columns {
-                        let f = src + c &* columnStride
-                        if flipped {
-                            for k in 0..<9 { g[k &* padded &+ c] = f[8 &- k] }
-                        } else {
-                            for k in 0..<9 { g[k &* padded &+ c] = f[k] }
-                        }
-                    }
-                    let dst = u + r &* columns
-                    var c = 0
-                    while c < columns {
-                        weightGroup(dst + c, UnsafePointer(g + c), padded, plane, lanes: min(16, columns &- c))
-                        c &+= 16
-                    }
-                }
-            }
+        WinogradKernels.forEachFilterGroup(u, w, rows: rows, columns: columns, rowStride: rowStride,
+                                           columnStride: columnStride, flipped: flipped, costPerFilter: 160) {
+            weightGroup($0, $1, $2, $3, lanes: $4)
         }
     }
 
@@ -125,19 +104,13 @@ public enum WinogradF43Kernels {
         let c0 = g6(tap(0), tap(3), tap(6)), c1 = g6(tap(1), tap(4), tap(7)), c2 = g6(tap(2), tap(5), tap(8))
         @inline(__always) func row(_ r: Int, _ a: V, _ b: V, _ c: V) {
             let t = g6(a, b, c)
-            store(o + (6 &* r) &* plane, t.0, lanes); store(o + (6 &* r &+ 1) &* plane, t.1, lanes)
-            store(o + (6 &* r &+ 2) &* plane, t.2, lanes); store(o + (6 &* r &+ 3) &* plane, t.3, lanes)
-            store(o + (6 &* r &+ 4) &* plane, t.4, lanes); store(o + (6 &* r &+ 5) &* plane, t.5, lanes)
+            WinogradKernels.store(o + (6 &* r) &* plane, t.0, lanes); WinogradKernels.store(o + (6 &* r &+ 1) &* plane, t.1, lanes)
+            WinogradKernels.store(o + (6 &* r &+ 2) &* plane, t.2, lanes); WinogradKernels.store(o + (6 &* r &+ 3) &* plane, t.3, lanes)
+            WinogradKernels.store(o + (6 &* r &+ 4) &* plane, t.4, lanes); WinogradKernels.store(o + (6 &* r &+ 5) &* plane, t.5, lanes)
         }
         // u = t G^T (6x6): rows of t
         row(0, c0.0, c1.0, c2.0); row(1, c0.1, c1.1, c2.1); row(2, c0.2, c1.2, c2.2)
         row(3, c0.3, c1.3, c2.3); row(4, c0.4, c1.4, c2.4); row(5, c0.5, c1.5, c2.5)
-    }
-
-    @inline(__always)
-    static func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>, _ lanes: Int) {
-        if lanes == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self); return }
-        for i in 0..<lanes { p[i] = v[i] }
     }
 
     // MARK: input transform

@@ -53,7 +53,6 @@ public enum WinogradKernels {
     /// u (16, Cout, Cin) = G g G^T of every 3x3 filter g = w[co][ci] of w (Cout, Cin, 3, 3): what `forward` computes
     /// on every call unless given it (inference caches it per weight tensor: Graph.conv2dFoldedBatchNormLeakyReLU).
     public static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, cout: Int, cin: Int) {
-        // Eight filters w[co][ci ..< ci+8] at a time (filter stride 9): U's rows are contiguous in ci.
         transformFilters(u, w, rows: cout, columns: cin, rowStride: cin * 9, columnStride: 9, flipped: false)
     }
 
@@ -62,61 +61,80 @@ public enum WinogradKernels {
     /// without writing w' out first.
     public static func transformFlippedTransposedWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                                                          cout: Int, cin: Int) {
-        // Eight filters w[co ..< co+8][ci] at a time (filter stride 9 Cin): U's rows are contiguous in co.
         transformFilters(u, w, rows: cin, columns: cout, rowStride: 9, columnStride: cin * 9, flipped: true)
     }
 
     /// u[ξ][r][c] = (G g G^T)[ξ] for the filter g at w + r * rowStride + c * columnStride (rot180(g) when `flipped`),
-    /// r < rows, c < columns; u's planes are rows x columns. Vectorised over eight consecutive columns: the taps are
-    /// gathered, the 16 results stored contiguously. The same operations in the same order as the scalar version
-    /// (`transformFilterNaive`), so the same bits.
+    /// r < rows, c < columns; u's planes are rows x columns. 16 filters at a time (`forEachFilterGroup`), the same
+    /// operations in the same order as the scalar version (`transformFilterNaive`), so the same bits.
     static func transformFilters(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, columns: Int,
                                  rowStride: Int, columnStride: Int, flipped: Bool) {
-        let plane = rows * columns
-        KernelParallel.forRanges(rows, costPerItem: columns * 16) { range in
-            for r in range {
-                var c = 0
-                while c + 8 <= columns {
-                    let base = w + r * rowStride + c * columnStride
-                    @inline(__always) func tap(_ k: Int) -> SIMD8<Float> {
-                        let kk = flipped ? 8 - k : k
-                        var v = SIMD8<Float>()
-                        for j in 0..<8 { v[j] = base[j * columnStride + kk] }
-                        return v
+        forEachFilterGroup(u, w, rows: rows, columns: columns, rowStride: rowStride, columnStride: columnStride,
+                           flipped: flipped, costPerFilter: 64) { o, g, gs, plane, lanes in
+            typealias V = SIMD16<Float>
+            @inline(__always) func tap(_ k: Int) -> V { UnsafeRawPointer(g + k &* gs).loadUnaligned(as: V.self) }
+            // t = G g (4x3), one column of t per column of g
+            @inline(__always) func column(_ col: Int) -> (V, V, V, V) {
+                let g0 = tap(col), g1 = tap(3 + col), g2 = tap(6 + col)
+                return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+            }
+            let t0 = column(0), t1 = column(1), t2 = column(2)
+            // u = t G^T (4x4), row by row of t
+            @inline(__always) func row(_ i: Int, _ a: V, _ b: V, _ c: V) {
+                store(o + (4 &* i) &* plane, a, lanes)
+                store(o + (4 &* i &+ 1) &* plane, 0.5 * (a + b + c), lanes)
+                store(o + (4 &* i &+ 2) &* plane, 0.5 * (a - b + c), lanes)
+                store(o + (4 &* i &+ 3) &* plane, c, lanes)
+            }
+            row(0, t0.0, t1.0, t2.0)
+            row(1, t0.1, t1.1, t2.1)
+            row(2, t0.2, t1.2, t2.2)
+            row(3, t0.3, t1.3, t2.3)
+        }
+    }
+
+    /// The weight transforms' loop (F(2x2) here, F(4x4) in WinogradF43Kernels): for every row r < rows, the taps of its
+    /// filters (the filter of column c at w + r * rowStride + c * columnStride, rot180 when `flipped`) are gathered
+    /// into a (9, columns) scratch, then `group(o, g, gs, plane, lanes)` runs for 16 columns at a time: tap k of
+    /// those filters is the vector at g + k * gs, and the results go to o + ξ * plane (contiguous, `lanes` valid).
+    static func forEachFilterGroup(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, columns: Int,
+                                   rowStride: Int, columnStride: Int, flipped: Bool, costPerFilter: Int,
+                                   _ group: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int, Int) -> Void) {
+        let plane = rows &* columns
+        let padded = (columns &+ 15) & ~15
+        KernelParallel.forRanges(rows, costPerItem: columns * costPerFilter) { range in
+            StoragePool.shared.with(count: 9 &* padded) { g in
+                g.update(repeating: 0, count: 9 &* padded)
+                for r in range {
+                    let src = w + r &* rowStride
+                    for c in 0..<columns {
+                        let f = src + c &* columnStride
+                        if flipped {
+                            for k in 0..<9 { g[k &* padded &+ c] = f[8 &- k] }
+                        } else {
+                            for k in 0..<9 { g[k &* padded &+ c] = f[k] }
+                        }
                     }
-                    let o = u + r * columns + c
-                    @inline(__always) func put(_ xi: Int, _ v: SIMD8<Float>) {
-                        UnsafeMutableRawPointer(o + xi * plane).storeBytes(of: v, as: SIMD8<Float>.self)
+                    let dst = u + r &* columns
+                    var c = 0
+                    while c < columns {
+                        group(dst + c, UnsafePointer(g + c), padded, plane, min(16, columns &- c))
+                        c &+= 16
                     }
-                    // t = G g (4x3), one column of t per column of g
-                    @inline(__always) func column(_ col: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                        let g0 = tap(col), g1 = tap(3 + col), g2 = tap(6 + col)
-                        return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
-                    }
-                    let t0 = column(0), t1 = column(1), t2 = column(2)
-                    // u = t G^T (4x4), row by row of t
-                    @inline(__always) func row(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ cc: SIMD8<Float>) {
-                        put(4 * i, a)
-                        put(4 * i + 1, 0.5 * (a + b + cc))
-                        put(4 * i + 2, 0.5 * (a - b + cc))
-                        put(4 * i + 3, cc)
-                    }
-                    row(0, t0.0, t1.0, t2.0)
-                    row(1, t0.1, t1.1, t2.1)
-                    row(2, t0.2, t1.2, t2.2)
-                    row(3, t0.3, t1.3, t2.3)
-                    c += 8
-                }
-                while c < columns {
-                    transformFilterNaive(u + r * columns + c, plane: plane, w + r * rowStride + c * columnStride, flipped: flipped)
-                    c += 1
                 }
             }
         }
     }
 
+    /// Store the first `lanes` lanes of v at p (all 16 as one vector).
+    @inline(__always)
+    static func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>, _ lanes: Int) {
+        if lanes == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self); return }
+        for i in 0..<lanes { p[i] = v[i] }
+    }
+
     /// The 16 values G g G^T of one filter g (rot180(g) when `flipped`) at o, o + plane, ..., o + 15 plane
-    /// (the scalar version of `transformFilters`, for its remainder columns and tests).
+    /// (the scalar version of `transformFilters`, its naive twin in tests).
     static func transformFilterNaive(_ o: UnsafeMutablePointer<Float>, plane: Int, _ gp: UnsafePointer<Float>, flipped: Bool) {
         @inline(__always) func g(_ k: Int) -> Float { gp[flipped ? 8 - k : k] }
         @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
