@@ -2,22 +2,22 @@ import TestSupport
 import XCTest
 @testable import TensorEngine
 
-/// Winograd F(3x3,2x2) weight gradient (WinogradWeightGradientKernels) against the naive twin: odd and even sizes
-/// (partial tiles at the bottom and right), rows of 8-tile SIMD blocks with tails, chunks that end mid-row, 1 and 2
-/// workers, more workers than items, and dW ADDED into a pre-filled gradient; dx alongside stays right.
+/// Winograd weight gradient (WinogradWeightGradientKernels), 2x2 and 4x4 tiles, against the naive twin: odd and even
+/// sizes (partial tiles at the bottom and right), rows of 8-tile SIMD blocks with tails, chunks that end mid-row, 1 and
+/// 2 workers, more workers than items, and dW ADDED into a pre-filled gradient; dx alongside stays right.
 final class WinogradWeightGradientTests: XCTestCase {
-    private var saved = (enabled: true, minChannels: 32, chunkFloats: 1 << 20, workers: 1)
+    private var saved = (enabled: true, minChannels: 32, chunkFloats: 1 << 20, workers: 1, largeTileMinimum: 64)
 
     override func setUp() {
         saved = (WinogradWeightGradientKernels.enabled, WinogradWeightGradientKernels.minChannels,
-                 WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers)
+                 WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers, WinogradWeightGradientKernels.largeTileMinimum)
         WinogradWeightGradientKernels.enabled = true
         WinogradWeightGradientKernels.minChannels = 1
     }
 
     override func tearDown() {
         (WinogradWeightGradientKernels.enabled, WinogradWeightGradientKernels.minChannels,
-         WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers) = saved
+         WinogradWeightGradientKernels.chunkFloats, ConvKernels.workers, WinogradWeightGradientKernels.largeTileMinimum) = saved
     }
 
     static let shapes = [
@@ -30,48 +30,43 @@ final class WinogradWeightGradientTests: XCTestCase {
         Conv2dShape(n: 1, cin: 8, h: 10, w: 34, cout: 9, kh: 3, kw: 3, pad: 1),     // 17 tiles a row: 8 + 8 + 1
     ]
 
-    func testWeightGradientAddsAndMatchesNaiveTwin() {
-        for (i, s) in Self.shapes.enumerated() {
-            XCTAssertTrue(WinogradWeightGradientKernels.applies(s), "\(s)")
-            for (chunk, workers) in [(1 << 20, saved.workers), (16 * 70 * 8, 2), (1, 2), (1, 1), (1 << 20, 3)] {
+    /// Every shape through ConvKernels.backward (dW by the Winograd kernel with the tiles `tiles(s)` picks) and dW
+    /// alone, against the naive twin, for several chunk sizes and worker counts.
+    private func checkAgainstNaiveTwin(_ shapes: [Conv2dShape], tiles: WinogradWeightGradientKernels.Tiles,
+                                       chunkFloats: Int, file: StaticString = #filePath, line: UInt = #line) {
+        for (i, s) in shapes.enumerated() {
+            XCTAssertTrue(WinogradWeightGradientKernels.applies(s), "\(s)", file: file, line: line)
+            XCTAssertEqual(WinogradWeightGradientKernels.tiles(s), tiles, "\(s)", file: file, line: line)
+            for (chunk, workers) in [(1 << 20, saved.workers), (chunkFloats, 2), (1, 2), (1, 1), (1 << 20, 3)] {
                 WinogradWeightGradientKernels.chunkFloats = chunk; ConvKernels.workers = workers
                 let c = ConvBackwardCase(s, seed: UInt64(300 + i))
                 let (x, w, dy, dxF, dwF, dxN, dwN) = (c.x, c.w, c.dy, c.dxFast, c.dwFast, c.dxNaive, c.dwNaive)
-                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)")
-                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx beside it, \(s)")
+                XCTAssertLessThan(relativeMaxError(dwF.array, dwN.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)",
+                                  file: file, line: line)
+                XCTAssertLessThan(relativeMaxError(dxF.array, dxN.array), 1e-5, "dx beside it, \(s)", file: file, line: line)
                 // dW alone, into zeros: the gradient itself (not hidden by the pre-filled values).
                 let dwOnly = Tensor(shape: w.shape), dwRef = Tensor(shape: w.shape)
                 WinogradWeightGradientKernels.weightGradient(dwOnly.data, dy.data, x.data, s)
                 ConvKernels.backwardNaive(nil, dwRef.data, nil, dy.data, x.data, w.data, s)
-                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwRef.array), 1e-5, "dw alone \(s) chunk \(chunk)")
+                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwRef.array), 1e-5, "dw alone \(s) chunk \(chunk)",
+                                  file: file, line: line)
             }
         }
     }
 
-    /// The 4x4-tile variant F(3x3, 4x4) against the naive twin: partial tiles at the bottom and right, rows of
-    /// 8-tile vector groups with tails, chunks ending mid-row, 1-3 workers, dW added into a pre-filled gradient.
+    func testWeightGradientAddsAndMatchesNaiveTwin() {
+        WinogradWeightGradientKernels.largeTileMinimum = Int.max   // 2x2 tiles everywhere
+        checkAgainstNaiveTwin(Self.shapes, tiles: .two, chunkFloats: 16 * 70 * 8)
+    }
+
+    /// The 4x4-tile variant F(3x3, 4x4) on the same shapes and on some with rows of 8-tile vector groups.
     func testLargeTileWeightGradientAddsAndMatchesNaiveTwin() {
-        let shapes = Self.shapes + [
+        WinogradWeightGradientKernels.largeTileMinimum = 1   // 4x4 tiles everywhere
+        checkAgainstNaiveTwin(Self.shapes + [
             Conv2dShape(n: 2, cin: 5, h: 13, w: 70, cout: 6, kh: 3, kw: 3, pad: 1),    // 16 vector tiles + 2, last row partial
             Conv2dShape(n: 1, cin: 9, h: 16, w: 64, cout: 11, kh: 3, kw: 3, pad: 1),   // whole tiles only
             Conv2dShape(n: 1, cin: 64, h: 12, w: 36, cout: 40, kh: 3, kw: 3, pad: 1),  // 9 tiles a row: 8 + 1
-        ]
-        for (i, s) in shapes.enumerated() {
-            for (chunk, workers) in [(1 << 20, 2), (36 * 64 * 8, 2), (1, 2), (1, 1), (1 << 20, 3)] {
-                WinogradWeightGradientKernels.chunkFloats = chunk; ConvKernels.workers = workers
-                var rnd = TestRandom(UInt64(900 + i))
-                let x = rnd.tensor([s.n, s.cin, s.h, s.w]), dy = rnd.tensor([s.n, s.cout, s.ho, s.wo])
-                let w = rnd.tensor([s.cout, s.cin, 3, 3]), before = rnd.tensor([s.cout, s.cin, 3, 3])
-                let dw = before.copy(), ref = before.copy()
-                WinogradWeightGradientKernels.weightGradient(dw.data, dy.data, x.data, s, tiles: .four)
-                ConvKernels.backwardNaive(nil, ref.data, nil, dy.data, x.data, w.data, s)
-                XCTAssertLessThan(relativeMaxError(dw.array, ref.array), 1e-5, "dw adds, \(s) chunk \(chunk) workers \(workers)")
-                let dwOnly = Tensor(shape: w.shape), dwRef = Tensor(shape: w.shape)
-                WinogradWeightGradientKernels.weightGradient(dwOnly.data, dy.data, x.data, s, tiles: .four)
-                ConvKernels.backwardNaive(nil, dwRef.data, nil, dy.data, x.data, w.data, s)
-                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwRef.array), 1e-5, "dw alone \(s) chunk \(chunk) workers \(workers)")
-            }
-        }
+        ], tiles: .four, chunkFloats: 36 * 64 * 8)
     }
 
     func testLargeTilesWhereThereAreManyTiles() {
