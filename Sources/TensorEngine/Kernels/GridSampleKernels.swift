@@ -14,6 +14,41 @@ public enum GridSampleKernels {
         (f >= 0 && f <= Float(size - 1)) ? Int(f) : -1
     }
 
+    /// One sample point's bilinear neighbourhood, computed the same way by every bilinear kernel: the plane offsets
+    /// of its neighbours north-west, north-east, south-west, south-east (-1: outside) and their weights, from the
+    /// fractions w = ix - floor(ix) (e = 1 - w) and nn = iy - floor(iy) (s = 1 - nn).
+    struct BilinearTap {
+        let nw: Int, ne: Int, sw: Int, se: Int
+        let w: Float, e: Float, nn: Float, s: Float
+
+        /// gp points at the grid's normalised (x, y).
+        @inline(__always) init(_ gp: UnsafePointer<Float>, sx: Float, sy: Float, hIn: Int, wIn: Int) {
+            let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
+            let fx = ix.rounded(.down), fy = iy.rounded(.down)
+            w = ix - fx; e = 1 - w; nn = iy - fy; s = 1 - nn
+            let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
+            nw = (x0 >= 0 && y0 >= 0) ? y0 * wIn + x0 : -1
+            ne = (x1 >= 0 && y0 >= 0) ? y0 * wIn + x1 : -1
+            sw = (x0 >= 0 && y1 >= 0) ? y1 * wIn + x0 : -1
+            se = (x1 >= 0 && y1 >= 0) ? y1 * wIn + x1 : -1
+        }
+
+        var wnw: Float { s * e }
+        var wne: Float { s * w }
+        var wsw: Float { nn * e }
+        var wse: Float { nn * w }
+
+        /// The four neighbours' values in one plane (0 outside).
+        @inline(__always) func values(_ src: UnsafePointer<Float>) -> (nw: Float, ne: Float, sw: Float, se: Float) {
+            (nw >= 0 ? src[nw] : 0, ne >= 0 ? src[ne] : 0, sw >= 0 ? src[sw] : 0, se >= 0 ? src[se] : 0)
+        }
+    }
+
+    /// The input index nearest mode reads for one grid coordinate (half to even), or -1.
+    @inline(__always) static func nearestIndex(_ g: Float, scale: Float, size: Int) -> Int {
+        index(((g + 1) * scale).rounded(.toNearestOrEven), size)
+    }
+
     /// Per sample point, its four neighbours' offsets in the plane (-1: outside) and weights, computed once, then
     /// the channels in parallel, each reading one input plane (cache-sized) and writing one output plane
     /// contiguously. Same arithmetic, in the same order, as bilinearForwardNaive (equal results).
@@ -27,17 +62,10 @@ public enum GridSampleKernels {
             defer { StoragePool.shared.giveInt32(offsets, count: 4 * outPlane) }
             for b in 0..<n {
                 for p in 0..<outPlane {
-                    let gp = grid + (b * outPlane + p) * 2
-                    let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
-                    let fx = ix.rounded(.down), fy = iy.rounded(.down)
-                    let w = ix - fx, e = 1 - w, nn = iy - fy, s = 1 - nn
-                    let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
+                    let t = BilinearTap(grid + (b * outPlane + p) * 2, sx: sx, sy: sy, hIn: hIn, wIn: wIn)
                     let o = offsets + 4 * p, k = weights + 4 * p
-                    o[0] = Int32((x0 >= 0 && y0 >= 0) ? y0 * wIn + x0 : -1)
-                    o[1] = Int32((x1 >= 0 && y0 >= 0) ? y0 * wIn + x1 : -1)
-                    o[2] = Int32((x0 >= 0 && y1 >= 0) ? y1 * wIn + x0 : -1)
-                    o[3] = Int32((x1 >= 0 && y1 >= 0) ? y1 * wIn + x1 : -1)
-                    k[0] = s * e; k[1] = s * w; k[2] = nn * e; k[3] = nn * w
+                    o[0] = Int32(t.nw); o[1] = Int32(t.ne); o[2] = Int32(t.sw); o[3] = Int32(t.se)
+                    k[0] = t.wnw; k[1] = t.wne; k[2] = t.wsw; k[3] = t.wse
                 }
                 let yb = y + b * c * outPlane, xb = input + b * c * plane
                 KernelParallel.forRanges(c, costPerItem: 8 * outPlane) { channels in
@@ -64,19 +92,10 @@ public enum GridSampleKernels {
         let plane = hIn * wIn, outPlane = hG * wG
         for b in 0..<n {
             for p in 0..<outPlane {
-                let gp = grid + (b * outPlane + p) * 2
-                let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
-                let fx = ix.rounded(.down), fy = iy.rounded(.down)
-                let w = ix - fx, e = 1 - w, nn = iy - fy, s = 1 - nn
-                let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
-                let wnw = s * e, wne = s * w, wsw = nn * e, wse = nn * w
+                let t = BilinearTap(grid + (b * outPlane + p) * 2, sx: sx, sy: sy, hIn: hIn, wIn: wIn)
                 for ch in 0..<c {
-                    let src = input + (b * c + ch) * plane
-                    let nw: Float = (x0 >= 0 && y0 >= 0) ? src[y0 * wIn + x0] : 0
-                    let ne: Float = (x1 >= 0 && y0 >= 0) ? src[y0 * wIn + x1] : 0
-                    let sw: Float = (x0 >= 0 && y1 >= 0) ? src[y1 * wIn + x0] : 0
-                    let se: Float = (x1 >= 0 && y1 >= 0) ? src[y1 * wIn + x1] : 0
-                    y[(b * c + ch) * outPlane + p] = nw * wnw + ne * wne + sw * wsw + se * wse
+                    let v = t.values(input + (b * c + ch) * plane)
+                    y[(b * c + ch) * outPlane + p] = v.nw * t.wnw + v.ne * t.wne + v.sw * t.wsw + v.se * t.wse
                 }
             }
         }
@@ -90,31 +109,22 @@ public enum GridSampleKernels {
         let plane = hIn * wIn, outPlane = hG * wG
         for b in 0..<n {
             for p in 0..<outPlane {
-                let gp = grid + (b * outPlane + p) * 2
-                let ix = (gp[0] + 1) * sx, iy = (gp[1] + 1) * sy
-                let fx = ix.rounded(.down), fy = iy.rounded(.down)
-                let w = ix - fx, e = 1 - w, nn = iy - fy, s = 1 - nn
-                let x0 = index(fx, wIn), x1 = index(fx + 1, wIn), y0 = index(fy, hIn), y1 = index(fy + 1, hIn)
-                let wnw = s * e, wne = s * w, wsw = nn * e, wse = nn * w
+                let t = BilinearTap(grid + (b * outPlane + p) * 2, sx: sx, sy: sy, hIn: hIn, wIn: wIn)
                 var gx: Float = 0, gy: Float = 0
                 for ch in 0..<c {
                     let g = dy[(b * c + ch) * outPlane + p]
                     let off = (b * c + ch) * plane
                     if let dInput {
                         let d = dInput + off
-                        if x0 >= 0 && y0 >= 0 { d[y0 * wIn + x0] += wnw * g }
-                        if x1 >= 0 && y0 >= 0 { d[y0 * wIn + x1] += wne * g }
-                        if x0 >= 0 && y1 >= 0 { d[y1 * wIn + x0] += wsw * g }
-                        if x1 >= 0 && y1 >= 0 { d[y1 * wIn + x1] += wse * g }
+                        if t.nw >= 0 { d[t.nw] += t.wnw * g }
+                        if t.ne >= 0 { d[t.ne] += t.wne * g }
+                        if t.sw >= 0 { d[t.sw] += t.wsw * g }
+                        if t.se >= 0 { d[t.se] += t.wse * g }
                     }
                     if dGrid != nil {
-                        let src = input + off
-                        let nw: Float = (x0 >= 0 && y0 >= 0) ? src[y0 * wIn + x0] : 0
-                        let ne: Float = (x1 >= 0 && y0 >= 0) ? src[y0 * wIn + x1] : 0
-                        let sw: Float = (x0 >= 0 && y1 >= 0) ? src[y1 * wIn + x0] : 0
-                        let se: Float = (x1 >= 0 && y1 >= 0) ? src[y1 * wIn + x1] : 0
-                        gx += ((ne - nw) * s + (se - sw) * nn) * g
-                        gy += ((sw - nw) * e + (se - ne) * w) * g
+                        let v = t.values(input + off)
+                        gx += ((v.ne - v.nw) * t.s + (v.se - v.sw) * t.nn) * g
+                        gy += ((v.sw - v.nw) * t.e + (v.se - v.ne) * t.w) * g
                     }
                 }
                 if let dGrid {
@@ -133,8 +143,7 @@ public enum GridSampleKernels {
         for b in 0..<n {
             for p in 0..<outPlane {
                 let gp = grid + (b * outPlane + p) * 2
-                let xi = index(((gp[0] + 1) * sx).rounded(.toNearestOrEven), wIn)
-                let yi = index(((gp[1] + 1) * sy).rounded(.toNearestOrEven), hIn)
+                let xi = nearestIndex(gp[0], scale: sx, size: wIn), yi = nearestIndex(gp[1], scale: sy, size: hIn)
                 for ch in 0..<c {
                     y[(b * c + ch) * outPlane + p] = (xi >= 0 && yi >= 0) ? input[(b * c + ch) * plane + yi * wIn + xi] : 0
                 }
@@ -150,8 +159,7 @@ public enum GridSampleKernels {
         for b in 0..<n {
             for p in 0..<outPlane {
                 let gp = grid + (b * outPlane + p) * 2
-                let xi = index(((gp[0] + 1) * sx).rounded(.toNearestOrEven), wIn)
-                let yi = index(((gp[1] + 1) * sy).rounded(.toNearestOrEven), hIn)
+                let xi = nearestIndex(gp[0], scale: sx, size: wIn), yi = nearestIndex(gp[1], scale: sy, size: hIn)
                 guard xi >= 0 && yi >= 0 else { continue }
                 for ch in 0..<c {
                     dInput[(b * c + ch) * plane + yi * wIn + xi] += dy[(b * c + ch) * outPlane + p]
