@@ -28,6 +28,13 @@ public enum KeypointNetWeightsError: Error, CustomStringConvertible {
 public enum KeypointNetWeights {
     /// The metadata key under which kp2d-tui stores the config (JSON) so the flags survive a round trip.
     public static let configMetadataKey = "kp2d_keypointnet_config"
+
+    /// The metadata entry for `config` (keys sorted, so equal weights give byte-equal files).
+    public static func configMetadata(_ config: KeypointNetConfig) throws -> [String: String] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return [configMetadataKey: String(decoding: try e.encode(config), as: UTF8.self)]
+    }
     public static let checkpointPrefix = "keypoint_net."
 
     /// The KeypointNet tensors of a file, keyed without prefix.
@@ -94,7 +101,6 @@ public enum KeypointNetWeights {
 
     /// Write the network's state dict (PyTorch keys and order, num_batches_tracked as I64) and its config.
     public static func save(_ net: KeypointNet, to path: String, prefix: String = "") throws {
-        let configJSON = String(decoding: try JSONEncoder().encode(net.config), as: UTF8.self)
-        try SafeTensors.write(net.stateDict(prefix: prefix), metadata: [configMetadataKey: configJSON], to: path)
+        try SafeTensors.write(net.stateDict(prefix: prefix), metadata: configMetadata(net.config), to: path)
     }
 }

@@ -75,8 +75,8 @@ public enum TrainingCheckpoint {
     public static func write(to path: String, stateDict: [(String, StoredTensor)], optimizer: Adam,
                              config: KeypointNetConfig, state: CheckpointRunState, unloggedRecords: [StepRecord] = []) throws {
         let run = String(decoding: try jsonEncoder().encode(state), as: UTF8.self)
-        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-        var metadata = [runStateKey: run, KeypointNetWeights.configMetadataKey: configJSON]
+        var metadata = try KeypointNetWeights.configMetadata(config)
+        metadata[runStateKey] = run
         if !unloggedRecords.isEmpty {
             metadata[unloggedRecordsKey] = String(decoding: try jsonEncoder().encode(unloggedRecords), as: UTF8.self)
         }

@@ -239,8 +239,7 @@ extension Trainer {
             if let export = options.resolvedExportPath {
                 let prefix = "keypoint_net."
                 let net = tensors.filter { $0.0.hasPrefix(prefix) }.map { (String($0.0.dropFirst(prefix.count)), $0.1) }
-                let config = String(decoding: try JSONEncoder().encode(model.keypointNet.config), as: UTF8.self)
-                try SafeTensors.write(net, metadata: [KeypointNetWeights.configMetadataKey: config], to: export)
+                try SafeTensors.write(net, metadata: KeypointNetWeights.configMetadata(model.keypointNet.config), to: export)
             }
         } catch { return "the emergency checkpoint failed: \(error)" }
         lastSavedStep = step

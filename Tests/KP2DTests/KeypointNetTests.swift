@@ -93,6 +93,20 @@ final class KeypointNetTests: XCTestCase {
         }
     }
 
+    func testEqualWeightsGiveByteEqualFiles() throws {
+        // The config metadata is JSON with sorted keys: a dictionary's order would change from process to process.
+        let json = try XCTUnwrap(KeypointNetWeights.configMetadata(.reduced)[KeypointNetWeights.configMetadataKey])
+        let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]).keys
+        XCTAssertGreaterThan(keys.count, 5)
+        let positions = keys.sorted().map { json.range(of: "\"\($0)\":")!.lowerBound }
+        XCTAssertEqual(positions, positions.sorted(), json)
+        let net = makeNet(.reduced, seed: 3)
+        let a = tempPath("a.safetensors"), b = tempPath("b.safetensors")
+        try KeypointNetWeights.save(net, to: a)
+        try KeypointNetWeights.save(net, to: b)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: b)))
+    }
+
     func testWeightsWithoutMetadataAndWithPrefix() throws {
         let net = makeNet(.half, seed: 9)
         // A whole KeypointNetwithIOLoss-style state dict: keypoint_net.* plus io_net.* (ignored), no metadata.
