@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import TensorEngine
 
@@ -27,7 +28,25 @@ struct KP2DTUI: ParsableCommand {
     /// then parse the command line.
     static func main() {
         BLASCore.configureAtStartup()
-        main(nil)
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            // A flag check inside a subcommand's run() (after parsing): ArgumentParser would print the root's usage
+            // ("kp2d-tui <subcommand>"); show the subcommand's own, as for a check made while parsing.
+            let sub = type(of: command)
+            let name = sub.configuration.commandName ?? String(describing: sub)
+            FileHandle.standardError.write(Data("""
+                Error: \(error.message)
+                Usage: \(usageString(for: sub))
+                  See 'kp2d-tui \(name) --help' for more information.
+
+                """.utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        } catch {
+            exit(withError: error)
+        }
     }
 
     /// The release number (semantic versioning; raise it with every release, note it in the README).

@@ -42,6 +42,16 @@ final class BadInputTests: TempDirTestCase {
         try assertFails(["bench", "--sgemm-size", "1000000"], "--sgemm-size 1000000 needs at least")
     }
 
+    // A flag check inside a subcommand's run() shows that subcommand's usage, not the root's.
+    func testFlagErrorsAfterParsingShowTheSubcommandsUsage() throws {
+        let r = try Binary.run(["eval", "--hpatches", "sample-data/hpatches", "--weights", "x", "--top-k", "0"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertEqual(firstLine(r.stderr), "Error: --top-k must be positive")
+        XCTAssertTrue(r.stderr.contains("Usage: kp2d-tui eval --hpatches"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("See 'kp2d-tui eval --help'"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("kp2d-tui <subcommand>"), r.stderr)
+    }
+
     /// Rewrite the run state JSON inside a checkpoint's safetensors header.
     func editRunState(_ src: String, to dst: String, _ edit: (inout [String: Any]) -> Void) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: src))
