@@ -36,6 +36,30 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 // contracts a*b+c into FMA nor reassociates float sums unless told.
 let engineCPU = ProcessInfo.processInfo.environment["KP2D_TARGET_CPU"] ?? "native"
 let engineTarget: [SwiftSetting] = engineCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", engineCPU])]
+
+// The instruction-set extensions that target lets the compiler use in the engine, as defines for the executable
+// (built for the baseline CPU), which checks them against this CPU before any engine code runs
+// (Sources/kp2d-tui/CPUCheck.swift, the same list): on an older CPU the binary stops with one line naming the fix
+// instead of an illegal instruction. `native`: the build machine's (/proc/cpuinfo); a few LLVM CPU names by family;
+// none (no check) for other names and `generic`.
+func engineExtensions(_ cpu: String) -> [String] {
+    let avx2 = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "popcnt"]
+    let avx512 = avx2 + ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+    switch cpu {
+    case "native":
+        let checked = avx512 + ["avx512ifma", "avx512vbmi", "avx512_vbmi2", "avx512_vnni", "avx512_bitalg",
+                                "avx512_vpopcntdq", "avx512_bf16", "avx512_fp16", "gfni", "vaes", "vpclmulqdq"]
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let list = line.split(separator: ":").last else { return [] }
+        let flags = Set(list.split(separator: " ").map(String.init))
+        return checked.filter { flags.contains($0) }
+    case "haswell", "core-avx2", "broadwell", "skylake", "alderlake", "raptorlake", "znver1", "znver2", "znver3": return avx2
+    case "skylake-avx512", "skx", "cascadelake", "cooperlake", "znver4", "znver5": return avx512
+    default: return []
+    }
+}
+let engineCheck: [SwiftSetting] = engineExtensions(engineCPU).map { .define("KP2D_ENGINE_" + $0.uppercased()) }
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -71,7 +95,7 @@ let package = Package(
                 "TensorEngine", "Distributed", "NN", "Geometry", "Datasets", "KP2D", "Evaluation", "Verification", "Training", "TUI", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: v6),
+            swiftSettings: v6 + engineCheck),
 
         // The test targets and their helpers stay in Swift 5 mode: they ship nothing, and moving them would mean
         // auditing every XCTestCase's mutable state shared with worker threads and Process/pipe handlers (e.g.

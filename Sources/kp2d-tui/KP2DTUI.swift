@@ -24,9 +24,10 @@ struct KP2DTUI: ParsableCommand {
         defaultSubcommand: WorkbenchCommand.self
     )
 
-    /// Entry point: choose OpenBLAS's kernels first (may re-execute the process once, see BLASCore),
-    /// then parse the command line.
+    /// Entry point: check that this CPU can run the engine's kernels (CPUCheck), choose OpenBLAS's kernels (may
+    /// re-execute the process once, see BLASCore), then parse the command line.
     static func main() {
+        CPUCheck.requireEngineExtensions()
         BLASCore.configureAtStartup()
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
@@ -54,5 +55,7 @@ struct KP2DTUI: ParsableCommand {
 
     /// `kp2d-tui --version`: the tool and its version, and the BLAS kernels and CPU features in use (diagnoses
     /// slow runs).
-    static var versionText: String { "kp2d-tui \(toolVersion)\nBLAS: \(BLASCore.about)" }
+    static var versionText: String {
+        "kp2d-tui \(toolVersion)\nBLAS: \(BLASCore.about)\nEngine compiled for: \(CPUCheck.summary)"
+    }
 }
