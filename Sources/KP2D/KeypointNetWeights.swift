@@ -35,6 +35,7 @@ public enum KeypointNetWeights {
         e.outputFormatting = [.sortedKeys]
         return [configMetadataKey: String(decoding: try e.encode(config), as: UTF8.self)]
     }
+
     public static let checkpointPrefix = "keypoint_net."
 
     /// The KeypointNet tensors of a file, keyed without prefix.
