@@ -119,7 +119,7 @@ class Grid:
         return kp
 
 
-def photo_rows(grid, files, detectors, pairs, rng):
+def photo_rows(grid, files, detectors, pairs, rng, **sampler):
     import cv2
     rows = {d: {} for d in detectors}
     for f in files:
@@ -129,7 +129,7 @@ def photo_rows(grid, files, detectors, pairs, rng):
         target = cv2.resize(image, (grid.width, grid.height), interpolation=cv2.INTER_AREA)
         sums = {d: [0.0, 0] for d in detectors}
         for _ in range(pairs):
-            h = sample_homography(rng, grid.height, grid.width)
+            h = sample_homography(rng, grid.height, grid.width, **sampler)
             # Source pixel p shows the target at H(p), zeros outside (grid_sample).
             source = cv2.warpPerspective(target, h, (grid.width, grid.height),
                                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -183,6 +183,8 @@ def main():
     ap.add_argument('--pairs', type=int, default=50, help='pairs per photo')
     ap.add_argument('--ideal-pairs', type=int, default=400)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--patch', type=float, default=0.7,
+                    help="the sampler's patch ratio (`train --patch-ratio`; official and default 0.7)")
     ap.add_argument('--zero-location', nargs=2, metavar=('IN', 'OUT'))
     a = ap.parse_args()
     if a.zero_location:
@@ -198,12 +200,15 @@ def main():
     if not files:
         sys.exit(f"error: {a.photos}: no PNG/JPEG/PPM photos; pass --photos with a folder of training photos")
     print(f"L_loc (px) on {a.pairs} replica pairs per photo, {hh}x{ww}, {len(files)} photos in {a.photos}")
-    rows = photo_rows(grid, files, ['centres', 'harris', 'mineig'], a.pairs, rng)
+    if not 0.3 <= a.patch <= 1:
+        sys.exit(f"error: --patch {a.patch}: give a patch ratio between 0.3 and 1 (official: 0.7)")
+    print(f"sampler: patch ratio {a.patch}, perspective 0.4, scaling 0.2, rotation up to pi/4")
+    rows = photo_rows(grid, files, ['centres', 'harris', 'mineig'], a.pairs, rng, patch=a.patch)
     for d, r in rows.items():
         print(f"  {d:8s} mean {np.mean(list(r.values())):.3f}   " + ' '.join(f"{k.rsplit('.', 1)[0]} {v:.3f}" for k, v in r.items()))
     print(f"ideal detector ({a.ideal_pairs} pairs each): L_loc (px), share of inner cells that are valid")
     for density in (1, 4, 16, 64):
-        l, v = ideal_row(grid, density, a.ideal_pairs, rng)
+        l, v = ideal_row(grid, density, a.ideal_pairs, rng, patch=a.patch)
         print(f"  {density:2d} points per 8x8 cell: {l:.3f}, {v:.3f}")
     for name, kw in [('zoom only (patch 0.7; no perspective, scaling, rotation)', dict(perspective=0, scaling=0, max_angle=0)),
                      ('no zoom (patch 0.99; nothing else)', dict(patch=0.99, perspective=0, scaling=0, max_angle=0))]:

@@ -142,7 +142,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         guard height > 0, width > 0, height % 8 == 0, width % 8 == 0 else {
             throw bad("image size \(height)x\(width): height and width must be positive multiples of 8 (e.g. --size 128x192)")
         }
-        guard batchSize >= 1 else { throw bad("batch size \(batchSize): must be at least 1") }
+        guard batchSize >= 1 else { throw bad("--batch-size \(batchSize): must be at least 1") }
         // Bound the size by memory before anything is allocated (and before h*w can overflow).
         do {
             try MemoryLimit.check(bytes: stepBytesLowerBound, what: "a training step at \(height)x\(width) with batch \(batchSize)",
@@ -159,6 +159,10 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         let maxAngle = augmentation.homography.maxAngle
         guard maxAngle.isFinite, maxAngle >= 0, maxAngle <= Double.pi / 2 + 1e-9 else {
             throw bad("--max-angle \(maxAngle * 180 / Double.pi): must be 0...90 degrees (official 45)")
+        }
+        let patchRatio = augmentation.homography.patchRatio
+        guard patchRatio.isFinite, patchRatio >= 0.3, patchRatio <= 1 else {
+            throw bad("--patch-ratio \(patchRatio): must be 0.3...1 (official 0.7; 1: no zoom)")
         }
         let p = augmentation.photometric
         guard p.noiseSigma.isFinite, p.noiseSigma >= 0 else { throw bad("--noise-sigma \(p.noiseSigma): must be a number >= 0 (official 0.05; 0: no noise)") }

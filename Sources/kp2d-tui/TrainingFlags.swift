@@ -14,22 +14,23 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "fast or paper.")
     var preset: String = TrainingPreset.fast.rawValue
 
-    @Option(help: "Stop after this many steps in total.")
+    // .unconditional on numeric options: `--steps -1` reaches validation (a clear "must be at least 1") instead
+    // of ArgumentParser's "missing value" (it reads a leading minus as another option).
+    @Option(parsing: .unconditional, help: "Stop after this many steps in total.")
     var steps: Int?
 
-    @Option(help: "Stop after this many epochs (paper preset default: 50, as official; fast: until quit).")
+    @Option(parsing: .unconditional, help: "Stop after this many epochs (paper preset default: 50, as official; fast: until quit).")
     var epochs: Int?
 
-    @Option(help: "Stop (and save) after this many minutes of training in total (pauses excluded; with --steps/--epochs, whichever comes first).")
+    @Option(parsing: .unconditional, help: "Stop (and save) after this many minutes of training in total (pauses excluded; with --steps/--epochs, whichever comes first).")
     var minutes: Double?
 
-    @Option(name: .customLong("batch-size"), help: "Images per batch.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per batch.")
     var batchSize: Int?
 
     @Option(help: "Training image size HxW, multiples of 8 (e.g. 128x192).")
     var size: String?
 
-    // .unconditional: `--lr -1` reaches validation (a clear "must be positive") instead of "missing value".
     @Option(parsing: .unconditional, help: "Initial learning rate (halved every 40 epochs, as official).")
     var lr: Float?
 
@@ -47,16 +48,16 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Dropout2d(0.2) in KeypointNet while training: on (official with_drop) or off (default: the preset's).")
     var dropout: String?
 
-    @Option(help: "Linear learning-rate warm-up over the first N steps (default: the preset's).")
+    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up over the first N steps (default: the preset's).")
     var warmup: Int?
 
-    @Option(name: .customLong("crop-min-scale"), help: "Train on random crops (training aspect ratio) whose side is a uniform fraction in [S, 1] of the largest one, instead of whole photos (default: the preset's).")
+    @Option(name: .customLong("crop-min-scale"), parsing: .unconditional, help: "Train on random crops (training aspect ratio) whose side is a uniform fraction in [S, 1] of the largest one, instead of whole photos (default: the preset's).")
     var cropMinScale: Double?
 
-    @Option(name: .customLong("crop-texture"), help: "Texture-aware crops (not official; in no preset): draw K random crops (scale range --crop-min-scale, default 0.5) and train on the one with the most textured 8x8 cells at the training size. 1: plain random crops.")
+    @Option(name: .customLong("crop-texture"), parsing: .unconditional, help: "Texture-aware crops (not official; in no preset): draw K random crops (scale range --crop-min-scale, default 0.5) and train on the one with the most textured 8x8 cells at the training size. 1: plain random crops.")
     var cropTexture: Int?
 
-    @Option(name: .customLong("io-points"), help: "Lowest-score cells per image that go to the IO-Net (official and default: 300; sizes below 128x192 need fewer).")
+    @Option(name: .customLong("io-points"), parsing: .unconditional, help: "Lowest-score cells per image that go to the IO-Net (official and default: 300; sizes below 128x192 need fewer).")
     var ioPoints: Int?
 
     @Option(name: .customLong("noise-sigma"), parsing: .unconditional, help: "Standard deviation of the Gaussian noise added (with probability 0.5) to each training image, in [0,1] units (official and default: 0.05; 0: no noise).")
@@ -68,6 +69,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(name: .customLong("max-angle"), parsing: .unconditional, help: "Largest rotation of the training homographies, in degrees (official and default: 45).")
     var maxAngle: Double?
 
+    @Option(name: .customLong("patch-ratio"), parsing: .unconditional, help: "Side of the training homographies' patch as a fraction of the frame: the source shows the target magnified 1/R times (official and default: 0.7; 1: no zoom).")
+    var patchRatio: Double?
+
     @Flag(name: .customLong("color-jitter"), help: "Apply brightness/contrast/saturation/hue jitter (the official code samples it but applies a no-op, so it is off by default).")
     var colorJitter = false
 
@@ -77,7 +81,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Checkpoint file (.safetensors). Default: runs/<preset>/checkpoint.safetensors (runs/<preset>-2/... if that run exists).")
     var checkpoint: String?
 
-    @Option(name: .customLong("checkpoint-every"), help: "Also save every N steps (0: only at the end and on Ctrl-C).")
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Also save every N steps (0: only at the end and on Ctrl-C).")
     var checkpointEvery: Int = 500
 
     @Option(help: "Resume from this checkpoint.")
@@ -106,7 +110,7 @@ struct TrainingFlags: ParsableArguments {
                                   ("--warmup", warmup != nil), ("--crop-min-scale", cropMinScale != nil),
                                   ("--crop-texture", cropTexture != nil),
                                   ("--io-points", ioPoints != nil), ("--noise-sigma", noiseSigma != nil), ("--blur-kernels", blurKernels != nil),
-                                  ("--max-angle", maxAngle != nil)] where given {
+                                  ("--max-angle", maxAngle != nil), ("--patch-ratio", patchRatio != nil)] where given {
                 throw ValidationError("\(flag) cannot change when resuming: the checkpoint fixes the model, data order and batch shape; start a new run instead")
             }
             o.resumePath = resume
@@ -156,6 +160,7 @@ struct TrainingFlags: ParsableArguments {
             if let cropTexture { o.augmentation.cropTextureCandidates = cropTexture }
             if let ioPoints { o.ioPoints = ioPoints }
             if let maxAngle { o.augmentation.homography.maxAngle = maxAngle * Double.pi / 180 }
+            if let patchRatio { o.augmentation.homography.patchRatio = patchRatio }
             if let noiseSigma {
                 o.augmentation.photometric.noiseSigma = noiseSigma
                 if noiseSigma == 0 { o.augmentation.photometric.noiseProbability = 0 }

@@ -59,6 +59,23 @@ final class HomographyTests: XCTestCase {
         }
     }
 
+    /// `--patch-ratio` 1 (no zoom; only inward perspective fits) and 0.3 still draw real homographies that keep
+    /// the patch inside the frame.
+    func testPatchRatioBoundsDrawHomographiesInsideTheFrame() {
+        var rng = SeededRandom(seed: 11)
+        for ratio in [1.0, 0.3] {
+            var c = HomographyConfig(); c.patchRatio = ratio
+            for _ in 0..<200 {
+                let h = HomographySampler.sample(height: 128, width: 192, config: c, rng: &rng)
+                XCTAssertNotEqual(h, Homography.identity, "patch \(ratio)")
+                for (x, y) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
+                    let p = h.apply(Point2(x, y))
+                    XCTAssertTrue(abs(p.x) <= 1 + 1e-9 && abs(p.y) <= 1 + 1e-9, "patch \(ratio): corner -> \(p)")
+                }
+            }
+        }
+    }
+
     func testSamplerIsReproducibleFromASeed() {
         var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42), c = SeededRandom(seed: 43)
         let ha = (0..<5).map { _ in HomographySampler.sample(height: 240, width: 320, rng: &a) }

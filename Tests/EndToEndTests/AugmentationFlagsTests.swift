@@ -2,7 +2,7 @@ import Foundation
 import ProcessSupport
 import XCTest
 
-/// `--io-points`, `--noise-sigma`, `--blur-kernels` through `kp2d-tui train --headless`, and the top-300 L_loc
+/// `--io-points`, `--noise-sigma`, `--blur-kernels`, `--max-angle`, `--patch-ratio` through `kp2d-tui train --headless`, and the top-300 L_loc
 /// diagnostic in metrics.jsonl.
 final class AugmentationFlagsTests: TempDirTestCase {
     /// Two textured binary PPM images.
@@ -19,9 +19,12 @@ final class AugmentationFlagsTests: TempDirTestCase {
         r = try Binary.run(["train", "--headless", data, "--steps", "2", "--blur-kernels", "3,x"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.split(separator: "\n").first?.contains("--blur-kernels 3,x: write kernel sizes") == true, r.stderr)
+        r = try Binary.run(["train", "--headless", data, "--steps", "2", "--patch-ratio", "1.5"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--patch-ratio 1.5: must be 0.3...1"), r.stderr)
 
         r = try Binary.run(["train", "--headless", data, "--steps", "2", "--batch-size", "1", "--size", "96x144", "--io-points", "100",
-                            "--noise-sigma", "0", "--blur-kernels", "0,3", "--max-angle", "20", "--checkpoint", ck, "--log", log])
+                            "--noise-sigma", "0", "--blur-kernels", "0,3", "--max-angle", "20", "--patch-ratio", "0.85", "--checkpoint", ck, "--log", log])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
@@ -30,6 +33,8 @@ final class AugmentationFlagsTests: TempDirTestCase {
         r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3", "--io-points", "50"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--io-points cannot change when resuming"), r.stderr)
+        r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3", "--patch-ratio", "0.7"])
+        XCTAssertTrue(r.stderr.contains("--patch-ratio cannot change when resuming"), r.stderr)
         r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
     }

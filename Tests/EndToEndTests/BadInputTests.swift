@@ -52,6 +52,23 @@ final class BadInputTests: TempDirTestCase {
         XCTAssertFalse(r.stderr.contains("kp2d-tui <subcommand>"), r.stderr)
     }
 
+    /// A negative number after a numeric training flag is a value to validate, not a "missing value" (ArgumentParser
+    /// reads a leading minus as another option unless the option parses unconditionally).
+    func testNegativeNumbersReachValidation() throws {
+        for (flags, message) in [(["--steps", "-1"], "--steps -1: must be at least 1"),
+                                 (["--minutes", "-1"], "--minutes -1.0: must be a positive number"),
+                                 (["--epochs", "-2"], "--epochs -2: must be at least 1"),
+                                 (["--batch-size", "-1"], "--batch-size -1: must be at least 1"),
+                                 (["--warmup", "-5"], "--warmup -5: must be 0"),
+                                 (["--io-points", "-3"], "--io-points -3: must be at least 1"),
+                                 (["--checkpoint-every", "-1"], "--checkpoint-every -1: must be 0"),
+                                 (["--patch-ratio", "-0.7"], "--patch-ratio -0.7: must be 0.3...1")] {
+            let r = try Binary.run(["train", "--headless"] + flags)
+            XCTAssertNotEqual(r.status, 0, "\(flags)")
+            XCTAssertTrue(firstLine(r.stderr).contains(message), "\(flags): \(r.stderr)")
+        }
+    }
+
     /// Rewrite the run state JSON inside a checkpoint's safetensors header.
     func editRunState(_ src: String, to dst: String, _ edit: (inout [String: Any]) -> Void) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: src))

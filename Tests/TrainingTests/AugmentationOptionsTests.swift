@@ -4,7 +4,7 @@ import KP2D
 import Training
 import XCTest
 
-/// `--io-points`, `--noise-sigma`, `--blur-kernels`: validation, defaults, and what a checkpoint keeps.
+/// `--io-points`, `--noise-sigma`, `--blur-kernels`, `--max-angle`, `--patch-ratio`: validation, defaults, and what a checkpoint keeps.
 final class AugmentationOptionsTests: XCTestCase {
     func testDefaultsAreOfficial() {
         for preset in TrainingPreset.allCases {
@@ -15,6 +15,7 @@ final class AugmentationOptionsTests: XCTestCase {
             XCTAssertEqual(o.augmentation.photometric.blurKernels, [0, 1, 3, 5])
             XCTAssertEqual(o.augmentation.homography, .training)
             XCTAssertEqual(o.augmentation.homography.maxAngle, Double.pi / 4)
+            XCTAssertEqual(o.augmentation.homography.patchRatio, 0.7)
         }
     }
 
@@ -45,6 +46,14 @@ final class AugmentationOptionsTests: XCTestCase {
         XCTAssertThrowsError(try o.validate()) { XCTAssertTrue("\($0)".contains("--max-angle"), "\($0)") }
         o.augmentation.homography.maxAngle = 0
         XCTAssertNoThrow(try o.validate())
+        for bad in [0.2, 1.01, .nan] {
+            o.augmentation.homography.patchRatio = bad
+            XCTAssertThrowsError(try o.validate()) { XCTAssertTrue("\($0)".contains("--patch-ratio"), "\($0)") }
+        }
+        for good in [0.3, 0.85, 1] {
+            o.augmentation.homography.patchRatio = good
+            XCTAssertNoThrow(try o.validate())
+        }
     }
 
     func testIOPointsSurviveTheCheckpointJSONAndOldJSONStillReads() throws {
