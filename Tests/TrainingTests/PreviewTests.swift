@@ -59,5 +59,10 @@ final class PreviewTests: XCTestCase {
         XCTAssertEqual(m.repeatability, 0.3, accuracy: 1e-12)
         XCTAssertEqual(m.cornerError, 3)
         XCTAssertTrue(m.ioPrecision.isNaN)
+        // The corner error is a median: one degenerate estimate does not hide the others.
+        let corners: [Double] = [2, .nan, 48_000, 1, 4]
+        let withOutlier = corners.map { e -> MatchStats in var s = MatchStats(); s.cornerError = e; return s }
+        XCTAssertEqual(PreviewBuilder.average(withOutlier).cornerError, 3)
+        XCTAssertEqual(PreviewBuilder.average(Array(withOutlier.prefix(3))).cornerError, 24_001)
     }
 }
