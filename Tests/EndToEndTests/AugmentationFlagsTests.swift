@@ -34,6 +34,7 @@ final class AugmentationFlagsTests: TempDirTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--io-points cannot change when resuming"), r.stderr)
         r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3", "--patch-ratio", "0.7"])
+        XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--patch-ratio cannot change when resuming"), r.stderr)
         r = try Binary.run(["train", "--headless", "--resume", ck, "--steps", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
