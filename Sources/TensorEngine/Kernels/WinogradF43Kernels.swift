@@ -127,34 +127,14 @@ public enum WinogradF43Kernels {
     static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
         precondition(ld >= leadingDimension(tiles: t1 - t0), "Winograd F(4x4) transformInput: ld \(ld) too small for \(t1 - t0) tiles")
-        let tw = (s.wo + 3) / 4, plane = s.cin &* ld
-        let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
-        // Padded row k holds input row rowBase + k at columns 1...w (column 0 and the rest zero).
-        let rowBase = 4 &* tiLo &- 1, rows = 4 &* (tiHi &- tiLo) &+ 6
-        let pw = (4 &* tw &+ 36 &+ 15) & ~15
-        let inLo = max(0, rowBase), inHi = min(s.h, rowBase &+ rows)
-        let hw = s.h &* s.w, w = s.w
-        StoragePool.shared.with(count: rows &* pw) { pad in
-            pad.update(repeating: 0, count: rows &* pw)
-            for ci in 0..<s.cin {
-                let src = xn + ci &* hw
-                for r in inLo..<inHi {
-                    WinogradKernels.copyRow(pad + ((r &- rowBase) &* pw &+ 1), src + r &* w, count: w)
-                }
-                let dst = v + ci &* ld
-                for ti in tiLo...tiHi {
-                    let rowStart = ti &* tw
-                    let a = max(t0, rowStart), b = min(t1, rowStart &+ tw)
-                    // Padded row 4(ti - tiLo) is input row 4ti - 1; tile tj starts at padded column 4tj.
-                    let padOffset: Int = 4 &* (ti &- tiLo) &* pw &- 4 &* rowStart
-                    let p = UnsafePointer(pad + padOffset)
-                    var t = a
-                    while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 4 &* t, pw, plane); t &+= 8 }
-                    if t < b {
-                        let last = b &- a >= 8 ? b &- 8 : t
-                        inputGroup8(dst + (last &- t0), p + 4 &* last, pw, plane)
-                    }
-                }
+        let plane = s.cin &* ld
+        WinogradKernels.forEachPaddedTileRow(xn, s, tileStep: 4, tiles: t0, t1) { ci, p, pw, a, b in
+            let dst = v + ci &* ld
+            var t = a
+            while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 4 &* t, pw, plane); t &+= 8 }
+            if t < b {
+                let last = b &- a >= 8 ? b &- 8 : t
+                inputGroup8(dst + (last &- t0), p + 4 &* last, pw, plane)
             }
         }
     }

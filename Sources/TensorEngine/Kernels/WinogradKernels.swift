@@ -169,11 +169,34 @@ public enum WinogradKernels {
     static func transformInput(_ v: UnsafeMutablePointer<Float>, _ xn: UnsafePointer<Float>, _ s: Conv2dShape,
                                tiles t0: Int, _ t1: Int, ld: Int) {
         precondition(ld >= leadingDimension(tiles: t1 - t0), "Winograd transformInput: ld \(ld) too small for \(t1 - t0) tiles")
-        let tw = (s.wo + 1) / 2, plane = s.cin &* ld
+        let plane = s.cin &* ld
+        forEachPaddedTileRow(xn, s, tileStep: 2, tiles: t0, t1) { ci, p, pw, a, b in
+            let dst = v + ci &* ld
+            var t = a
+            while b &- t >= 16 { inputGroup16(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 16 }
+            while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 8 }
+            if t < b {
+                let last = b &- a >= 8 ? b &- 8 : t
+                inputGroup8(dst + (last &- t0), p + 2 &* last, pw, plane)
+            }
+        }
+    }
+
+    /// The row-wise input transforms' common part (F(2x2): tileStep 2, F(4x4): 4; a tile reads tileStep + 2 input
+    /// rows and columns from row and column tileStep * index - 1). Per input channel ci, the input rows of the tile
+    /// rows of tiles t0..<t1 are copied once into a zero-bordered scratch (one zero column left, zeros right and
+    /// above/below the image); then `segment(ci, p, pw, a, b)` is called for each tile row's tiles a..<b of the
+    /// chunk, where tile t of that row reads its top-left input at p + tileStep * t and the scratch's rows are pw
+    /// apart.
+    @inline(__always)
+    static func forEachPaddedTileRow(_ xn: UnsafePointer<Float>, _ s: Conv2dShape, tileStep m: Int, tiles t0: Int, _ t1: Int,
+                                     _ segment: (_ ci: Int, _ p: UnsafePointer<Float>, _ pw: Int, _ a: Int, _ b: Int) -> Void) {
+        let tw = (s.wo + m - 1) / m
         let tiLo = t0 / tw, tiHi = (t1 - 1) / tw
-        // Padded row k holds input row rowBase + k at columns 1...w (column 0 and the rest zero).
-        let rowBase = 2 &* tiLo &- 1, rows = 2 &* (tiHi &- tiLo) &+ 4
-        let pw = (2 &* tw &+ 34 &+ 15) & ~15
+        // Padded row k holds input row rowBase + k at columns 1...w (column 0 and the rest zero); a row has room for
+        // the reads of a whole SIMD group of tiles that starts at the row's last tile.
+        let rowBase = m &* tiLo &- 1, rows = m &* (tiHi &- tiLo) &+ m &+ 2
+        let pw = (m &* tw &+ 32 &+ m &+ 15) & ~15
         let inLo = max(0, rowBase), inHi = min(s.h, rowBase &+ rows)
         let hw = s.h &* s.w, w = s.w
         StoragePool.shared.with(count: rows &* pw) { pad in
@@ -181,23 +204,13 @@ public enum WinogradKernels {
             for ci in 0..<s.cin {
                 let src = xn + ci &* hw
                 for r in inLo..<inHi {
-                    let to: Int = (r &- rowBase) &* pw &+ 1, from: Int = r &* w
-                    copyRow(pad + to, src + from, count: w)
+                    copyRow(pad + ((r &- rowBase) &* pw &+ 1), src + r &* w, count: w)
                 }
-                let dst = v + ci &* ld
                 for ti in tiLo...tiHi {
                     let rowStart = ti &* tw
-                    let a = max(t0, rowStart), b = min(t1, rowStart &+ tw)
-                    // Padded row 2(ti - tiLo) is input row 2ti - 1; tile tj starts at padded column 2tj.
-                    let padOffset: Int = 2 &* (ti &- tiLo) &* pw &- 2 &* rowStart
-                    let p = UnsafePointer(pad + padOffset)
-                    var t = a
-                    while b &- t >= 16 { inputGroup16(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 16 }
-                    while b &- t >= 8 { inputGroup8(dst + (t &- t0), p + 2 &* t, pw, plane); t &+= 8 }
-                    if t < b {
-                        let last = b &- a >= 8 ? b &- 8 : t
-                        inputGroup8(dst + (last &- t0), p + 2 &* last, pw, plane)
-                    }
+                    // Padded row m(ti - tiLo) is input row m ti - 1; tile tj starts at padded column m tj.
+                    let padOffset: Int = m &* (ti &- tiLo) &* pw &- m &* rowStart
+                    segment(ci, UnsafePointer(pad + padOffset), pw, max(t0, rowStart), min(t1, rowStart &+ tw))
                 }
             }
         }
