@@ -379,6 +379,19 @@ final class BrowserSelectionTests: XCTestCase {
         XCTAssertEqual(hp.evaluationRequests, 2, "r re-evaluates")
     }
 
+    func testSelectionStaysOnTheTopRowUntilAKeyChoosesOne() {
+        let hp = ChangingHPatches()
+        let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)
+        let snap = TrainerSnapshot()
+        wb.handle(.char("2"), snapshot: snap, send: { _ in })
+        XCTAssertTrue(wb.render(snapshot: snap, width: 160, height: 40).contains("▶i_a"))
+        // Results arrive and re-sort the list worst first: the cursor stays on the top row, now v_c.
+        hp.reps = ["i_a": 0.9, "i_b": 0.5, "v_c": 0.1]; hp.version += 1
+        let g = wb.render(snapshot: snap, width: 160, height: 40)
+        XCTAssertTrue(g.contains("▶v_c"), g.text)
+        XCTAssertEqual(wb.state.hpatchesSelected, 0)
+    }
+
     func testSelectionFollowsItsSequenceWhenResultsResort() {
         let hp = ChangingHPatches()
         let wb = Workbench(options: WorkbenchOptions(colorMode: .c256), hpatches: hp)

@@ -111,6 +111,9 @@ public struct UIState: Sendable {
     public var hpatchesSelectedName: String? = nil
     /// Set by keys that move the selection by index (applied at the next draw).
     public var hpatchesSelectedByKey = false
+    /// Whether ↑/↓/PgUp/PgDn chose a sequence since the list was opened, filtered or re-sorted by a key. Until then
+    /// the cursor stays on the top row (the worst sequence, by default) while results arrive; after it, on its sequence.
+    public var hpatchesSelectionChosen = false
     public var hpatchesPair = 0
     public var hpatchesFilter: HPatchesBrowserFilter = .all
     public var hpatchesSort: HPatchesBrowserSortKey = .repeatability

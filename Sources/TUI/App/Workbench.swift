@@ -192,19 +192,19 @@ public final class Workbench {
         case .toggleKeypoints: state.toggles.keypoints.toggle()
         case .cycleMatches: state.toggles.matches = state.toggles.matches.next
         case .toggleGrid: state.toggles.grid.toggle()
-        case .sequenceUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 1); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
-        case .sequenceDown: state.hpatchesSelected += 1; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true   // clamped when drawn
-        case .sequencePageUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 10); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
-        case .sequencePageDown: state.hpatchesSelected += 10; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true
+        case .sequenceUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 1); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
+        case .sequenceDown: state.hpatchesSelected += 1; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true   // clamped when drawn
+        case .sequencePageUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 10); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
+        case .sequencePageDown: state.hpatchesSelected += 10; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
         case .previousPair: state.hpatchesPair = max(0, state.hpatchesPair - 1)
         case .nextPair: state.hpatchesPair = min(4, state.hpatchesPair + 1)
         case .cycleFilter:
             let all = HPatchesBrowserFilter.allCases
-            state.hpatchesFilter = all[(all.firstIndex(of: state.hpatchesFilter)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
+            state.hpatchesFilter = all[(all.firstIndex(of: state.hpatchesFilter)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
         case .cycleSort:
             let all = HPatchesBrowserSortKey.allCases
-            state.hpatchesSort = all[(all.firstIndex(of: state.hpatchesSort)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
-        case .reverseSort: state.hpatchesReversed.toggle(); state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true
+            state.hpatchesSort = all[(all.firstIndex(of: state.hpatchesSort)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
+        case .reverseSort: state.hpatchesReversed.toggle(); state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
         case .reevaluate:
             if let h = hpatches { state.hpatchesEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
@@ -351,9 +351,12 @@ public final class Workbench {
         HPatchesView.draw(into: &grid, rect: rect, list: list, pair: pair, status: h.status, size: h.evaluationSize, state: state, env: env)
     }
 
-    /// Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list.
+    /// Keys move the index; otherwise the selection stays on its sequence when new results re-sort the list, or on
+    /// the top row (the worst sequence) until a key has chosen one, as a sorted list in htop keeps its first row.
     func resolveSelection(names: [String]) {
-        if let name = state.hpatchesSelectedName, state.hpatchesSelectedByKey == false, let i = names.firstIndex(of: name) {
+        if !state.hpatchesSelectionChosen {
+            state.hpatchesSelected = 0
+        } else if let name = state.hpatchesSelectedName, state.hpatchesSelectedByKey == false, let i = names.firstIndex(of: name) {
             state.hpatchesSelected = i
         }
         state.hpatchesSelected = max(0, min(state.hpatchesSelected, names.count - 1))
