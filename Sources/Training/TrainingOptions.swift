@@ -169,7 +169,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         for k in p.blurKernels where k < 0 || (k > 1 && k % 2 == 0) || k > 31 {
             throw bad("--blur-kernels: kernel \(k) must be 0 or 1 (no blur) or odd up to 31 (official 0,1,3,5)")
         }
-        guard learningRate > 0, learningRate.isFinite else { throw bad("learning rate \(learningRate): must be a positive number") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("--lr \(String(format: "%g", Double(learningRate))): must be a positive number") }
         if let s = steps, s < 1 { throw bad("--steps \(s): must be at least 1") }
         if let e = epochs, e < 1 { throw bad("--epochs \(e): must be at least 1") }
         if let w = warmupSteps, w < 0 { throw bad("--warmup \(w): must be 0 (none) or a number of steps") }
@@ -177,7 +177,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if let k = augmentation.cropTextureCandidates, !(1...64).contains(k) {
             throw bad("--crop-texture \(k): must be 1...64 candidate crops (1: plain random crops)")
         }
-        if let m = minutes, !(m > 0 && m.isFinite) { throw bad("--minutes \(m): must be a positive number") }
+        if let m = minutes, !(m > 0 && m.isFinite) { throw bad("--minutes \(String(format: "%g", m)): must be a positive number") }
         guard checkpointEvery >= 0 else { throw bad("--checkpoint-every \(checkpointEvery): must be 0 (only at the end) or positive") }
         if checkpointEvery > 0 && checkpointPath == nil { throw bad("--checkpoint-every needs --checkpoint PATH") }
         for (name, v) in [("alpha", lossWeights.alpha), ("beta", lossWeights.beta), ("lambda", lossWeights.lambda), ("gamma", lossWeights.gamma)] {

@@ -56,7 +56,7 @@ final class BadInputTests: TempDirTestCase {
     /// reads a leading minus as another option unless the option parses unconditionally).
     func testNegativeNumbersReachValidation() throws {
         for (flags, message) in [(["--steps", "-1"], "--steps -1: must be at least 1"),
-                                 (["--minutes", "-1"], "--minutes -1.0: must be a positive number"),
+                                 (["--minutes", "-1"], "--minutes -1: must be a positive number"),
                                  (["--epochs", "-2"], "--epochs -2: must be at least 1"),
                                  (["--batch-size", "-1"], "--batch-size -1: must be at least 1"),
                                  (["--warmup", "-5"], "--warmup -5: must be 0"),
@@ -168,7 +168,7 @@ final class BadInputTests: TempDirTestCase {
         try assertFails(["train", "--headless", "--resume", run.ck, "--log", run.ck], "--log is the same file as --checkpoint")
         try assertFails(["train", "--headless", "--checkpoint", run.dir + "/n/ck.safetensors", "--log", run.dir + "/n/ck.safetensors"],
                         "--log is the same file as --checkpoint")
-        try assertFails(["train", "--headless", "--lr", "-1"], "learning rate -1.0: must be a positive number")
+        try assertFails(["train", "--headless", "--lr", "-1"], "--lr -1: must be a positive number")
         try assertFails(["train", "--headless", "--alpha", "-1"], "loss weight alpha = -1.0")
     }
 }
