@@ -129,6 +129,18 @@ public struct UIState: Sendable {
     public var baselineNote: String? = nil
     public init() {}
 
+    /// ↑/↓/PgUp/PgDn in the HPatches browser: move by `delta` rows (clamped when drawn), first pair, and from now
+    /// on the cursor follows the chosen sequence.
+    public mutating func moveSequenceSelection(by delta: Int) {
+        hpatchesSelected = max(0, hpatchesSelected + delta); hpatchesPair = 0
+        hpatchesSelectedByKey = true; hpatchesSelectionChosen = true
+    }
+
+    /// A new filter or order: back to the top row, which the cursor keeps until a key chooses a sequence.
+    public mutating func resetSequenceSelection() {
+        hpatchesSelected = 0; hpatchesSelectedByKey = true; hpatchesSelectionChosen = false
+    }
+
     public func chartOptions(_ id: ChartID) -> ChartOptions {
         ChartOptions(smoothing: smoothing, logScale: logScale.contains(id), fit: fitAll.contains(id) ? .all : .smoothed,
                      window: windowed ? UIState.windowSteps : nil)

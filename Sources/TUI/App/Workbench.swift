@@ -192,19 +192,19 @@ public final class Workbench {
         case .toggleKeypoints: state.toggles.keypoints.toggle()
         case .cycleMatches: state.toggles.matches = state.toggles.matches.next
         case .toggleGrid: state.toggles.grid.toggle()
-        case .sequenceUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 1); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
-        case .sequenceDown: state.hpatchesSelected += 1; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true   // clamped when drawn
-        case .sequencePageUp: state.hpatchesSelected = max(0, state.hpatchesSelected - 10); state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
-        case .sequencePageDown: state.hpatchesSelected += 10; state.hpatchesPair = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = true
+        case .sequenceUp: state.moveSequenceSelection(by: -1)
+        case .sequenceDown: state.moveSequenceSelection(by: 1)
+        case .sequencePageUp: state.moveSequenceSelection(by: -10)
+        case .sequencePageDown: state.moveSequenceSelection(by: 10)
         case .previousPair: state.hpatchesPair = max(0, state.hpatchesPair - 1)
         case .nextPair: state.hpatchesPair = min(4, state.hpatchesPair + 1)
         case .cycleFilter:
             let all = HPatchesBrowserFilter.allCases
-            state.hpatchesFilter = all[(all.firstIndex(of: state.hpatchesFilter)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
+            state.hpatchesFilter = all[(all.firstIndex(of: state.hpatchesFilter)! + 1) % all.count]; state.resetSequenceSelection()
         case .cycleSort:
             let all = HPatchesBrowserSortKey.allCases
-            state.hpatchesSort = all[(all.firstIndex(of: state.hpatchesSort)! + 1) % all.count]; state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
-        case .reverseSort: state.hpatchesReversed.toggle(); state.hpatchesSelected = 0; state.hpatchesSelectedByKey = true; state.hpatchesSelectionChosen = false
+            state.hpatchesSort = all[(all.firstIndex(of: state.hpatchesSort)! + 1) % all.count]; state.resetSequenceSelection()
+        case .reverseSort: state.hpatchesReversed.toggle(); state.resetSequenceSelection()
         case .reevaluate:
             if let h = hpatches { state.hpatchesEvaluationStarted = true; h.requestEvaluation(); state.message = "HPatches evaluation requested" }
             else { state.message = "no HPatches data attached (start with --hpatches DIR)" }
