@@ -79,7 +79,7 @@ public final class Communicator: @unchecked Sendable {
     public static var current: Communicator? { lock.lock(); defer { lock.unlock() }; return _current }
 
     /// Initialise MPI if (and only if) a launcher started this process; nil otherwise. Idempotent.
-    /// Also splits the cores between the ranks on this machine (KP2D_THREADS / OPENBLAS_NUM_THREADS win).
+    /// (KernelParallel.threads already splits the cores between the ranks on this machine.)
     public static func start() throws -> Communicator? {
         lock.lock(); defer { lock.unlock() }
         if let c = _current { return c }
@@ -92,8 +92,6 @@ public final class Communicator: @unchecked Sendable {
         }
         let c = Communicator(rank: Int(kp2d_mpi_rank()), size: Int(kp2d_mpi_size()))
         _current = c
-        let env = ProcessInfo.processInfo.environment
-        if env["OPENBLAS_NUM_THREADS"] == nil { KernelParallel.setBLASThreads(KernelParallel.threads) }
         c.startWatchdog()
         return c
     }

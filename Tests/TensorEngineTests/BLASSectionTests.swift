@@ -14,8 +14,13 @@ final class BLASSectionTests: XCTestCase {
     }
 
     func testACallOutsideEverySectionWaitsForTheSectionAndRunsAtTheConfiguredCount() throws {
-        let configured = Int(kp2d_openblas_threads())
-        try XCTSkipIf(configured < 2, "OpenBLAS is configured single-threaded here: no section changes its count")
+        // The engine runs OpenBLAS single-threaded unless the environment sets its thread count
+        // (KernelParallel.sgemmSplitWorkers); the sections matter when it does, as here.
+        _ = KernelParallel.sgemmSplitWorkers   // the engine's choice first, so that `previous` is what it chose
+        let previous = Int(kp2d_openblas_threads())
+        KernelParallel.setBLASThreads(2)
+        defer { KernelParallel.setBLASThreads(previous) }
+        let configured = 2
         let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
         let seen = Box()
         Thread {

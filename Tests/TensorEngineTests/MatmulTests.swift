@@ -1,6 +1,6 @@
 import TestSupport
 import XCTest
-import TensorEngine
+@testable import TensorEngine
 
 /// OpenBLAS sgemm against its naive twin, and the matmul op's gradients for every transpose combination.
 final class MatmulTests: XCTestCase {
@@ -16,6 +16,51 @@ final class MatmulTests: XCTestCase {
                                              b: b.data, ldb: tB ? k : n, beta: beta)
                     assertClose(c1.array, c2.array.map(Double.init), atol: 1e-5, rtol: 1e-5, "sgemm tA \(tA) tB \(tB) \(m)x\(n)x\(k) beta \(beta)")
                 }
+            }
+        }
+    }
+
+    /// The engine's own split of a large sgemm (blocks of C's rows or columns, one single-threaded call each) against
+    /// the naive twin, for every transpose, both split directions, beta 0 and 1, leading dimensions wider than the
+    /// matrices and sides that are not multiples of the block alignment; and the same bits on every repetition.
+    func testSplitSgemmMatchesNaiveTwinAndRepeatsItsBits() {
+        for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (m, n, k) in [(70, 300, 129), (301, 66, 64), (97, 97, 33)] {
+                let lda = (tA ? m : k) + 3, ldb = (tB ? k : n) + 5, ldc = n + 7
+                let a = randn([tA ? k : m, lda], seed: 41), b = randn([tB ? n : k, ldb], seed: 42)
+                for beta: Float in [0, 1] {
+                    let start = randn([m, ldc], seed: 43)
+                    let naive = start.copy()
+                    MatmulKernels.sgemmNaive(c: naive.data, ldc: ldc, transA: tA, transB: tB, m: m, n: n, k: k,
+                                             alpha: 0.75, a: a.data, lda: lda, b: b.data, ldb: ldb, beta: beta)
+                    for workers in [2, 3, 5] {
+                        let c1 = start.copy(), c2 = start.copy()
+                        for c in [c1, c2] {
+                            MatmulKernels.sgemm(workers: workers, c: c.data, ldc: ldc, transA: tA, transB: tB, m: m, n: n, k: k,
+                                                alpha: 0.75, a: a.data, lda: lda, b: b.data, ldb: ldb, beta: beta)
+                        }
+                        let label = "tA \(tA) tB \(tB) \(m)x\(n)x\(k) beta \(beta) workers \(workers)"
+                        assertClose(c1.array, naive.array.map(Double.init), atol: 1e-4, rtol: 1e-4, label)
+                        XCTAssertEqual(c1.array, c2.array, "repeat: " + label)
+                    }
+                }
+            }
+        }
+    }
+
+    func testSplitWorkersFollowTheEnvironmentAndTheSize() {
+        XCTAssertEqual(KernelParallel.sgemmSplitWorkers([:], threads: 2), 2)
+        XCTAssertNil(KernelParallel.sgemmSplitWorkers(["OPENBLAS_NUM_THREADS": "1"], threads: 2))
+        XCTAssertNil(KernelParallel.sgemmSplitWorkers(["OMP_NUM_THREADS": "4"], threads: 2))
+        XCTAssertEqual(KernelParallel.sgemmSplitWorkers(["OPENBLAS_NUM_THREADS": ""], threads: 3), 3)
+        XCTAssertEqual(MatmulKernels.blockBoundary(0, of: 3, side: 100), 0)
+        XCTAssertEqual(MatmulKernels.blockBoundary(3, of: 3, side: 100), 100)
+        XCTAssertEqual(MatmulKernels.blockBoundary(1, of: 2, side: 100), 64)   // 4 blocks of 32 columns: 2 + 2
+        if KernelParallel.sgemmSplitWorkers > 1 {
+            XCTAssertEqual(MatmulKernels.splitWorkers(m: 8, n: 8, k: 8), 1, "a small product is not split")
+            XCTAssertEqual(MatmulKernels.splitWorkers(m: 256, n: 256, k: 256), min(KernelParallel.sgemmSplitWorkers, 8))
+            KernelParallel.withSingleThreadedBLAS {
+                XCTAssertEqual(MatmulKernels.splitWorkers(m: 256, n: 256, k: 256), 1, "inside a section the kernel splits")
             }
         }
     }

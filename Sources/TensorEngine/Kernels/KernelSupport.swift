@@ -21,7 +21,28 @@ public enum KernelParallel {
         return max(1, cores)
     }
 
-    /// Set OpenBLAS's thread count (Distributed uses it to split the cores between local ranks).
+    /// Who spreads a top-level sgemm over the cores. OpenBLAS's own threads busy-wait (sched_yield) for ~0.1 s
+    /// after each call, competing with the engine's workers for the same cores: in a `fast` training step on 2
+    /// cores that was a quarter of all CPU time and 1.18x the step time (docs/perf.md, Round 6). So unless the
+    /// environment sets OpenBLAS's thread count (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS, which
+    /// are then honoured as before), OpenBLAS runs single-threaded and `MatmulKernels.sgemm` splits large
+    /// products into one block of C per worker itself. The value is the number of workers for that split (1:
+    /// OpenBLAS threads as the environment asked). Decided once, at the first sgemm or section, before either
+    /// takes `blasLock` (deciding takes it).
+    public static let sgemmSplitWorkers: Int = {
+        let env = ProcessInfo.processInfo.environment
+        guard let n = sgemmSplitWorkers(env, threads: threads) else { return 1 }
+        setBLASThreads(1)
+        return n
+    }()
+
+    /// The split's worker count for an environment, or nil when the environment sets OpenBLAS's threads.
+    static func sgemmSplitWorkers(_ env: [String: String], threads: Int) -> Int? {
+        let set = ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].contains { !(env[$0] ?? "").isEmpty }
+        return set ? nil : threads
+    }
+
+    /// Set OpenBLAS's thread count.
     public static func setBLASThreads(_ n: Int) {
         blasLock.lock(); defer { blasLock.unlock() }
         kp2d_openblas_set_threads(Int32(max(1, n)))
@@ -56,6 +77,7 @@ public enum KernelParallel {
     /// kernel workers) just runs its body.
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
         if isInsideSingleThreadedSection { return try body() }
+        _ = sgemmSplitWorkers   // decided before any lock is held: deciding takes the lock
         blasLock.lock()
         defer { blasLock.unlock() }
         let previous = Int(kp2d_openblas_threads())
@@ -80,6 +102,8 @@ public enum KernelParallel {
         if isInsideSingleThreadedSection || configuredBLASThreads.load(ordering: .sequentiallyConsistent) == 1 {
             return try body()
         }
+        _ = sgemmSplitWorkers   // decided before the lock is held: deciding takes it
+        if configuredBLASThreads.load(ordering: .sequentiallyConsistent) == 1 { return try body() }
         blasLock.lock()
         defer { blasLock.unlock() }
         return try body()

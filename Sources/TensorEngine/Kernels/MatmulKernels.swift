@@ -14,11 +14,63 @@ public enum MatmulKernels {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
             return
         }
-        KernelParallel.withBLASThreadCountHeld {
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                        beta, c, blasint(ldc))
+        sgemm(workers: splitWorkers(m: m, n: n, k: k), c: c, ldc: ldc, transA: transA, transB: transB, m: m, n: n, k: k,
+              alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta)
+    }
+
+    /// `sgemm` over a given number of blocks of C (1: one OpenBLAS call at OpenBLAS's thread count).
+    static func sgemm(workers: Int, c: UnsafeMutablePointer<Float>, ldc: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                      alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float) {
+        guard workers > 1 else {
+            KernelParallel.withBLASThreadCountHeld {
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                            beta, c, blasint(ldc))
+            }
+            return
         }
+        // One block of C's columns (or rows, whichever side is longer) per worker, each a single-threaded sgemm
+        // (KernelParallel.sgemmSplitWorkers). As with OpenBLAS's own threads, the blocks' sizes choose OpenBLAS's
+        // kernel paths, so the last bits can differ from one whole call's; for a given worker count they are
+        // always the same.
+        let alongColumns = n >= m
+        let side = alongColumns ? n : m
+        KernelParallel.perform(workers: workers) { t in
+            let lo = blockBoundary(t, of: workers, side: side), hi = blockBoundary(t + 1, of: workers, side: side)
+            guard lo < hi else { return }
+            if alongColumns {   // C[:, lo..<hi] = op(A) op(B)[:, lo..<hi]
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            blasint(m), blasint(hi - lo), blasint(k), alpha, a, blasint(lda),
+                            transB ? b + lo * ldb : b + lo, blasint(ldb), beta, c + lo, blasint(ldc))
+            } else {            // C[lo..<hi, :] = op(A)[lo..<hi, :] op(B)
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            blasint(hi - lo), blasint(n), blasint(k), alpha, transA ? a + lo : a + lo * lda, blasint(lda),
+                            b, blasint(ldb), beta, c + lo * ldc, blasint(ldc))
+            }
+        }
+    }
+
+    /// Smallest product (multiply-adds) that `sgemm` splits over the workers: below it the hand-off costs more
+    /// than the second core gives (a few microseconds against ~4 us of one core's work at this size).
+    static let minSplitWork = 1 << 20
+    /// Blocks of the split start at multiples of this many rows or columns (a whole number of the AVX-512
+    /// kernels' 16-wide tiles).
+    static let splitAlignment = 32
+
+    /// Workers `sgemm` uses for an (M,K)x(K,N) product called from the current thread: 1 unless OpenBLAS runs
+    /// single-threaded by the engine's choice, the call comes from outside every single-threaded section (whose
+    /// kernels already run one sgemm per core), the product is large, and each worker gets at least one block.
+    static func splitWorkers(m: Int, n: Int, k: Int) -> Int {
+        let workers = KernelParallel.sgemmSplitWorkers
+        guard workers > 1, m * n * k >= minSplitWork, !KernelParallel.isInsideSingleThreadedSection else { return 1 }
+        return Swift.min(workers, Swift.max(m, n) / splitAlignment)
+    }
+
+    /// Start of block t of `blocks` over 0..<side, on multiples of splitAlignment (the last block ends at side).
+    static func blockBoundary(_ t: Int, of blocks: Int, side: Int) -> Int {
+        if t >= blocks { return side }
+        let units = (side + splitAlignment - 1) / splitAlignment
+        return Swift.min(side, units * t / blocks * splitAlignment)
     }
 
     public static func sgemmNaive(c: UnsafeMutablePointer<Float>, ldc: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
