@@ -54,7 +54,7 @@ public enum RANSAC {
                 break
             }
             iter += 1
-            guard let h = DLT.leastSquares(from: idx.map { src[$0] }, to: idx.map { dst[$0] }) else { continue }
+            guard let h = DLT.minimal(from: idx.map { src[$0] }, to: idx.map { dst[$0] }) else { continue }
             let count = findInliers(h, src, dst, thr2: thr2, mask: &mask)
             if count > max(bestCount, 3) {
                 best = h

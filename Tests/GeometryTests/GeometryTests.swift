@@ -1,5 +1,5 @@
 import XCTest
-import Geometry
+@testable import Geometry
 import TestSupport
 
 let truthH = Homography([1.02, 0.05, 12.5, -0.03, 0.97, -7.25, 1.0e-4, -2.0e-4, 1])
@@ -39,6 +39,23 @@ final class DLTTests: XCTestCase {
     func testFourPointRejectsDegenerate() {
         let src = [Point2(0, 0), Point2(1, 1), Point2(2, 2), Point2(3, 3)]
         XCTAssertNil(DLT.fourPoint(from: src, to: src))
+    }
+
+    /// RANSAC's minimal solver against the least-squares DLT it replaced in the inner loop (its slow twin): the same
+    /// homography from 4 points in pixel coordinates, to 1e-9 of each entry, on many random samples; nil for a
+    /// collinear sample.
+    func testMinimalMatchesLeastSquaresOnFourPoints() throws {
+        var rng = TestRNG(state: 3)
+        for _ in 0..<200 {
+            let src = (0..<4).map { _ in Point2(rng.uniform(0, 320), rng.uniform(0, 240)) }
+            let dst = (0..<4).map { _ in Point2(rng.uniform(0, 320), rng.uniform(0, 240)) }
+            guard RANSAC.subsetIsValid(src, dst) else { continue }
+            let fast = try XCTUnwrap(DLT.minimal(from: src, to: dst)), slow = try XCTUnwrap(DLT.leastSquares(from: src, to: dst))
+            let scale = slow.m.map { abs($0) }.max()!
+            for i in 0..<9 { XCTAssertEqual(fast.m[i], slow.m[i], accuracy: 1e-9 * scale) }
+        }
+        let line = [Point2(0, 0), Point2(1, 1), Point2(2, 2), Point2(3, 3)]
+        XCTAssertNil(DLT.minimal(from: line, to: line))
     }
 
     func testLeastSquaresRecoversWithManyPoints() throws {
