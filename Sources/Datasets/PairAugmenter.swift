@@ -35,6 +35,12 @@ public struct TrainingPair: Sendable {
 public enum PairAugmenter {
     /// `decoded` is any decoded image (1 or 3 channels, any size).
     public static func makePair(from decoded: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> TrainingPair {
+        makePair(fromTrainingSize: trainingSizePhoto(decoded, config: c, rng: &rng), config: c, rng: &rng)
+    }
+
+    /// The first stage of `makePair`: the photo as RGB at the training size, cropped first if the config asks for
+    /// crops (the only draws from `rng` in this stage).
+    public static func trainingSizePhoto(_ decoded: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> Image {
         var photo = decoded.asRGB()
         let aspect = Double(c.width) / Double(c.height)
         if let k = c.cropTextureCandidates, k > 1 {
@@ -43,7 +49,16 @@ public enum PairAugmenter {
         } else if let s = c.cropMinScale ?? (c.cropTextureCandidates != nil ? TextureCrop.defaultMinScale : nil) {
             photo = randomCrop(photo, aspect: aspect, minScale: s, rng: &rng)
         }
-        var target = AntialiasResize.resize(photo, width: c.width, height: c.height)
+        return AntialiasResize.resize(photo, width: c.width, height: c.height)
+    }
+
+    /// Whether `trainingSizePhoto` depends on the photo alone (no crops, no draws): then a loader may keep it
+    /// instead of decoding and resizing the same file every epoch.
+    public static func usesWholePhoto(_ c: AugmentationConfig) -> Bool { c.cropMinScale == nil && c.cropTextureCandidates == nil }
+
+    /// The rest of `makePair`, from the photo at the training size (`trainingSizePhoto`).
+    public static func makePair(fromTrainingSize photo: Image, config c: AugmentationConfig, rng: inout SeededRandom) -> TrainingPair {
+        var target = photo
         if c.spatial { target = SpatialAugmentation.apply(target, config: c.spatialConfig, rng: &rng) }
         let h = HomographySampler.sample(height: c.height, width: c.width, config: c.homography, rng: &rng)
         var source = HomographyWarp.warp(target, homography: h)

@@ -88,6 +88,28 @@ final class LoaderTests: XCTestCase {
         for l in [a, b, c, resumed] { l.stop() }
     }
 
+    /// With whole photos the loader keeps each photo at the training size and decodes every file once; with crops
+    /// (a draw per pair) it decodes every time. The batches are the same as a cold loader's (the resumed loader
+    /// above starts with nothing kept).
+    func testWholePhotosAreDecodedOnceAndCropsEveryTime() throws {
+        let names = (0..<4).map { "img\($0).png" }
+        let folder = try ImageFolder(root: "/fake", paths: names.map { "/fake/" + $0 })
+        for crops in [false, true] {
+            let counts = WarningBox()
+            var aug = AugmentationConfig(height: 32, width: 48)
+            if crops { aug.cropMinScale = 0.5 }
+            let l = BatchLoader(folder: folder, augmentation: aug, batchSize: 2, seed: 3,
+                                decode: { counts.add($0); return try fakeDecoder($0) })
+            var batches: [TrainingBatch] = []
+            for step in 0..<6 { batches.append(try l.makeBatch(step: step)) }
+            XCTAssertEqual(counts.all.count, crops ? 12 : 4, crops ? "crops: one decode per pair" : "whole photos: one decode per file")
+            let cold = BatchLoader(folder: folder, augmentation: aug, batchSize: 2, seed: 3, startStep: 5, decode: fakeDecoder)
+            let b = try cold.makeBatch(step: 5)
+            XCTAssertEqual(b.image.array, batches[5].image.array)
+            XCTAssertEqual(b.imageAug.array, batches[5].imageAug.array)
+        }
+    }
+
     func testUnreadableAndTinyImagesAreSkippedWithOneWarningEach() throws {
         let box = WarningBox()
         let l = try loader(["bad1.png", "good1.png", "tiny1.png", "good2.png", "bad2.jpg", "good3.png"], batch: 2, warnings: box)
