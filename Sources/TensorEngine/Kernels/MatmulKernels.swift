@@ -63,7 +63,7 @@ public enum MatmulKernels {
     static func splitWorkers(m: Int, n: Int, k: Int) -> Int {
         let workers = KernelParallel.sgemmSplitWorkers
         guard workers > 1, m * n * k >= minSplitWork, !KernelParallel.isInsideSingleThreadedSection else { return 1 }
-        return Swift.min(workers, Swift.max(m, n) / splitAlignment)
+        return Swift.max(1, Swift.min(workers, Swift.max(m, n) / splitAlignment))
     }
 
     /// Start of block t of `blocks` over 0..<side, on multiples of splitAlignment (the last block ends at side).
