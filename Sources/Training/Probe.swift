@@ -142,15 +142,23 @@ public final class ProbeMonitor: ProbeSource, @unchecked Sendable {
         var next = (probeRecords.last?.step).map { $0 + (every ?? ProbeMonitor.minimumEvery) } ?? 0
         var logFailed = false
         var pending = initial
-        while true {
-            if isStopped || (trainer.isFinished && pending == nil) { return }
+        var last = false
+        while !last {
+            // Once the run has ended (or stop() was called), a probe that is due is still taken, of the final
+            // weights, and then the loop ends: a short or resumed run that finishes between two polls used to end
+            // without the probe it was due.
+            let ending = isStopped || trainer.isFinished
             let st = trainer.snapshot().status
-            guard pending != nil || st.step >= next else { Thread.sleep(forTimeInterval: 0.1); continue }
+            guard pending != nil || st.step >= next else {
+                if ending { return }
+                Thread.sleep(forTimeInterval: 0.1)
+                continue
+            }
+            last = ending && pending == nil
             do {
                 let start = pending?.1 ?? Date()
                 let copy = try pending?.0 ?? trainer.copyModelState()
                 pending = nil
-                if isStopped { return }
                 let record = try evaluate(state: copy.state, step: copy.step, lossWeights: copy.lossWeights, started: start)
                 var note = ""
                 do { try trainer.appendToLog(.probe(record)) } catch {

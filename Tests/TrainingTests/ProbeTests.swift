@@ -233,6 +233,26 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(ValidationLog.records(ofRun: dir + "/metrics.jsonl").map(\.step), [0, 1])
     }
 
+    /// A probe that is due when the run ends is taken, of the final weights, even if the run ended before the probe
+    /// thread looked (a resumed run of a few steps, or stop() right after the end): here the run has ended before
+    /// the monitor starts, with a record at step 0 from "before", every 2 steps, so step 3's probe is due.
+    func testAProbeDueWhenTheRunEndsIsTaken() throws {
+        let data = try folder()
+        var o = tinyOptions(data: data)
+        o.steps = 3
+        o.checkpointPath = nil; o.logPath = nil; o.exportPath = nil
+        let t = try Trainer(options: o)
+        let batch = try ProbeBatch.make(folder: t.folder, augmentation: o.augmentation, pairs: 2)
+        t.start(); t.waitUntilFinished()
+        let earlier = ProbeRecord(step: 0, pairs: 2, terms: ProbeBatch.evaluate(t.model, batch, lossWeights: o.lossWeights),
+                                  lossWeights: o.lossWeights, seconds: 0)
+        let monitor = ProbeMonitor(batch: batch, config: o.model, every: 2, previous: [earlier])
+        monitor.start(trainer: t)
+        monitor.stop()
+        XCTAssertEqual(monitor.probeRecords.map(\.step), [0, 3])
+        XCTAssertEqual(monitor.probeRecords.last?.terms, ProbeBatch.evaluate(t.model, batch, lossWeights: o.lossWeights))
+    }
+
     /// A run that logs: the monitors' records land in its metrics log beside its steps, and a resumed run's
     /// trainer sees only the step records as its history.
     func testMonitorsLogIntoTheRunsMetricsLog() throws {
