@@ -92,16 +92,21 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(plain.adam, probed.adam)
     }
 
-    /// Each probe record is the eval-mode loss of the weights of its step: re-evaluating the run's final weights
-    /// gives the last record's terms (a probe of the finished run).
-    func testProbeRecordIsTheEvalLossOfItsStep() throws {
-        let data = try folder()
-        var o = tinyOptions(data: data)
+    /// A 3-step run without files, finished, and a 2-pair probe batch from its folder.
+    private func finishedThreeStepRun() throws -> (TrainingOptions, Trainer, TrainingBatch) {
+        var o = tinyOptions(data: try folder())
         o.steps = 3
         o.checkpointPath = nil; o.logPath = nil; o.exportPath = nil
         let t = try Trainer(options: o)
         let batch = try ProbeBatch.make(folder: t.folder, augmentation: o.augmentation, pairs: 2)
         t.start(); t.waitUntilFinished()
+        return (o, t, batch)
+    }
+
+    /// Each probe record is the eval-mode loss of the weights of its step: re-evaluating the run's final weights
+    /// gives the last record's terms (a probe of the finished run).
+    func testProbeRecordIsTheEvalLossOfItsStep() throws {
+        let (o, t, batch) = try finishedThreeStepRun()
         let monitor = ProbeMonitor(batch: batch, config: o.model)
         let copy = try t.copyModelState()
         XCTAssertEqual(copy.step, 3)
@@ -237,13 +242,7 @@ final class ProbeTests: XCTestCase {
     /// thread looked (a resumed run of a few steps, or stop() right after the end): here the run has ended before
     /// the monitor starts, with a record at step 0 from "before", every 2 steps, so step 3's probe is due.
     func testAProbeDueWhenTheRunEndsIsTaken() throws {
-        let data = try folder()
-        var o = tinyOptions(data: data)
-        o.steps = 3
-        o.checkpointPath = nil; o.logPath = nil; o.exportPath = nil
-        let t = try Trainer(options: o)
-        let batch = try ProbeBatch.make(folder: t.folder, augmentation: o.augmentation, pairs: 2)
-        t.start(); t.waitUntilFinished()
+        let (o, t, batch) = try finishedThreeStepRun()
         let earlier = ProbeRecord(step: 0, pairs: 2, terms: ProbeBatch.evaluate(t.model, batch, lossWeights: o.lossWeights),
                                   lossWeights: o.lossWeights, seconds: 0)
         let monitor = ProbeMonitor(batch: batch, config: o.model, every: 2, previous: [earlier])
