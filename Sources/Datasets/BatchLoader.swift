@@ -56,8 +56,9 @@ public final class BatchLoader: @unchecked Sendable {
     private var badPaths = Set<String>()   // loader thread only
     private var orderCache: (epoch: Int, order: [Int])?
     /// Photos at the training size, by path (loader thread only), when the augmentation uses whole photos
-    /// (`PairAugmenter.usesWholePhoto`): decoding and resizing them again every epoch was ~8% of a `fast` training
-    /// step's CPU on the bundled 8 photos. Filled up to `trainingSizeCacheBytes`; photos beyond it are decoded each time.
+    /// (`PairAugmenter.usesWholePhoto`): decoding and resizing them again at every use was ~5% of the CPU samples of
+    /// `fast` training on the bundled 8 photos. Filled up to `trainingSizeCacheBytes`; photos beyond it are decoded
+    /// each time.
     private var trainingSizeCache: [String: Image] = [:]
     private var trainingSizeCacheUsed = 0
     static let trainingSizeCacheBytes = 512 << 20
