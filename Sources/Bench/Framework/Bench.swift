@@ -175,9 +175,11 @@ public enum BenchRunner {
     /// Facts about the run that affect the numbers.
     public static func environment(_ options: BenchOptions) -> [(key: String, value: BenchValue)] {
         let env = ProcessInfo.processInfo.environment
+        let splitWorkers = KernelParallel.sgemmSplitWorkers   // first: the engine's choice sets OpenBLAS's threads
         return [
             ("cores", .number(Double(ProcessInfo.processInfo.activeProcessorCount), format: "%.0f")),
             ("openblas_threads", .number(Double(kp2d_openblas_threads()), format: "%.0f")),
+            ("sgemm_split_workers", .number(Double(splitWorkers), format: "%.0f")),
             ("openblas_coretype", .text(env["OPENBLAS_CORETYPE"] ?? "auto")),
             ("blas_core", .text(BLASCore.coreName)),
             ("cpu", .text(CPUVectorFeatures.current.description)),
