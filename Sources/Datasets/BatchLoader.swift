@@ -149,13 +149,16 @@ public final class BatchLoader: @unchecked Sendable {
         return stride(from: rank, to: total, by: ranks).map { full[$0 % full.count] }
     }
 
-    /// Decode the image at position `k` of the epoch order, moving on to the next position past
-    /// unreadable or tiny files (each reported once).
-    private func decodeAt(_ k: Int, order: [Int]) throws -> (String, Image) {
+    /// The photo at position `k` of the epoch order at the training size (`PairAugmenter.trainingSizePhoto`, whose
+    /// crop draws, if any, come from `rng`), moving on to the next position past unreadable or tiny files (each
+    /// reported once). With whole photos the result is kept in `trainingSizeCache` and reused.
+    private func photoAt(_ k: Int, order: [Int], rng: inout SeededRandom) throws -> (String, Image) {
         let n = order.count
+        let keep = PairAugmenter.usesWholePhoto(augmentation)
         for j in 0..<n {
             let path = folder.paths[order[(k + j) % n]]
             if badPaths.contains(path) { continue }
+            if keep, let kept = trainingSizeCache[path] { return (path, kept) }
             do {
                 let img = try decode(path)
                 guard img.width >= BatchLoader.minimumSide, img.height >= BatchLoader.minimumSide else {
@@ -168,21 +171,19 @@ public final class BatchLoader: @unchecked Sendable {
                     warn("\(path): \(img.channels) channels, skipped")
                     continue
                 }
-                return (path, img)
+                let photo = PairAugmenter.trainingSizePhoto(img, config: augmentation, rng: &rng)
+                let bytes = photo.pixels.count * MemoryLayout<Float>.stride
+                if keep, trainingSizeCacheUsed + bytes <= BatchLoader.trainingSizeCacheBytes {
+                    trainingSizeCache[path] = photo
+                    trainingSizeCacheUsed += bytes
+                }
+                return (path, photo)
             } catch {
                 badPaths.insert(path)
                 warn("\(error), skipped")
             }
         }
         throw DatasetError.noReadableImages(path: folder.root, tried: n)
-    }
-
-    /// The path `decodeAt(k, order:)` would read if it is already known: position k's file when it is not a bad
-    /// path (a bad one makes decodeAt move on, so its answer is not known without decoding).
-    private func cachedPath(_ k: Int, order: [Int]) -> String? {
-        guard !order.isEmpty else { return nil }
-        let path = folder.paths[order[k % order.count]]
-        return badPaths.contains(path) ? nil : path
     }
 
     /// The batch of a global step. Called by the loader thread; call it directly only on a loader that was
@@ -194,23 +195,11 @@ public final class BatchLoader: @unchecked Sendable {
         let image = Tensor(shape: [batchSize, 3, h, w]), imageAug = Tensor(shape: [batchSize, 3, h, w])
         let hom = Tensor(shape: [batchSize, 3, 3])
         var homs: [Homography] = [], paths: [String] = [], first: TrainingPair?
-        let keepPhotos = PairAugmenter.usesWholePhoto(augmentation)
         for slot in 0..<batchSize {
             // Slot within the global batch, so ranks draw different augmentations (rank 0 = single process).
             let globalSlot = rank * batchSize + slot
             var rng = SeededRandom(seed: BatchLoader.mix(BatchLoader.mix(seed, UInt64(step)), UInt64(globalSlot)))
-            let path: String, photo: Image
-            if keepPhotos, let k = cachedPath(position * batchSize + slot, order: order), let kept = trainingSizeCache[k] {
-                (path, photo) = (k, kept)
-            } else {
-                let (p, decoded) = try decodeAt(position * batchSize + slot, order: order)
-                (path, photo) = (p, PairAugmenter.trainingSizePhoto(decoded, config: augmentation, rng: &rng))
-                let bytes = photo.pixels.count * MemoryLayout<Float>.stride
-                if keepPhotos, trainingSizeCacheUsed + bytes <= BatchLoader.trainingSizeCacheBytes {
-                    trainingSizeCache[p] = photo
-                    trainingSizeCacheUsed += bytes
-                }
-            }
+            let (path, photo) = try photoAt(position * batchSize + slot, order: order, rng: &rng)
             let pair = PairAugmenter.makePair(fromTrainingSize: photo, config: augmentation, rng: &rng)
             pair.image.pixels.withUnsafeBufferPointer { image.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
             pair.imageAug.pixels.withUnsafeBufferPointer { imageAug.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }

@@ -43,11 +43,7 @@ public enum DLT {
         let (values, vectors) = LinearAlgebra.symmetricEigen(ata, n: 9)
         var best = 0
         for i in 1..<9 where values[i] < values[best] { best = i }
-        let hn = Homography((0..<9).map { vectors[9 * $0 + best] })
-        guard let t2inv = t2.inverse() else { return nil }
-        let h = t2inv * hn * t1
-        guard h.isFinite, Swift.abs(h.m[8]) > 1e-12 * (h.m.map { Swift.abs($0) }.max() ?? 0) else { return nil }
-        return h.normalized()
+        return denormalized(Homography((0..<9).map { vectors[9 * $0 + best] }), t1, t2)
     }
 
     /// The homography through exactly 4 correspondences, RANSAC's model from one sample: the normalisation of
@@ -58,8 +54,14 @@ public enum DLT {
     public static func minimal(from src: [Point2], to dst: [Point2]) -> Homography? {
         guard src.count == 4, dst.count == 4,
               let t1 = normalizingTransform(src), let t2 = normalizingTransform(dst),
-              let hn = fourPoint(from: src.map { t1.apply($0) }, to: dst.map { t2.apply($0) }),
-              let t2inv = t2.inverse() else { return nil }
+              let hn = fourPoint(from: src.map { t1.apply($0) }, to: dst.map { t2.apply($0) }) else { return nil }
+        return denormalized(hn, t1, t2)
+    }
+
+    /// T2^-1 Hn T1 scaled to h33 = 1, for a homography `hn` found between the normalised point sets; nil when it
+    /// is not finite or h33 vanishes (a degenerate configuration).
+    static func denormalized(_ hn: Homography, _ t1: Homography, _ t2: Homography) -> Homography? {
+        guard let t2inv = t2.inverse() else { return nil }
         let h = t2inv * hn * t1
         guard h.isFinite, Swift.abs(h.m[8]) > 1e-12 * (h.m.map { Swift.abs($0) }.max() ?? 0) else { return nil }
         return h.normalized()

@@ -99,9 +99,7 @@ public enum KernelParallel {
     /// section (the section's own workers) runs at once, single-threaded.
     @inline(__always)
     public static func withBLASThreadCountHeld<R>(_ body: () throws -> R) rethrows -> R {
-        if isInsideSingleThreadedSection || configuredBLASThreads.load(ordering: .sequentiallyConsistent) == 1 {
-            return try body()
-        }
+        if isInsideSingleThreadedSection { return try body() }
         _ = sgemmSplitWorkers   // decided before the lock is held: deciding takes it
         if configuredBLASThreads.load(ordering: .sequentiallyConsistent) == 1 { return try body() }
         blasLock.lock()
