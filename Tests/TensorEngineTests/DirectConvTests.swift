@@ -79,7 +79,44 @@ final class DirectConvTests: XCTestCase {
         XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 1, kw: 1, pad: 0)))
         // dx of 32 -> 64 is a 64-channel-input convolution: im2col (or Winograd) keeps it.
         XCTAssertFalse(DirectConvKernels.appliesTransposed(Conv2dShape(n: 1, cin: 32, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1)))
+        // The weight gradient: few output channels, any number of input channels.
+        XCTAssertTrue(DirectConvKernels.appliesToWeights(Conv2dShape(n: 1, cin: 64, h: 8, w: 8, cout: 1, kh: 3, kw: 3, pad: 1)))
+        XCTAssertTrue(DirectConvKernels.appliesToWeights(Conv2dShape(n: 1, cin: 16, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(DirectConvKernels.appliesToWeights(Conv2dShape(n: 1, cin: 16, h: 8, w: 8, cout: 33, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(DirectConvKernels.appliesToWeights(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 8, kh: 3, kw: 3, pad: 0)))
         DirectConvKernels.enabled = false
         XCTAssertFalse(DirectConvKernels.applies(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 32, kh: 3, kw: 3, pad: 1)))
+        XCTAssertFalse(DirectConvKernels.appliesToWeights(Conv2dShape(n: 1, cin: 3, h: 8, w: 8, cout: 8, kh: 3, kw: 3, pad: 1)))
+    }
+
+    /// The direct weight gradient against the naive twin: rows that are whole multiples of 16 pixels (dy read in
+    /// place) and rows with tails (dy copied), an odd number of output channels (the last pair has one), one
+    /// and two workers; it must ADD into dW, alone and beside dx.
+    func testWeightGradientAddsAndMatchesNaiveTwin() {
+        let shapes = Self.shapes + [
+            Conv2dShape(n: 2, cin: 8, h: 64, w: 96, cout: 8, kh: 3, kw: 3, pad: 1),     // the fast preset's conv1b, smaller
+            Conv2dShape(n: 1, cin: 64, h: 16, w: 24, cout: 1, kh: 3, kw: 3, pad: 1),    // the score head's last conv
+            Conv2dShape(n: 3, cin: 2, h: 3, w: 17, cout: 3, kh: 3, kw: 3, pad: 1),
+        ]
+        for (i, s) in shapes.enumerated() {
+            XCTAssertTrue(DirectConvKernels.appliesToWeights(s), "\(s)")
+            for workers in [1, 2] {
+                ConvKernels.workers = workers
+                let c = ConvBackwardCase(s, seed: UInt64(300 + i))
+                XCTAssertLessThan(relativeMaxError(c.dwFast.array, c.dwNaive.array), 1e-5, "dw beside dx, \(s) workers \(workers)")
+                XCTAssertLessThan(relativeMaxError(c.dxFast.array, c.dxNaive.array), 1e-5, "dx beside dw, \(s) workers \(workers)")
+                var rnd = TestRandom(UInt64(400 + i))
+                let dw0 = rnd.tensor([s.cout, s.cin, 3, 3])
+                let dwOnly = dw0.copy(), dwDirect = dw0.copy(), dwNaive = dw0.copy()
+                ConvKernels.backward(nil, dwOnly.data, nil, c.dy.data, c.x.data, c.w.data, s)
+                DirectConvKernels.weightGradient(dwDirect.data, c.dy.data, c.x.data, s)
+                ConvKernels.backwardNaive(nil, dwNaive.data, nil, c.dy.data, c.x.data, c.w.data, s)
+                XCTAssertLessThan(relativeMaxError(dwOnly.array, dwNaive.array), 1e-5, "dw alone, \(s)")
+                XCTAssertLessThan(relativeMaxError(dwDirect.array, dwNaive.array), 1e-5, "direct dw, \(s)")
+                if !WinogradWeightGradientKernels.applies(s) {   // Winograd keeps 32 -> 32 and wider
+                    XCTAssertEqual(dwOnly.array, dwDirect.array, "ConvKernels.backward takes the direct kernel for \(s)")
+                }
+            }
+        }
     }
 }

@@ -314,6 +314,11 @@ public enum ConvKernels {
             if dx != nil { backward(dx, nil, nil, dy, x, w, s) }
             return
         }
+        if let dw, DirectConvKernels.appliesToWeights(s) {
+            DirectConvKernels.weightGradient(dw, dy, x, s)
+            if dx != nil { backward(dx, nil, nil, dy, x, w, s) }
+            return
+        }
         if let dx, WinogradF43Kernels.applies(s) {
             WinogradF43Kernels.inputGradient(dx, dy, w, s)
             if dw != nil { backward(nil, dw, nil, dy, x, w, s) }
