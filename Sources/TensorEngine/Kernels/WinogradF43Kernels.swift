@@ -154,11 +154,11 @@ public enum WinogradF43Kernels {
     /// vpmovqd; SIMD32.evenHalf.evenHalf and friends compiled to element-by-element inserts here (docs/perf.md Round 5 perf5).
     @inline(__always)
     static func columns8(_ pairs: SIMD16<UInt64>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let even = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD8<UInt64>.self)          // (c0, c2) per tile
-        let odd = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD8<UInt64>.self)    // (c1, c3)
-        @inline(__always) func lo(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v), to: SIMD8<Float>.self) }
-        @inline(__always) func hi(_ v: SIMD8<UInt64>) -> SIMD8<Float> { unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: v &>> 32), to: SIMD8<Float>.self) }
-        return (lo(even), lo(odd), hi(even), hi(odd))
+        let f = unsafeBitCast(pairs, to: SIMD32<Float>.self)
+        @inline(__always) func column(_ k: Int) -> SIMD8<Float> {
+            SIMD8<Float>(f[k], f[k + 4], f[k + 8], f[k + 12], f[k + 16], f[k + 20], f[k + 24], f[k + 28])
+        }
+        return (column(0), column(1), column(2), column(3))
     }
 
     /// B^T applied to six values (one vector each): the rows of B^T above.

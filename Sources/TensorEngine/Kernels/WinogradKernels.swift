@@ -387,13 +387,13 @@ public enum WinogradKernels {
     }
 
     /// (e0, o0, e1, o1, ..., e7, o7) as 8 pairs: each lane's two floats as one 64-bit integer, e in the low half
-    /// (little-endian, so e comes first in memory). Compiles to a few shuffles; building the vector from its
-    /// elements compiled to gathers from spilled registers inside the output group.
+    /// (little-endian, so e comes first in memory). Written lane by lane it compiles to two-register permutes
+    /// (vpermt2ps); the widening `SIMD8<UInt64>(truncatingIfNeeded:)` it replaced stayed an out-of-line call of
+    /// the standard library in the output groups (~2% of a `fast` step, docs/perf.md Round 7).
     @inline(__always)
     static func zip(_ e: SIMD8<Float>, _ o: SIMD8<Float>) -> SIMD8<UInt64> {
-        let eb = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(e, to: SIMD8<UInt32>.self))
-        let ob = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(o, to: SIMD8<UInt32>.self))
-        return eb | (ob &<< 32)
+        unsafeBitCast(SIMD16<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3],
+                                    e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7]), to: SIMD8<UInt64>.self)
     }
 
     /// One tile (ti, tj), possibly cut by the image's bottom or right edge; p points at its M column.
