@@ -6,8 +6,8 @@ import Foundation
 //
 // im2col computes it as one sgemm per chunk, dy (Cout x pixels) times the column matrix transposed: with
 // Cout = 8 or 16 (the `fast` preset's first layers) OpenBLAS spends most of the time packing the column matrix
-// (`sgemm_incopy`), and the im2col copy before it writes Cin*9 floats per pixel; the two were a quarter of a
-// `fast` training step's CPU time (docs/perf.md, Round 7).
+// (`sgemm_incopy`), and the im2col copy before it writes Cin*9 floats per pixel; that sgemm was a fifth of a
+// `fast` training step's CPU samples (docs/perf.md, Round 7).
 //
 // Here the input planes are copied once into zero-bordered planes P (N, Cin, H+2, Wq+2), Wq = W rounded up to 16
 // (the padding becomes real zeros, so the inner loop has no edge tests; dy is copied into rows of Wq floats only
@@ -103,8 +103,8 @@ extension DirectConvKernels {
         }
     }
 
-    /// Both output channels' tap sums for input channel ci over every image and pixel (the second is zero when
-    /// `secondChannel` is false).
+    /// Both output channels' tap sums for input channel ci over every image and pixel (without `secondChannel`,
+    /// an odd Cout's last item, the second repeats the first and the caller drops it).
     @inline(__always)
     static func tapSums(_ g: UnsafePointer<Float>, dyRow: Int, dyPlane: Int, planes: UnsafePointer<Float>,
                         _ geometry: PaddedPlanes, _ s: Conv2dShape, co0: Int, ci: Int,
