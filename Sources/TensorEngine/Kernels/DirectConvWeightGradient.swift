@@ -9,8 +9,8 @@ import Foundation
 // (`sgemm_incopy`), and the im2col copy before it writes Cin*9 floats per pixel; that sgemm was a fifth of a
 // `fast` training step's CPU samples (docs/perf.md, Round 7).
 //
-// Here the input planes are copied once into zero-bordered planes P (N, Cin, H+2, Wq+2), Wq = W rounded up to 16
-// (the padding becomes real zeros, so the inner loop has no edge tests; dy is copied into rows of Wq floats only
+// Here the input planes are copied once into zero-bordered planes P (N, Cin, H+2, Wq+2), Wq = W rounded up to 16,
+// by the forward kernel's `fillBand` (the padding becomes real zeros, so the inner loop has no edge tests; dy is copied into rows of Wq floats only
 // when W is not a multiple of 16). A work item is one input channel and a pair of output channels over all
 // images; its 18 SIMD16 accumulators (2 output channels x 9 taps) take, per 16 pixels of a row, 2 loads of dy,
 // 9 unaligned loads of P and 18 multiply-adds:
@@ -36,14 +36,16 @@ extension DirectConvKernels {
         precondition(s.kh == 3 && s.kw == 3 && s.pad == 1, "direct weight gradient needs a 3x3 kernel with padding 1, got \(s)")
         if s.n == 0 || s.cout == 0 || s.cin == 0 || s.h == 0 || s.w == 0 { return }
         let wq = (s.w + 15) / 16 * 16
-        let geometry = PaddedPlanes(rowLength: wq + 2, rows: s.h + 2)
+        let rowLength = wq + 2, imageCount = s.cin * (s.h + 2) * rowLength   // one image's bordered planes
         let copiesDy = s.w % 16 != 0
         let dyRow = copiesDy ? wq : s.w, dyPlane = s.h * dyRow
-        let pCount = s.n * s.cin * geometry.plane, dyCount = copiesDy ? s.n * s.cout * dyPlane : 0
+        let pCount = s.n * imageCount, dyCount = copiesDy ? s.n * s.cout * dyPlane : 0
         StoragePool.shared.with(count: pCount + dyCount) { buffer in
             let planes = buffer, dyCopy = buffer + pCount
-            KernelParallel.forRanges(s.n * s.cin, costPerItem: geometry.plane) { range in
-                for plane in range { geometry.fill(planes + plane * geometry.plane, from: x + plane * s.h * s.w, height: s.h, width: s.w) }
+            KernelParallel.forRanges(s.n, costPerItem: imageCount) { range in
+                for n in range {   // the forward kernel's band buffer, one band of all rows per image
+                    fillBand(planes + n * imageCount, x + n * s.cin * s.h * s.w, s, rowStart: 0, rows: s.h, wp: rowLength)
+                }
             }
             if copiesDy {
                 KernelParallel.forRanges(s.n * s.cout, costPerItem: dyPlane) { range in
@@ -62,30 +64,13 @@ extension DirectConvKernels {
                 for item in range {
                     let co0 = item / s.cin * 2, ci = item % s.cin
                     let two = co0 + 1 < s.cout
-                    let (a, b) = tapSums(g, dyRow: dyRow, dyPlane: dyPlane, planes: UnsafePointer(planes), geometry, s,
-                                         co0: co0, ci: ci, secondChannel: two)
+                    let (a, b) = tapSums(g, dyRow: dyRow, dyPlane: dyPlane, planes: UnsafePointer(planes), rowLength: rowLength,
+                                         s, co0: co0, ci: ci, secondChannel: two)
                     let w0 = dw + (co0 * s.cin + ci) * 9
                     a.add(into: w0)
                     if two { b.add(into: w0 + s.cin * 9) }
                 }
             }
-        }
-    }
-
-    /// Zero-bordered copies of input planes: row r + 1, column c + 1 hold x[r][c].
-    struct PaddedPlanes {
-        let rowLength: Int, rows: Int
-        var plane: Int { rowLength * rows }
-
-        func fill(_ p: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, height: Int, width: Int) {
-            p.update(repeating: 0, count: rowLength)
-            for r in 0..<height {
-                let row = p + (r + 1) * rowLength
-                row[0] = 0
-                (row + 1).update(from: x + r * width, count: width)
-                (row + 1 + width).update(repeating: 0, count: rowLength - 1 - width)
-            }
-            (p + (height + 1) * rowLength).update(repeating: 0, count: rowLength)
         }
     }
 
@@ -107,15 +92,13 @@ extension DirectConvKernels {
     /// an odd Cout's last item, the second repeats the first and the caller drops it).
     @inline(__always)
     static func tapSums(_ g: UnsafePointer<Float>, dyRow: Int, dyPlane: Int, planes: UnsafePointer<Float>,
-                        _ geometry: PaddedPlanes, _ s: Conv2dShape, co0: Int, ci: Int,
+                        rowLength pw: Int, _ s: Conv2dShape, co0: Int, ci: Int,
                         secondChannel: Bool) -> (TapAccumulators, TapAccumulators) {
         var a = TapAccumulators(), b = TapAccumulators()
-        let pw = geometry.rowLength, wq = dyRow   // dy rows are whole multiples of 16 (copied when W is not)
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-            UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-        }
+        let wq = dyRow, plane = (s.h + 2) * pw   // dy rows are whole multiples of 16 (copied when W is not)
+        let load = load16
         for n in 0..<s.n {
-            let p = planes + (n * s.cin + ci) * geometry.plane
+            let p = planes + (n * s.cin + ci) * plane
             let g0 = g + (n * s.cout + co0) * dyPlane
             let g1 = secondChannel ? g0 + dyPlane : g0
             for r in 0..<s.h {
